@@ -1,0 +1,3 @@
+"""stoat-ferret: a media-library service for a video editor."""
+
+__version__ = "0.10.0"

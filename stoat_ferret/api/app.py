@@ -1,0 +1,48 @@
+"""Builds the Quart-Trio application around a running :class:`~stoat_ferret.service.Service`."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from quart import Response
+from quart_schema import QuartSchema
+from quart_trio import QuartTrio
+
+from .. import __version__
+from ..service import Service
+from .context import SERVICE_KEY, current_service
+from .errors import ApiError, install_error_handlers
+from .routes import health, jobs, videos, ws
+
+
+def create_app(service: Service) -> QuartTrio:
+    """The application; it serves ``service`` and never outlives it."""
+    app = QuartTrio("stoat_ferret")
+    app.extensions[SERVICE_KEY] = service
+    # Scan requests are tiny; anything large is not a scan request.
+    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
+
+    class Request(app.request_class):  # type: ignore[name-defined,misc]
+        def on_json_loading_failed(self, error: Exception) -> NoReturn:
+            raise ApiError(422, "INVALID_JSON", f"the request body is not valid JSON: {error}")
+
+    app.request_class = Request
+
+    QuartSchema(
+        app,
+        info={"title": "stoat-ferret", "version": __version__},
+        redoc_ui_path=None,
+        scalar_ui_path=None,
+    )
+    install_error_handlers(app)
+    for module in (health, videos, jobs, ws):
+        app.register_blueprint(module.blueprint)
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        """Prometheus text exposition of the service's counters and gauges."""
+        service = current_service()
+        body: Any = service.metrics.render()
+        return Response(body, content_type="text/plain; version=0.0.4; charset=utf-8")
+
+    return app

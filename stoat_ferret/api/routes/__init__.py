@@ -1,0 +1,1 @@
+"""Route blueprints, one module per resource."""

@@ -1,0 +1,65 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import trio
+from quart import Blueprint
+from quart_schema import tag, validate_response
+
+from ...service import check_tool
+from ..context import current_service
+from ..schemas import Health, Readiness
+
+blueprint = Blueprint("health", __name__)
+
+#: Seconds the database check may take before it counts as failed.
+DATABASE_CHECK_TIMEOUT = 2.0
+#: Seconds a program check result is reused, so probes of /health/ready spawn little.
+TOOL_CHECK_TTL = 10.0
+
+_tool_cache: dict[str, tuple[float, str | None]] = {}
+
+
+async def _check_tool_cached(program: str) -> str | None:
+    now = trio.current_time()
+    cached = _tool_cache.get(program)
+    if cached is not None and now - cached[0] < TOOL_CHECK_TTL:
+        return cached[1]
+    problem = await check_tool(program)
+    _tool_cache[program] = (now, problem)
+    return problem
+
+
+@blueprint.get("/health/live")
+@tag(["health"])
+@validate_response(Health)
+async def live() -> dict[str, Any]:
+    """The process is up and its event loop answers."""
+    return {"status": "ok"}
+
+
+@blueprint.get("/health/ready")
+@tag(["health"])
+@validate_response(Readiness, 200)
+@validate_response(Readiness, 503)
+async def ready() -> tuple[dict[str, Any], int]:
+    """Whether the database, ffprobe and ffmpeg all work; 503 if any does not."""
+    service = current_service()
+    checks: dict[str, str] = {}
+    try:
+        with trio.fail_after(DATABASE_CHECK_TIMEOUT):
+            await service.library.ping()
+        checks["database"] = "ok"
+    except trio.TooSlowError:
+        checks["database"] = f"no answer within {DATABASE_CHECK_TIMEOUT:g}s"
+    except Exception as exc:
+        checks["database"] = f"error: {exc}"
+    for name, program in (
+        ("ffprobe", service.settings.ffprobe_path),
+        ("ffmpeg", service.settings.ffmpeg_path),
+    ):
+        checks[name] = await _check_tool_cached(program) or "ok"
+    healthy = all(value == "ok" for value in checks.values())
+    return {"status": "ok" if healthy else "degraded", "checks": checks}, 200 if healthy else 503

@@ -1,0 +1,193 @@
+"""Fan-out of server events to WebSocket subscribers.
+
+Publishing never waits: each subscriber has a buffer of its own, so a client
+that stops reading falls behind alone. A subscriber's buffer holds at most one
+progress event per job (a newer one replaces the older: progress is coalesced,
+never queued without bound) and at most ``client_buffer`` other events. A
+subscriber that overflows that is reset: its buffer is emptied and the next
+thing it receives is a ``resync_required`` event, after which it gets live
+events again.
+
+Every published event gets an ``id`` one greater than the last. Ids start from
+the wall clock in microseconds when the hub is created, so they keep increasing
+across restarts and a client's last id from an earlier run is recognised as
+too old to resume from.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import time
+from collections.abc import Hashable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import attrs
+import trio
+
+from ..library.models import utc_now
+from .types import EventType
+
+
+@attrs.frozen
+class Event:
+    """One server event as sent over ``/ws``."""
+
+    id: int | None
+    type: str
+    payload: dict[str, Any]
+    correlation_id: str | None
+    timestamp: str
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "id": self.id,
+                "type": self.type,
+                "payload": self.payload,
+                "correlation_id": self.correlation_id,
+                "timestamp": self.timestamp,
+            }
+        )
+
+
+def make_event(
+    type: EventType, payload: dict[str, Any], *, correlation_id: str | None = None
+) -> Event:
+    """An event that is not part of the numbered stream (heartbeats, resync notices)."""
+    return Event(None, str(type), payload, correlation_id, utc_now())
+
+
+@attrs.define(eq=False)
+class Subscriber:
+    """One client's view of the event stream. Get one from :meth:`EventHub.subscribe`."""
+
+    limit: int
+    _queue: collections.OrderedDict[Hashable, Event] = attrs.field(
+        factory=collections.OrderedDict
+    )
+    _others: int = 0
+    _wakeup: trio.Event = attrs.field(factory=trio.Event)
+    _resync_reason: str | None = None
+    _closed: bool = False
+    coalesced: int = 0
+    resets: int = 0
+
+    @property
+    def buffered(self) -> int:
+        return len(self._queue)
+
+    def offer(self, event: Event, *, enforce_limit: bool = True) -> None:
+        if self._closed:
+            return
+        if event.type == EventType.JOB_PROGRESS:
+            key: Hashable = ("progress", event.payload.get("job_id"))
+            if self._queue.pop(key, None) is not None:
+                self.coalesced += 1
+        else:
+            key = ("event", event.id)
+            self._others += 1
+            if enforce_limit and self._others > self.limit:
+                self.resets += 1
+                self.request_resync(
+                    f"the client fell more than {self.limit} events behind; "
+                    "fetch current state over HTTP"
+                )
+                return
+        self._queue[key] = event
+        self._wakeup.set()
+
+    def request_resync(self, reason: str) -> None:
+        self._queue.clear()
+        self._others = 0
+        self._resync_reason = reason
+        self._wakeup.set()
+
+    def close(self) -> None:
+        self._closed = True
+        self._wakeup.set()
+
+    async def receive(self) -> Event:
+        """The next event, oldest first. Raises :class:`trio.EndOfChannel` once closed."""
+        while True:
+            if self._resync_reason is not None:
+                reason, self._resync_reason = self._resync_reason, None
+                return make_event(EventType.RESYNC_REQUIRED, {"reason": reason})
+            if self._queue:
+                _, event = self._queue.popitem(last=False)
+                if event.type != EventType.JOB_PROGRESS:
+                    self._others -= 1
+                return event
+            if self._closed:
+                raise trio.EndOfChannel
+            self._wakeup = trio.Event()
+            await self._wakeup.wait()
+
+
+class EventHub:
+    """Numbered, replayable, never-blocking publish/subscribe."""
+
+    def __init__(self, *, replay_size: int, client_buffer: int) -> None:
+        self._last_id = time.time_ns() // 1000
+        self._replay: collections.deque[Event] = collections.deque(maxlen=replay_size)
+        self._client_buffer = client_buffer
+        self._subscribers: set[Subscriber] = set()
+        self._closed = False
+        self.published = 0
+
+    @property
+    def last_id(self) -> int:
+        return self._last_id
+
+    @property
+    def subscribers(self) -> frozenset[Subscriber]:
+        return frozenset(self._subscribers)
+
+    def publish(
+        self, type: EventType, payload: dict[str, Any], *, correlation_id: str | None = None
+    ) -> Event:
+        """Number ``payload`` as the next event and hand it to every subscriber."""
+        self._last_id += 1
+        event = Event(self._last_id, str(type), payload, correlation_id, utc_now())
+        self._replay.append(event)
+        self.published += 1
+        for subscriber in self._subscribers:
+            subscriber.offer(event)
+        return event
+
+    @contextmanager
+    def subscribe(self, *, last_event_id: int | None = None) -> Iterator[Subscriber]:
+        """Subscribe to events published from now on.
+
+        With ``last_event_id``, events after it that the replay buffer still holds
+        are delivered first; if some are no longer held (or the id is from another
+        run), the subscriber starts with a ``resync_required`` event instead.
+        """
+        subscriber = Subscriber(limit=self._client_buffer)
+        if self._closed:
+            subscriber.close()
+        elif last_event_id is not None:
+            oldest = self._replay[0].id if self._replay else self._last_id + 1
+            assert oldest is not None
+            if oldest - 1 <= last_event_id <= self._last_id:
+                missed = [e for e in self._replay if e.id is not None and e.id > last_event_id]
+                subscriber.limit += len(missed)
+                for event in missed:
+                    subscriber.offer(event, enforce_limit=False)
+            else:
+                subscriber.request_resync(
+                    f"events after id {last_event_id} are no longer held; "
+                    "fetch current state over HTTP"
+                )
+        self._subscribers.add(subscriber)
+        try:
+            yield subscriber
+        finally:
+            self._subscribers.discard(subscriber)
+
+    def close(self) -> None:
+        """End every subscription: receivers get :class:`trio.EndOfChannel`."""
+        self._closed = True
+        for subscriber in self._subscribers:
+            subscriber.close()

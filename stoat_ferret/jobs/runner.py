@@ -1,0 +1,446 @@
+"""The job runner: every job in its own task, under its own cancel scope.
+
+The runner's nursery lives as long as the service. A submitted job gets a task
+in that nursery at once, holding a cancel scope that only the runner touches.
+The task waits ``pending`` for one of ``max_running`` slots, then runs the job
+body under a per-kind timeout. Cancelling a job is ``scope.cancel()``: a pending
+job leaves the queue without ever starting; a running one has every child
+process it spawned killed and reaped by ``trio.run_process`` before it ends.
+
+A job's terminal state is decided synchronously, in one place
+(:meth:`JobRunner._settle`), and never changed afterwards: a cancel that arrives
+after the body returned finds the job already terminal and loses cleanly.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import uuid
+from datetime import datetime
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import attrs
+import trio
+
+from ..events import EventHub, EventType
+from ..library import Library
+from ..library.models import utc_now
+from ..metrics import Metrics
+from .models import JobSnapshot, JobStatus
+
+log = logging.getLogger(__name__)
+
+JobBody = Callable[["JobContext"], Awaitable[dict[str, Any] | None]]
+
+#: Seconds between progress events for one job (the last one is always sent).
+PROGRESS_EVENT_INTERVAL = 0.1
+#: Seconds between writes of a running job's progress to the history table.
+PROGRESS_SAVE_INTERVAL = 1.0
+#: Seconds a job's final state may take to be written before it is given up on.
+FINAL_SAVE_TIMEOUT = 10.0
+
+
+class JobError(Exception):
+    """Base for the runner's refusals."""
+
+
+class JobNotFound(JobError):
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"no job with id {job_id!r}")
+        self.job_id = job_id
+
+
+class JobAlreadyTerminal(JobError):
+    def __init__(self, job: JobSnapshot) -> None:
+        super().__init__(f"job {job.job_id} has already finished as {job.status}")
+        self.job = job
+
+
+class RunnerClosed(JobError):
+    """The runner is shutting down and takes no new jobs."""
+
+
+@attrs.frozen(kw_only=True)
+class JobSpec:
+    """What kind of job to run and how."""
+
+    kind: str
+    body: JobBody
+    timeout: float
+    params: dict[str, Any]
+    #: Event published when the job starts running, payload: ``job_id`` plus ``params``.
+    started_event: EventType | None = None
+    #: Event published when the job ends, payload: ``job_id``, ``status``, ``result``, …
+    finished_event: EventType | None = None
+    #: Called (synchronously) once the job is terminal, whatever the outcome.
+    on_finish: Callable[[JobSnapshot], None] | None = None
+
+
+@attrs.define(eq=False)
+class _Job:
+    spec: JobSpec
+    snapshot: JobSnapshot
+    scope: trio.CancelScope = attrs.field(factory=trio.CancelScope)
+    done: trio.Event = attrs.field(factory=trio.Event)
+    stop_reason: JobStatus | None = None
+    partial_result: dict[str, Any] | None = None
+    last_progress_event: float = -math.inf
+    progress_dirty: bool = False
+
+
+@attrs.define(eq=False)
+class JobContext:
+    """What a job body sees of its job: its id, its parameters, and a progress reporter."""
+
+    _runner: JobRunner
+    _job: _Job
+
+    @property
+    def job_id(self) -> str:
+        return self._job.snapshot.job_id
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self._job.spec.params
+
+    def report(
+        self,
+        *,
+        processed: int,
+        total: int | None,
+        current_file: str | None = None,
+        partial_result: dict[str, Any] | None = None,
+    ) -> None:
+        """Record progress. Never waits; events are rate-limited, and progress never drops."""
+        self._runner._report(self._job, processed, total, current_file, partial_result)
+
+
+class JobRunner:
+    """Submit, inspect and cancel jobs. Create with :func:`open_job_runner`."""
+
+    def __init__(
+        self,
+        nursery: trio.Nursery,
+        library: Library,
+        hub: EventHub,
+        metrics: Metrics,
+        *,
+        max_running: int,
+        cancel_wait: float,
+    ) -> None:
+        self._nursery = nursery
+        self._library = library
+        self._hub = hub
+        self._metrics = metrics
+        self._slots = trio.Semaphore(max_running)
+        self._cancel_wait = cancel_wait
+        self._live: dict[str, _Job] = {}
+        self._closed = False
+        metrics.counter("stoat_jobs_finished_total", "Jobs that reached a final state.")
+        metrics.summary("stoat_job_duration_seconds", "Wall time of jobs that ran.")
+        metrics.gauge(
+            "stoat_jobs_running",
+            "Jobs running now.",
+            lambda: sum(j.snapshot.status is JobStatus.RUNNING for j in self._live.values()),
+        )
+        metrics.gauge(
+            "stoat_jobs_pending",
+            "Jobs waiting for a slot.",
+            lambda: sum(j.snapshot.status is JobStatus.PENDING for j in self._live.values()),
+        )
+
+    @property
+    def live_count(self) -> int:
+        """Jobs not yet terminal (or terminal but still writing their final state)."""
+        return len(self._live)
+
+    # -- public API ------------------------------------------------------------------------
+
+    async def submit(self, spec: JobSpec) -> JobSnapshot:
+        """Record a new job as ``pending`` and queue it; return its first snapshot."""
+        if self._closed:
+            raise RunnerClosed("the server is shutting down")
+        job = _Job(
+            spec=spec,
+            snapshot=JobSnapshot(
+                job_id=uuid.uuid4().hex,
+                kind=spec.kind,
+                status=JobStatus.PENDING,
+                params=spec.params,
+                created_at=utc_now(),
+            ),
+        )
+        self._live[job.snapshot.job_id] = job
+        await self._persist(job)
+        self._publish_status(job)
+        self._nursery.start_soon(self._run, job, name=f"job {spec.kind} {job.snapshot.job_id}")
+        return job.snapshot
+
+    def live_snapshot(self, job_id: str) -> JobSnapshot | None:
+        """The in-memory state of a job that is not yet finished, if it is one."""
+        job = self._live.get(job_id)
+        return job.snapshot if job is not None else None
+
+    async def get(self, job_id: str) -> JobSnapshot:
+        job = self._live.get(job_id)
+        if job is not None:
+            return job.snapshot
+        stored = await self._library.get_job(job_id)
+        if stored is None:
+            raise JobNotFound(job_id)
+        return stored
+
+    async def cancel(self, job_id: str) -> tuple[JobSnapshot, bool]:
+        """Cancel a job and wait (boundedly) for it to end.
+
+        Returns the job and whether it has reached ``cancelled`` yet. Raises
+        :class:`JobNotFound`, or :class:`JobAlreadyTerminal` when the job had
+        finished before the cancel could take effect.
+        """
+        job = self._live.get(job_id)
+        if job is None or job.snapshot.status.terminal:
+            raise JobAlreadyTerminal(await self.get(job_id))
+        if job.stop_reason is None:
+            job.stop_reason = JobStatus.CANCELLED
+        job.scope.cancel()
+        with trio.move_on_after(self._cancel_wait):
+            await job.done.wait()
+        snapshot = job.snapshot
+        if snapshot.status.terminal and snapshot.status is not JobStatus.CANCELLED:
+            raise JobAlreadyTerminal(snapshot)
+        return snapshot, snapshot.status.terminal
+
+    async def wait(self, job_id: str) -> JobSnapshot:
+        """Wait until the job is terminal and its final state is stored."""
+        job = self._live.get(job_id)
+        if job is not None:
+            await job.done.wait()
+            return job.snapshot
+        return await self.get(job_id)
+
+    # -- internals -------------------------------------------------------------------------
+
+    async def _run(self, job: _Job) -> None:
+        spec = job.spec
+        status: JobStatus | None = None
+        result: dict[str, Any] | None = None
+        error: str | None = None
+        try:
+            with job.scope:
+                async with self._slots:
+                    self._update(job, status=JobStatus.RUNNING, started_at=utc_now())
+                    await self._persist(job)
+                    self._publish_status(job)
+                    if spec.started_event is not None:
+                        self._hub.publish(
+                            spec.started_event,
+                            {"job_id": job.snapshot.job_id, **spec.params},
+                            correlation_id=job.snapshot.job_id,
+                        )
+                    with trio.move_on_after(spec.timeout) as timeout_scope:
+                        result = await spec.body(JobContext(self, job))
+                        status = JobStatus.COMPLETE
+                    if timeout_scope.cancelled_caught:
+                        status = JobStatus.TIMEOUT
+                        error = f"the job ran longer than its limit of {spec.timeout:g}s"
+            if job.scope.cancelled_caught:
+                status = job.stop_reason or JobStatus.CANCELLED
+        except Exception as exc:
+            log.exception("job %s (%s) failed", job.snapshot.job_id, spec.kind)
+            status, error = JobStatus.FAILED, _describe(exc)
+        finally:
+            if status is None:
+                # Only reachable when the runner itself is being torn down.
+                status = JobStatus.INTERRUPTED
+            with trio.CancelScope(shield=True):
+                await self._finish(job, status, result, error)
+
+    def _settle(
+        self,
+        job: _Job,
+        status: JobStatus,
+        result: dict[str, Any] | None,
+        error: str | None,
+    ) -> bool:
+        """Decide the job's terminal state, once. Returns False if it was decided already."""
+        if job.snapshot.status.terminal:
+            return False
+        changes: dict[str, Any] = {
+            "status": status,
+            "finished_at": utc_now(),
+            "result": result if status is JobStatus.COMPLETE else job.partial_result,
+            "error": error,
+        }
+        if status is JobStatus.COMPLETE:
+            changes["progress"] = 1.0
+        if status is JobStatus.CANCELLED:
+            changes["error"] = "cancelled on request"
+        elif status is JobStatus.INTERRUPTED:
+            changes["error"] = "the server stopped before the job finished"
+        self._update(job, **changes)
+        return True
+
+    async def _finish(
+        self,
+        job: _Job,
+        status: JobStatus,
+        result: dict[str, Any] | None,
+        error: str | None,
+    ) -> None:
+        if self._settle(job, status, result, error):
+            snapshot = job.snapshot
+            self._metrics.inc("stoat_jobs_finished_total", kind=snapshot.kind, status=status)
+            if snapshot.started_at is not None:
+                self._metrics.observe(
+                    "stoat_job_duration_seconds", _elapsed(snapshot), kind=snapshot.kind
+                )
+            with trio.move_on_after(FINAL_SAVE_TIMEOUT):
+                await self._persist(job)
+            self._publish_progress(job, force=True)
+            self._publish_status(job)
+            if job.spec.finished_event is not None:
+                self._hub.publish(
+                    job.spec.finished_event,
+                    {
+                        "job_id": snapshot.job_id,
+                        **job.spec.params,
+                        "status": str(snapshot.status),
+                        "result": snapshot.result,
+                        "error": snapshot.error,
+                    },
+                    correlation_id=snapshot.job_id,
+                )
+            if job.spec.on_finish is not None:
+                job.spec.on_finish(snapshot)
+        self._live.pop(job.snapshot.job_id, None)
+        job.done.set()
+
+    def _update(self, job: _Job, **changes: Any) -> None:
+        job.snapshot = attrs.evolve(job.snapshot, **changes)
+
+    async def _persist(self, job: _Job) -> None:
+        job.progress_dirty = False
+        await self._library.save_job(job.snapshot)
+
+    def _publish_status(self, job: _Job) -> None:
+        self._hub.publish(
+            EventType.JOB_STATUS, job.snapshot.to_dict(), correlation_id=job.snapshot.job_id
+        )
+
+    def _publish_progress(self, job: _Job, *, force: bool = False) -> None:
+        now = trio.current_time()
+        if not force and now - job.last_progress_event < PROGRESS_EVENT_INTERVAL:
+            return
+        job.last_progress_event = now
+        s = job.snapshot
+        self._hub.publish(
+            EventType.JOB_PROGRESS,
+            {
+                "job_id": s.job_id,
+                "kind": s.kind,
+                "status": str(s.status),
+                "progress": s.progress,
+                "processed": s.processed,
+                "total": s.total,
+                "current_file": s.current_file,
+            },
+            correlation_id=s.job_id,
+        )
+
+    def _report(
+        self,
+        job: _Job,
+        processed: int,
+        total: int | None,
+        current_file: str | None,
+        partial_result: dict[str, Any] | None,
+    ) -> None:
+        s = job.snapshot
+        if s.status is not JobStatus.RUNNING:
+            return
+        progress = s.progress
+        if total is not None and total > 0:
+            progress = max(progress or 0.0, min(processed / total, 1.0))
+        elif total == 0:
+            progress = max(progress or 0.0, 0.0)
+        self._update(
+            job,
+            processed=max(processed, s.processed),
+            total=total,
+            current_file=current_file if current_file is not None else s.current_file,
+            progress=progress,
+        )
+        if partial_result is not None:
+            job.partial_result = partial_result
+        job.progress_dirty = True
+        self._publish_progress(job, force=total is not None and processed >= total)
+
+    async def _save_progress_forever(self) -> None:
+        """Write running jobs' progress to the history table, at most once a second."""
+        while True:
+            await trio.sleep(PROGRESS_SAVE_INTERVAL)
+            for job in [j for j in self._live.values() if j.progress_dirty]:
+                if not job.snapshot.status.terminal:
+                    await self._persist(job)
+
+    async def shutdown(self, grace: float) -> None:
+        """Stop taking jobs, end the live ones as ``interrupted``, wait up to ``grace``."""
+        self._closed = True
+        jobs = list(self._live.values())
+        for job in jobs:
+            if job.stop_reason is None:
+                job.stop_reason = JobStatus.INTERRUPTED
+            job.scope.cancel()
+        with trio.move_on_after(grace):
+            for job in jobs:
+                await job.done.wait()
+
+
+def _describe(exc: BaseException) -> str:
+    """A one-line message for a failed job: the first leaf of an exception group."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return str(exc) or type(exc).__name__
+
+
+def _elapsed(snapshot: JobSnapshot) -> float:
+    assert snapshot.started_at is not None and snapshot.finished_at is not None
+    start = datetime.fromisoformat(snapshot.started_at.replace("Z", "+00:00"))
+    end = datetime.fromisoformat(snapshot.finished_at.replace("Z", "+00:00"))
+    return max((end - start).total_seconds(), 0.0)
+
+
+@asynccontextmanager
+async def open_job_runner(
+    library: Library,
+    hub: EventHub,
+    metrics: Metrics,
+    *,
+    max_running: int,
+    cancel_wait: float,
+    shutdown_grace: float,
+) -> AsyncIterator[JobRunner]:
+    """Run jobs for the lifetime of the block.
+
+    On entry, jobs a previous process left ``pending`` or ``running`` are marked
+    ``interrupted``. On exit, live jobs are cancelled and recorded as
+    ``interrupted``, given ``shutdown_grace`` seconds to wind down, then abandoned.
+    """
+    interrupted = await library.interrupt_unfinished()
+    if interrupted:
+        log.warning("marked %d job(s) left unfinished by a previous run as interrupted",
+                    interrupted)
+    async with trio.open_nursery() as nursery:
+        runner = JobRunner(
+            nursery, library, hub, metrics, max_running=max_running, cancel_wait=cancel_wait
+        )
+        nursery.start_soon(runner._save_progress_forever)
+        try:
+            yield runner
+        finally:
+            with trio.CancelScope(shield=True):
+                await runner.shutdown(shutdown_grace)
+            nursery.cancel_scope.cancel()

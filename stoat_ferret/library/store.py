@@ -1,0 +1,421 @@
+"""SQLite access, always from worker threads.
+
+Two connections: one writer and one reader, each used by one thread at a time
+(a ``CapacityLimiter(1)`` apiece). WAL mode lets readers run while a scan writes.
+A call that is under way when its caller is cancelled still finishes in its
+thread, so a transaction is never left half-applied.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import attrs
+import trio
+
+from ..jobs.models import JobSnapshot, JobStatus
+from ..probe import ProbeResult
+from .models import KnownFile, Video, utc_now
+from .schema import migrate
+
+T = TypeVar("T")
+
+_VIDEO_COLUMNS = (
+    "id, path, filename, duration_frames, duration_seconds, frame_rate_numerator, "
+    "frame_rate_denominator, width, height, video_codec, audio_codec, container, file_size, "
+    "thumbnail_path, missing_since, created_at, updated_at, probed_at"
+)
+_JOB_COLUMNS = (
+    "id, kind, status, params, progress, processed, total, current_file, result, error, "
+    "created_at, started_at, finished_at"
+)
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@attrs.frozen
+class ProbedFile:
+    """A file that was probed during a scan, ready to be written to the library."""
+
+    path: str
+    mtime_ns: int
+    probe: ProbeResult
+
+
+def fts_query(text: str) -> str | None:
+    """Turn free text into an FTS5 query that cannot be a syntax error.
+
+    Every word becomes a quoted prefix term and all must match, so ``beach 20``
+    finds ``/media/Beach_2019.mp4``. ``None`` when the text holds no word at all.
+    """
+    words = _WORD.findall(text)
+    if not words:
+        return None
+    return " ".join(f'"{word}"*' for word in words)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30.0)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+def _video(row: sqlite3.Row) -> Video:
+    return Video(
+        id=row["id"],
+        path=row["path"],
+        filename=row["filename"],
+        duration_frames=row["duration_frames"],
+        duration_seconds=row["duration_seconds"],
+        frame_rate_numerator=row["frame_rate_numerator"],
+        frame_rate_denominator=row["frame_rate_denominator"],
+        width=row["width"],
+        height=row["height"],
+        video_codec=row["video_codec"],
+        audio_codec=row["audio_codec"],
+        container=row["container"],
+        file_size=row["file_size"],
+        thumbnail_path=row["thumbnail_path"],
+        missing=row["missing_since"] is not None,
+        missing_since=row["missing_since"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        probed_at=row["probed_at"],
+    )
+
+
+def _job(row: sqlite3.Row) -> JobSnapshot:
+    return JobSnapshot(
+        job_id=row["id"],
+        kind=row["kind"],
+        status=JobStatus(row["status"]),
+        params=json.loads(row["params"]),
+        progress=row["progress"],
+        processed=row["processed"],
+        total=row["total"],
+        current_file=row["current_file"],
+        result=json.loads(row["result"]) if row["result"] is not None else None,
+        error=row["error"],
+        created_at=row["created_at"],
+        started_at=row["started_at"],
+        finished_at=row["finished_at"],
+    )
+
+
+def _under(directory: str, *, recursive: bool) -> tuple[str, tuple[str, ...]]:
+    """A WHERE clause selecting videos in ``directory`` (and below, if recursive)."""
+    if not recursive:
+        return "directory = ?", (directory,)
+    prefix = directory.rstrip("/") + "/"
+    # Every path below `prefix` sorts between "prefix" and "prefix" with "/" bumped to "0".
+    return "(path > ? AND path < ?)", (prefix, prefix[:-1] + "0")
+
+
+class Library:
+    """The library's database. Create with :func:`open_library`."""
+
+    def __init__(self, writer: sqlite3.Connection, reader: sqlite3.Connection) -> None:
+        self._writer = writer
+        self._reader = reader
+        self._write_limiter = trio.CapacityLimiter(1)
+        self._read_limiter = trio.CapacityLimiter(1)
+
+    async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        return await trio.to_thread.run_sync(fn, self._writer, limiter=self._write_limiter)
+
+    async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        return await trio.to_thread.run_sync(fn, self._reader, limiter=self._read_limiter)
+
+    # -- health ---------------------------------------------------------------------------
+
+    async def ping(self) -> None:
+        """Raise if the database cannot answer a query."""
+        await self._read(lambda conn: conn.execute("SELECT count(*) FROM videos").fetchone())
+
+    # -- videos ---------------------------------------------------------------------------
+
+    async def get_video(self, video_id: str) -> Video | None:
+        def run(conn: sqlite3.Connection) -> Video | None:
+            row = conn.execute(
+                f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE id = ?", (video_id,)
+            ).fetchone()
+            return _video(row) if row else None
+
+        return await self._read(run)
+
+    async def list_videos(self, *, limit: int, offset: int) -> tuple[list[Video], int]:
+        def run(conn: sqlite3.Connection) -> tuple[list[Video], int]:
+            rows = conn.execute(
+                f"SELECT {_VIDEO_COLUMNS} FROM videos ORDER BY path LIMIT ? OFFSET ?",
+                (limit, offset),
+            ).fetchall()
+            (total,) = conn.execute("SELECT count(*) FROM videos").fetchone()
+            return [_video(r) for r in rows], int(total)
+
+        return await self._read(run)
+
+    async def search_videos(self, text: str, *, limit: int) -> tuple[list[Video], int]:
+        """Full-text search over file name and path, best match first."""
+        query = fts_query(text)
+        if query is None:
+            return [], 0
+
+        def run(conn: sqlite3.Connection) -> tuple[list[Video], int]:
+            rows = conn.execute(
+                f"SELECT {', '.join('v.' + c.strip() for c in _VIDEO_COLUMNS.split(','))} "
+                "FROM videos_fts JOIN videos v ON v.seq = videos_fts.rowid "
+                "WHERE videos_fts MATCH ? ORDER BY rank, v.path LIMIT ?",
+                (query, limit),
+            ).fetchall()
+            (total,) = conn.execute(
+                "SELECT count(*) FROM videos_fts WHERE videos_fts MATCH ?", (query,)
+            ).fetchone()
+            return [_video(r) for r in rows], int(total)
+
+        return await self._read(run)
+
+    async def delete_video(self, video_id: str) -> bool:
+        def run(conn: sqlite3.Connection) -> bool:
+            return conn.execute("DELETE FROM videos WHERE id = ?", (video_id,)).rowcount > 0
+
+        return await self._write(run)
+
+    async def count_videos(self) -> int:
+        def run(conn: sqlite3.Connection) -> int:
+            return int(conn.execute("SELECT count(*) FROM videos").fetchone()[0])
+
+        return await self._read(run)
+
+    # -- scans ----------------------------------------------------------------------------
+
+    async def known_files(self, directory: str, *, recursive: bool) -> dict[str, KnownFile]:
+        """What the library holds in ``directory``: the baseline a rescan compares against."""
+        where, args = _under(directory, recursive=recursive)
+
+        def run(conn: sqlite3.Connection) -> dict[str, KnownFile]:
+            rows = conn.execute(
+                f"SELECT path, file_size, file_mtime_ns, missing_since FROM videos WHERE {where}",
+                args,
+            ).fetchall()
+            return {
+                r["path"]: KnownFile(
+                    r["path"], r["file_size"], r["file_mtime_ns"], r["missing_since"] is not None
+                )
+                for r in rows
+            }
+
+        return await self._read(run)
+
+    async def save_probed(self, files: Sequence[ProbedFile]) -> tuple[int, int]:
+        """Insert or update probed files in one transaction; return ``(new, updated)``."""
+
+        def run(conn: sqlite3.Connection) -> tuple[int, int]:
+            now = utc_now()
+            new = updated = 0
+            with _transaction(conn):
+                for item in files:
+                    p = item.probe
+                    values = {
+                        "path": item.path,
+                        "directory": os.path.dirname(item.path),
+                        "filename": os.path.basename(item.path),
+                        "duration_frames": p.duration_frames,
+                        "duration_seconds": p.duration_seconds,
+                        "num": p.frame_rate_numerator,
+                        "den": p.frame_rate_denominator,
+                        "width": p.width,
+                        "height": p.height,
+                        "video_codec": p.video_codec,
+                        "audio_codec": p.audio_codec,
+                        "container": p.format_name,
+                        "file_size": p.file_size,
+                        "mtime": item.mtime_ns,
+                        "now": now,
+                    }
+                    cur = conn.execute(
+                        "UPDATE videos SET duration_frames = :duration_frames, "
+                        "duration_seconds = :duration_seconds, frame_rate_numerator = :num, "
+                        "frame_rate_denominator = :den, width = :width, height = :height, "
+                        "video_codec = :video_codec, audio_codec = :audio_codec, "
+                        "container = :container, file_size = :file_size, file_mtime_ns = :mtime, "
+                        "missing_since = NULL, updated_at = :now, probed_at = :now "
+                        "WHERE path = :path",
+                        values,
+                    )
+                    if cur.rowcount:
+                        updated += 1
+                        continue
+                    conn.execute(
+                        "INSERT INTO videos (id, path, directory, filename, duration_frames, "
+                        "duration_seconds, frame_rate_numerator, frame_rate_denominator, width, "
+                        "height, video_codec, audio_codec, container, file_size, file_mtime_ns, "
+                        "created_at, updated_at, probed_at) VALUES (:id, :path, :directory, "
+                        ":filename, :duration_frames, :duration_seconds, :num, :den, :width, "
+                        ":height, :video_codec, :audio_codec, :container, :file_size, :mtime, "
+                        ":now, :now, :now)",
+                        {**values, "id": str(uuid.uuid4())},
+                    )
+                    new += 1
+            return new, updated
+
+        return await self._write(run)
+
+    async def set_missing(self, paths: Iterable[str], *, missing: bool) -> int:
+        """Mark files as missing from disk (or found again); return how many changed."""
+        batch = list(paths)
+        if not batch:
+            return 0
+
+        def run(conn: sqlite3.Connection) -> int:
+            now = utc_now()
+            changed = 0
+            with _transaction(conn):
+                for path in batch:
+                    if missing:
+                        sql = (
+                            "UPDATE videos SET missing_since = ?, updated_at = ? "
+                            "WHERE path = ? AND missing_since IS NULL"
+                        )
+                    else:
+                        sql = (
+                            "UPDATE videos SET missing_since = NULL, updated_at = ? "
+                            "WHERE path = ? AND missing_since IS NOT NULL"
+                        )
+                    args = (now, now, path) if missing else (now, path)
+                    changed += conn.execute(sql, args).rowcount
+            return changed
+
+        return await self._write(run)
+
+    # -- jobs -----------------------------------------------------------------------------
+
+    async def save_job(self, job: JobSnapshot) -> None:
+        def run(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                f"INSERT INTO jobs ({_JOB_COLUMNS}) VALUES "
+                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET status = excluded.status, "
+                "progress = excluded.progress, processed = excluded.processed, "
+                "total = excluded.total, current_file = excluded.current_file, "
+                "result = excluded.result, error = excluded.error, "
+                "started_at = excluded.started_at, finished_at = excluded.finished_at "
+                # A job's final state is written once and never overwritten.
+                "WHERE jobs.status IN ('pending', 'running')",
+                (
+                    job.job_id,
+                    job.kind,
+                    str(job.status),
+                    json.dumps(job.params),
+                    job.progress,
+                    job.processed,
+                    job.total,
+                    job.current_file,
+                    json.dumps(job.result) if job.result is not None else None,
+                    job.error,
+                    job.created_at,
+                    job.started_at,
+                    job.finished_at,
+                ),
+            )
+
+        await self._write(run)
+
+    async def get_job(self, job_id: str) -> JobSnapshot | None:
+        def run(conn: sqlite3.Connection) -> JobSnapshot | None:
+            row = conn.execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            return _job(row) if row else None
+
+        return await self._read(run)
+
+    async def list_jobs(
+        self,
+        *,
+        limit: int,
+        offset: int,
+        status: str | None = None,
+        kind: str | None = None,
+    ) -> tuple[list[JobSnapshot], int]:
+        """Job history, newest first."""
+        clauses, args = [], []
+        if status is not None:
+            clauses.append("status = ?")
+            args.append(status)
+        if kind is not None:
+            clauses.append("kind = ?")
+            args.append(kind)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+
+        def run(conn: sqlite3.Connection) -> tuple[list[JobSnapshot], int]:
+            rows = conn.execute(
+                f"SELECT {_JOB_COLUMNS} FROM jobs {where} ORDER BY seq DESC LIMIT ? OFFSET ?",
+                (*args, limit, offset),
+            ).fetchall()
+            (total,) = conn.execute(f"SELECT count(*) FROM jobs {where}", args).fetchone()
+            return [_job(r) for r in rows], int(total)
+
+        return await self._read(run)
+
+    async def interrupt_unfinished(self) -> int:
+        """Mark jobs left pending or running by a process that died as ``interrupted``."""
+
+        def run(conn: sqlite3.Connection) -> int:
+            return conn.execute(
+                "UPDATE jobs SET status = ?, finished_at = ?, "
+                "error = coalesce(error, 'the server stopped before the job finished') "
+                "WHERE status IN (?, ?)",
+                (str(JobStatus.INTERRUPTED), utc_now(), str(JobStatus.PENDING),
+                 str(JobStatus.RUNNING)),
+            ).rowcount
+
+        return await self._write(run)
+
+
+class _transaction:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any error."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def __enter__(self) -> None:
+        self._conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self._conn.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+
+
+@asynccontextmanager
+async def open_library(path: Path) -> AsyncIterator[Library]:
+    """Open (creating and migrating if needed) the library at ``path``."""
+
+    def open_all() -> tuple[sqlite3.Connection, sqlite3.Connection]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        writer = _connect(path)
+        try:
+            migrate(writer)
+            reader = _connect(path)
+        except BaseException:
+            writer.close()
+            raise
+        return writer, reader
+
+    writer, reader = await trio.to_thread.run_sync(open_all)
+    try:
+        yield Library(writer, reader)
+    finally:
+        with trio.CancelScope(shield=True):
+            await trio.to_thread.run_sync(_close_both, writer, reader)
+
+
+def _close_both(writer: sqlite3.Connection, reader: sqlite3.Connection) -> None:
+    reader.close()
+    writer.close()

@@ -1,0 +1,79 @@
+"""Run ``ffprobe`` on one file, through ``trio.run_process``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import trio
+
+from .errors import EmptyFile, ProbeFailed, ProberMissing, ProbeTimeout
+from .parse import ProbeResult, parse_probe_output, summarize_stderr
+
+
+async def kill_at_once(process: trio.Process) -> None:
+    """``deliver_cancel`` for children with nothing to flush: SIGKILL, no grace period.
+
+    trio's default sends SIGTERM and waits five seconds before SIGKILL; a hung
+    ffprobe gains nothing from that wait and a cancelled job would sit in it.
+    """
+    process.kill()
+
+
+def probe_command(ffprobe: str, path: str) -> list[str]:
+    """The ffprobe argv for ``path``.
+
+    The path goes last, behind the ``file:`` protocol and as an absolute path, so a
+    name that starts with ``-`` is never read as an option and a name holding ``:``
+    is never read as another protocol.
+    """
+    return [
+        ffprobe,
+        "-hide_banner",
+        "-v",
+        "error",
+        "-print_format",
+        "json",
+        "-show_format",
+        "-show_streams",
+        "file:" + os.path.abspath(path),
+    ]
+
+
+async def probe_file(path: str, *, file_size: int, ffprobe: str, timeout: float) -> ProbeResult:
+    """Probe ``path`` and return what it holds.
+
+    ``file_size`` comes from the caller's ``stat`` so a probe does not touch the disk
+    again for it. Raises a :class:`~stoat_ferret.probe.ProbeError` subclass naming
+    the file and the reason. Cancelling the caller kills and reaps the child.
+    """
+    if file_size == 0:
+        raise EmptyFile(path, "the file is empty (0 bytes)")
+    try:
+        with trio.fail_after(timeout):
+            completed = await trio.run_process(
+                probe_command(ffprobe, path),
+                capture_stdout=True,
+                capture_stderr=True,
+                check=False,
+                stdin=subprocess.DEVNULL,
+                deliver_cancel=kill_at_once,
+            )
+    except trio.TooSlowError as exc:
+        raise ProbeTimeout(path, f"ffprobe took longer than {timeout:g}s") from exc
+    except OSError as exc:
+        raise ProberMissing(path, f"cannot run {ffprobe!r}: {exc.strerror or exc}") from exc
+    if completed.returncode != 0:
+        message = _strip_path(summarize_stderr(completed.stderr), path)
+        raise ProbeFailed(
+            path,
+            message or f"ffprobe exited with status {completed.returncode}",
+        )
+    return parse_probe_output(path, completed.stdout, file_size=file_size)
+
+
+def _strip_path(message: str, path: str) -> str:
+    for prefix in ("file:" + os.path.abspath(path) + ": ", os.path.abspath(path) + ": "):
+        if message.startswith(prefix):
+            return message[len(prefix) :]
+    return message

@@ -1,0 +1,6 @@
+"""Scanning directories into the library."""
+
+from .job import Scanner, ScanConflict
+from .paths import InvalidPath, PathNotAllowed, ScanPathError
+
+__all__ = ["InvalidPath", "PathNotAllowed", "ScanConflict", "ScanPathError", "Scanner"]

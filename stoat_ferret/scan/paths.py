@@ -1,0 +1,60 @@
+"""Where a scan may go. Synchronous: call through ``trio.to_thread.run_sync``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+VIDEO_EXTENSIONS = frozenset({".mp4", ".mkv", ".avi", ".mov", ".webm", ".m4v"})
+
+
+class ScanPathError(ValueError):
+    """The requested scan path cannot be scanned."""
+
+    code = "INVALID_PATH"
+
+
+class InvalidPath(ScanPathError):
+    """Not a usable directory path (empty, holds NUL, does not exist, not a directory)."""
+
+
+class PathNotAllowed(ScanPathError):
+    """The path resolves to somewhere outside every allowed scan root."""
+
+    code = "PATH_NOT_ALLOWED"
+
+
+def is_within(path: str, root: str) -> bool:
+    """Whether resolved ``path`` is ``root`` or lies below it (both already resolved)."""
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def resolve_roots(roots: Sequence[Path]) -> tuple[str, ...]:
+    """The allowed roots with ``~``, ``..`` and symlinks resolved."""
+    return tuple(os.path.realpath(os.path.expanduser(str(r))) for r in roots)
+
+
+def resolve_scan_path(raw: str, roots: Sequence[str]) -> str:
+    """Resolve ``raw`` and check it against the (resolved) allowed ``roots``.
+
+    The check runs on the fully resolved path, so neither ``..`` nor a symlink can
+    lead out of a root; it runs before anything inside the directory is read.
+    """
+    if not raw or not raw.strip():
+        raise InvalidPath("the path is empty")
+    if "\x00" in raw:
+        raise InvalidPath("the path contains a NUL byte")
+    if not os.path.isabs(os.path.expanduser(raw)):
+        raise InvalidPath(f"the path must be absolute: {raw!r}")
+    resolved = os.path.realpath(os.path.expanduser(raw))
+    if not any(is_within(resolved, root) for root in roots):
+        allowed = ", ".join(roots) or "(none configured)"
+        raise PathNotAllowed(f"{raw!r} is outside the allowed scan roots: {allowed}")
+    if not os.path.exists(resolved):
+        raise InvalidPath(f"no such directory: {raw!r}")
+    if not os.path.isdir(resolved):
+        raise InvalidPath(f"not a directory: {raw!r}")
+    if not os.access(resolved, os.R_OK | os.X_OK):
+        raise InvalidPath(f"the directory cannot be read: {raw!r}")
+    return resolved

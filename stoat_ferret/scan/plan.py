@@ -1,0 +1,58 @@
+"""Deciding what a scan must probe. Pure: no I/O here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import attrs
+
+from ..library import KnownFile
+from .paths import is_within
+from .walk import FoundFile
+
+
+@attrs.frozen
+class ScanPlan:
+    #: New files, and files whose size or mtime changed (all files, with ``force``).
+    to_probe: tuple[FoundFile, ...]
+    #: Files whose size and mtime match what the library holds.
+    unchanged: tuple[FoundFile, ...]
+    #: Unchanged files the library had marked missing: they are back.
+    reappeared: tuple[str, ...]
+    #: Library entries in the scanned area whose file is gone.
+    missing: tuple[str, ...]
+
+
+def plan_scan(
+    found: Sequence[FoundFile],
+    known: Mapping[str, KnownFile],
+    *,
+    force: bool,
+    unreadable: Sequence[str] = (),
+) -> ScanPlan:
+    """Split what the walk ``found`` against what the library ``known``."""
+    to_probe: list[FoundFile] = []
+    unchanged: list[FoundFile] = []
+    reappeared: list[str] = []
+    for item in found:
+        before = known.get(item.path)
+        if (
+            before is not None
+            and not force
+            and before.file_size == item.size
+            and before.mtime_ns == item.mtime_ns
+        ):
+            unchanged.append(item)
+            if before.missing:
+                reappeared.append(item.path)
+        else:
+            to_probe.append(item)
+    seen = {item.path for item in found}
+    missing = [
+        path
+        for path, before in known.items()
+        if path not in seen
+        and not before.missing
+        and not any(is_within(path, d) for d in unreadable)
+    ]
+    return ScanPlan(tuple(to_probe), tuple(unchanged), tuple(reappeared), tuple(sorted(missing)))

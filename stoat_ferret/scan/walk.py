@@ -1,0 +1,87 @@
+"""Listing the video files under a directory. Synchronous: run it in a worker thread."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Sequence
+
+import attrs
+
+from .paths import VIDEO_EXTENSIONS, is_within
+
+
+@attrs.frozen
+class FoundFile:
+    path: str
+    size: int
+    mtime_ns: int
+
+
+@attrs.frozen
+class WalkResult:
+    files: tuple[FoundFile, ...]
+    #: ``(path, reason)`` for entries that look like videos but cannot be used.
+    errors: tuple[tuple[str, str], ...]
+    #: Directories that could not be listed: nothing under them can be called missing.
+    unreadable: tuple[str, ...]
+
+
+def is_video_name(name: str) -> bool:
+    # "._name.mp4" files are macOS resource forks, not videos.
+    return not name.startswith("._") and os.path.splitext(name)[1].lower() in VIDEO_EXTENSIONS
+
+
+def walk_directory(root: str, *, recursive: bool, allowed_roots: Sequence[str]) -> WalkResult:
+    """Every video file in ``root`` (and below it, if ``recursive``), sorted by path.
+
+    Directory symlinks are not followed. A file symlink is taken only if its
+    target lies inside an allowed root.
+    """
+    files: list[FoundFile] = []
+    errors: list[tuple[str, str]] = []
+    unreadable: list[str] = []
+    stack = [root]
+    while stack:
+        directory = stack.pop()
+        try:
+            with os.scandir(directory) as it:
+                entries = list(it)
+        except OSError as exc:
+            unreadable.append(directory)
+            errors.append((directory, f"cannot list directory: {exc.strerror or exc}"))
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if recursive:
+                        stack.append(entry.path)
+                    continue
+                if not is_video_name(entry.name):
+                    continue
+                if not _encodable(entry.path):
+                    errors.append((entry.path, "the file name is not valid UTF-8"))
+                    continue
+                if entry.is_symlink():
+                    target = os.path.realpath(entry.path)
+                    if not any(is_within(target, r) for r in allowed_roots):
+                        errors.append((entry.path, "symlink points outside the allowed roots"))
+                        continue
+                    info = os.stat(entry.path)
+                else:
+                    info = entry.stat(follow_symlinks=False)
+            except OSError as exc:
+                errors.append((entry.path, f"cannot read file: {exc.strerror or exc}"))
+                continue
+            if stat.S_ISREG(info.st_mode):
+                files.append(FoundFile(entry.path, info.st_size, info.st_mtime_ns))
+    files.sort(key=lambda f: f.path)
+    return WalkResult(tuple(files), tuple(errors), tuple(unreadable))
+
+
+def _encodable(path: str) -> bool:
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -1,0 +1,91 @@
+"""The service's parts, opened and closed together for the lifetime of a server."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import attrs
+import trio
+
+from .events import EventHub
+from .jobs.runner import JobRunner, open_job_runner
+from .library import Library, open_library
+from .metrics import Metrics
+from .scan import Scanner
+from .settings import Settings
+
+#: Seconds a health check of an external program may take.
+TOOL_CHECK_TIMEOUT = 5.0
+
+
+@attrs.frozen
+class Service:
+    """Everything a request handler needs."""
+
+    settings: Settings
+    library: Library
+    hub: EventHub
+    runner: JobRunner
+    scanner: Scanner
+    metrics: Metrics
+
+    async def stop(self) -> None:
+        """Interrupt live jobs (their final events still go out), then end every stream."""
+        await self.runner.shutdown(self.settings.shutdown_grace)
+        self.hub.close()
+
+
+async def check_tool(program: str) -> str | None:
+    """``None`` if ``program -version`` runs cleanly, else a message saying what is wrong."""
+    if await trio.to_thread.run_sync(shutil.which, program) is None:
+        return f"{program} not found on PATH"
+    try:
+        with trio.fail_after(TOOL_CHECK_TIMEOUT):
+            done = await trio.run_process(
+                [program, "-version"],
+                capture_stdout=True,
+                capture_stderr=True,
+                check=False,
+                stdin=subprocess.DEVNULL,
+            )
+    except trio.TooSlowError:
+        return f"{program} -version took longer than {TOOL_CHECK_TIMEOUT:g}s"
+    except OSError as exc:
+        return f"cannot run {program}: {exc.strerror or exc}"
+    if done.returncode != 0:
+        return f"{program} -version exited with status {done.returncode}"
+    return None
+
+
+@asynccontextmanager
+async def open_service(settings: Settings) -> AsyncIterator[Service]:
+    """Open the library, start the job runner; on exit, interrupt jobs and close all."""
+    metrics = Metrics()
+    hub = EventHub(replay_size=settings.ws_replay_size, client_buffer=settings.ws_client_buffer)
+    metrics.gauge("stoat_ws_subscribers", "Open /ws connections.", lambda: len(hub.subscribers))
+    metrics.gauge("stoat_events_published", "Events published since start.", lambda: hub.published)
+    async with open_library(settings.database_path) as library:
+        async with open_job_runner(
+            library,
+            hub,
+            metrics,
+            max_running=settings.max_running_jobs,
+            cancel_wait=settings.cancel_wait,
+            shutdown_grace=settings.shutdown_grace,
+        ) as runner:
+            scanner = Scanner(
+                library,
+                runner,
+                metrics,
+                settings,
+                trio.CapacityLimiter(settings.probe_concurrency),
+            )
+            service = Service(settings, library, hub, runner, scanner, metrics)
+            try:
+                yield service
+            finally:
+                with trio.CancelScope(shield=True):
+                    await service.stop()

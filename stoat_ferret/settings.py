@@ -1,0 +1,113 @@
+"""Service settings, read from ``STOAT_*`` environment variables.
+
+Every setting has a default that works on a fresh machine: data goes under the
+user's data directory, the API binds loopback only, and scans are allowed under
+the user's home directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+import platformdirs
+
+ENV_PREFIX = "STOAT_"
+
+
+class SettingsError(ValueError):
+    """A ``STOAT_*`` variable holds a value that cannot be used."""
+
+
+def default_data_dir() -> Path:
+    """Where the library lives unless ``STOAT_DATABASE_PATH`` says otherwise."""
+    return Path(platformdirs.user_data_dir("stoat-ferret", appauthor=False))
+
+
+def _positive_float(_instance: object, attribute: attrs.Attribute[Any], value: float) -> None:
+    if not value > 0:
+        raise SettingsError(f"{attribute.name} must be greater than 0, got {value!r}")
+
+
+def _positive_int(_instance: object, attribute: attrs.Attribute[Any], value: int) -> None:
+    if value < 1:
+        raise SettingsError(f"{attribute.name} must be at least 1, got {value!r}")
+
+
+@attrs.frozen(kw_only=True)
+class Settings:
+    """Everything the service can be told at start-up."""
+
+    database_path: Path = attrs.field(factory=lambda: default_data_dir() / "library.db")
+    thumbnail_dir: Path = attrs.field(factory=lambda: default_data_dir() / "thumbnails")
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    #: Directories a scan may read below. Unset means the user's home directory.
+    allowed_scan_roots: tuple[Path, ...] = attrs.field(
+        factory=lambda: (Path.home(),), converter=lambda roots: tuple(Path(r) for r in roots)
+    )
+    log_level: str = "INFO"
+    ffprobe_path: str = "ffprobe"
+    ffmpeg_path: str = "ffmpeg"
+    #: Seconds one ffprobe call may take before the file is reported as timed out.
+    probe_timeout: float = attrs.field(default=30.0, validator=_positive_float)
+    #: Parallel ffprobe processes across all jobs.
+    probe_concurrency: int = attrs.field(
+        factory=lambda: os.cpu_count() or 1, validator=_positive_int
+    )
+    #: Jobs running at once; the rest wait as ``pending``.
+    max_running_jobs: int = attrs.field(default=2, validator=_positive_int)
+    #: Seconds a scan job may run before it ends as ``timeout``.
+    scan_timeout: float = attrs.field(default=4 * 3600.0, validator=_positive_float)
+    #: Seconds ``POST /jobs/{id}/cancel`` waits for the job to reach its final state.
+    cancel_wait: float = attrs.field(default=10.0, validator=_positive_float)
+    #: Seconds running jobs get to wind down at shutdown before they are abandoned.
+    shutdown_grace: float = attrs.field(default=5.0, validator=_positive_float)
+    ws_heartbeat_interval: float = attrs.field(default=30.0, validator=_positive_float)
+    #: Events kept for clients that reconnect with the last id they saw.
+    ws_replay_size: int = attrs.field(default=2048, validator=_positive_int)
+    #: Undelivered non-progress events one WebSocket client may fall behind by.
+    ws_client_buffer: int = attrs.field(default=256, validator=_positive_int)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.database_path.parent
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from ``STOAT_*`` variables; ``overrides`` win over both."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for field in attrs.fields(cls):
+            raw = env.get(ENV_PREFIX + field.name.upper())
+            if raw is None or raw == "":
+                continue
+            values[field.name] = _parse(field.name, field.type, raw)
+        values.update(overrides)
+        try:
+            return cls(**values)
+        except (TypeError, ValueError) as exc:
+            raise SettingsError(str(exc)) from exc
+
+
+def _parse(name: str, kind: Any, raw: str) -> Any:
+    env_name = ENV_PREFIX + name.upper()
+    try:
+        if kind in ("int", int):
+            return int(raw)
+        if kind in ("float", float):
+            return float(raw)
+        if kind in ("Path", Path):
+            return Path(raw).expanduser()
+        if name == "allowed_scan_roots":
+            roots = json.loads(raw)
+            if not isinstance(roots, list) or not all(isinstance(r, str) for r in roots):
+                raise ValueError("expected a JSON list of directory paths")
+            return tuple(Path(r).expanduser() for r in roots)
+    except ValueError as exc:
+        raise SettingsError(f"{env_name}={raw!r}: {exc}") from exc
+    return raw
