@@ -10,7 +10,7 @@ from hypercorn.config import Config
 from hypercorn.trio import serve as hypercorn_serve
 
 from .api import create_app
-from .service import open_service
+from .service import Service, open_service
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -23,20 +23,18 @@ def bind_address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-async def serve(
-    settings: Settings,
+async def serve_service(
+    service: Service,
     *,
-    stop: trio.Event | None = None,
+    stop: trio.Event,
     task_status: trio.TaskStatus[str] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Run the service until ``stop`` is set or the caller is cancelled.
+    """Serve ``service`` over HTTP until ``stop`` is set; report the base URL when listening.
 
-    Reports the base URL it listens on through ``task_status`` (so port 0 works
-    with ``nursery.start``). On stop, running jobs end as ``interrupted`` (their
-    final events still reach connected clients), then event streams close, then
-    the HTTP server shuts down.
+    On stop, running jobs end as ``interrupted`` (their final events still reach
+    connected clients), event streams close, then the HTTP server shuts down.
     """
-    stop = stop if stop is not None else trio.Event()
+    settings = service.settings
     config = Config()
     config.bind = [bind_address(settings.api_host, settings.api_port)]
     config.graceful_timeout = CONNECTION_GRACE
@@ -44,18 +42,30 @@ async def serve(
     config.accesslog = None
     config.errorlog = logging.getLogger("hypercorn.error")
 
+    async def shutdown_trigger() -> None:
+        await stop.wait()
+        log.info("shutting down: interrupting running jobs")
+        await service.stop()
+
+    async with trio.open_nursery() as nursery:
+        binds = await nursery.start(
+            partial(hypercorn_serve, create_app(service), config, shutdown_trigger=shutdown_trigger)
+        )
+        log.info("serving the library at %s on %s", settings.database_path, binds[0])
+        task_status.started(binds[0])
+
+
+async def serve(
+    settings: Settings,
+    *,
+    stop: trio.Event | None = None,
+    task_status: trio.TaskStatus[str] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Open the service and serve it until ``stop`` is set or the caller is cancelled.
+
+    Reports the base URL through ``task_status``, so port 0 works with ``nursery.start``.
+    """
     async with open_service(settings) as service:
-        app = create_app(service)
-
-        async def shutdown_trigger() -> None:
-            await stop.wait()
-            log.info("shutting down: interrupting running jobs")
-            await service.stop()
-
-        async with trio.open_nursery() as nursery:
-            binds = await nursery.start(
-                partial(hypercorn_serve, app, config, shutdown_trigger=shutdown_trigger)
-            )
-            url = binds[0]
-            log.info("serving the library at %s on %s", settings.database_path, url)
-            task_status.started(url)
+        await serve_service(
+            service, stop=stop if stop is not None else trio.Event(), task_status=task_status
+        )

@@ -67,25 +67,27 @@ async def open_service(settings: Settings) -> AsyncIterator[Service]:
     hub = EventHub(replay_size=settings.ws_replay_size, client_buffer=settings.ws_client_buffer)
     metrics.gauge("stoat_ws_subscribers", "Open /ws connections.", lambda: len(hub.subscribers))
     metrics.gauge("stoat_events_published", "Events published since start.", lambda: hub.published)
-    async with open_library(settings.database_path) as library:
-        async with open_job_runner(
+    async with (
+        open_library(settings.database_path) as library,
+        open_job_runner(
             library,
             hub,
             metrics,
             max_running=settings.max_running_jobs,
             cancel_wait=settings.cancel_wait,
             shutdown_grace=settings.shutdown_grace,
-        ) as runner:
-            scanner = Scanner(
-                library,
-                runner,
-                metrics,
-                settings,
-                trio.CapacityLimiter(settings.probe_concurrency),
-            )
-            service = Service(settings, library, hub, runner, scanner, metrics)
-            try:
-                yield service
-            finally:
-                with trio.CancelScope(shield=True):
-                    await service.stop()
+        ) as runner,
+    ):
+        scanner = Scanner(
+            library,
+            runner,
+            metrics,
+            settings,
+            trio.CapacityLimiter(settings.probe_concurrency),
+        )
+        service = Service(settings, library, hub, runner, scanner, metrics)
+        try:
+            yield service
+        finally:
+            with trio.CancelScope(shield=True):
+                await service.stop()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,10 @@ def _positive_int(_instance: object, attribute: attrs.Attribute[Any], value: int
         raise SettingsError(f"{attribute.name} must be at least 1, got {value!r}")
 
 
+def _path_tuple(roots: Iterable[str | Path]) -> tuple[Path, ...]:
+    return tuple(Path(r) for r in roots)
+
+
 @attrs.frozen(kw_only=True)
 class Settings:
     """Everything the service can be told at start-up."""
@@ -48,7 +52,7 @@ class Settings:
     api_port: int = 8000
     #: Directories a scan may read below. Unset means the user's home directory.
     allowed_scan_roots: tuple[Path, ...] = attrs.field(
-        factory=lambda: (Path.home(),), converter=lambda roots: tuple(Path(r) for r in roots)
+        factory=lambda: (Path.home(),), converter=_path_tuple
     )
     log_level: str = "INFO"
     ffprobe_path: str = "ffprobe"

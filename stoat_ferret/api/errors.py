@@ -23,16 +23,18 @@ _HTTP_CODES = {
 class ApiError(Exception):
     """Raised by a route to answer with ``status`` and the error envelope."""
 
-    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
+    def __init__(
+        self, http_status: int, code: str, message: str, *, extra: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
-        self.status = status
+        self.http_status = http_status
         self.code = code
         self.message = message
-        self.extra = {k: v for k, v in extra.items() if v is not None}
+        self.extra = {k: v for k, v in (extra or {}).items() if v is not None}
 
 
-def envelope(status: int, code: str, message: str, **extra: Any) -> tuple[Response, int]:
-    return jsonify({"detail": {"code": code, "message": message, **extra}}), status
+def envelope(http_status: int, code: str, message: str, **extra: Any) -> tuple[Response, int]:
+    return jsonify({"detail": {"code": code, "message": message, **extra}}), http_status
 
 
 def _validation_message(error: RequestSchemaValidationError) -> str:
@@ -51,7 +53,7 @@ def _validation_message(error: RequestSchemaValidationError) -> str:
 def install_error_handlers(app: Quart) -> None:
     @app.errorhandler(ApiError)
     async def api_error(error: ApiError) -> tuple[Response, int]:
-        return envelope(error.status, error.code, error.message, **error.extra)
+        return envelope(error.http_status, error.code, error.message, **error.extra)
 
     @app.errorhandler(RequestSchemaValidationError)
     async def schema_error(error: RequestSchemaValidationError) -> tuple[Response, int]:

@@ -64,9 +64,7 @@ class Subscriber:
     """One client's view of the event stream. Get one from :meth:`EventHub.subscribe`."""
 
     limit: int
-    _queue: collections.OrderedDict[Hashable, Event] = attrs.field(
-        factory=collections.OrderedDict
-    )
+    _queue: collections.OrderedDict[Hashable, Event] = attrs.field(factory=collections.OrderedDict)
     _others: int = 0
     _wakeup: trio.Event = attrs.field(factory=trio.Event)
     _resync_reason: str | None = None

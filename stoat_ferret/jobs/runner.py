@@ -17,9 +17,9 @@ from __future__ import annotations
 import logging
 import math
 import uuid
-from datetime import datetime
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 import attrs
@@ -407,7 +407,8 @@ def _describe(exc: BaseException) -> str:
 
 
 def _elapsed(snapshot: JobSnapshot) -> float:
-    assert snapshot.started_at is not None and snapshot.finished_at is not None
+    assert snapshot.started_at is not None
+    assert snapshot.finished_at is not None
     start = datetime.fromisoformat(snapshot.started_at.replace("Z", "+00:00"))
     end = datetime.fromisoformat(snapshot.finished_at.replace("Z", "+00:00"))
     return max((end - start).total_seconds(), 0.0)
@@ -431,8 +432,9 @@ async def open_job_runner(
     """
     interrupted = await library.interrupt_unfinished()
     if interrupted:
-        log.warning("marked %d job(s) left unfinished by a previous run as interrupted",
-                    interrupted)
+        log.warning(
+            "marked %d job(s) left unfinished by a previous run as interrupted", interrupted
+        )
     async with trio.open_nursery() as nursery:
         runner = JobRunner(
             nursery, library, hub, metrics, max_running=max_running, cancel_wait=cancel_wait

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import attrs
 import trio
@@ -332,7 +332,9 @@ class Library:
 
     async def get_job(self, job_id: str) -> JobSnapshot | None:
         def run(conn: sqlite3.Connection) -> JobSnapshot | None:
-            row = conn.execute(f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            row = conn.execute(
+                f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,)
+            ).fetchone()
             return _job(row) if row else None
 
         return await self._read(run)
@@ -373,8 +375,12 @@ class Library:
                 "UPDATE jobs SET status = ?, finished_at = ?, "
                 "error = coalesce(error, 'the server stopped before the job finished') "
                 "WHERE status IN (?, ?)",
-                (str(JobStatus.INTERRUPTED), utc_now(), str(JobStatus.PENDING),
-                 str(JobStatus.RUNNING)),
+                (
+                    str(JobStatus.INTERRUPTED),
+                    utc_now(),
+                    str(JobStatus.PENDING),
+                    str(JobStatus.RUNNING),
+                ),
             ).rowcount
 
         return await self._write(run)

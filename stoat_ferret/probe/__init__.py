@@ -4,12 +4,12 @@ from .errors import (
     EmptyFile,
     NotAVideo,
     ProbeError,
-    ProberMissing,
     ProbeFailed,
+    ProberMissing,
     ProbeTimeout,
 )
 from .parse import ProbeResult, parse_probe_output
-from .run import probe_file
+from .run import probe_file, probe_with_timeout
 
 __all__ = [
     "EmptyFile",
@@ -21,4 +21,5 @@ __all__ = [
     "ProberMissing",
     "parse_probe_output",
     "probe_file",
+    "probe_with_timeout",
 ]

@@ -40,27 +40,25 @@ def probe_command(ffprobe: str, path: str) -> list[str]:
     ]
 
 
-async def probe_file(path: str, *, file_size: int, ffprobe: str, timeout: float) -> ProbeResult:
+async def probe_file(path: str, *, file_size: int, ffprobe: str) -> ProbeResult:
     """Probe ``path`` and return what it holds.
 
     ``file_size`` comes from the caller's ``stat`` so a probe does not touch the disk
     again for it. Raises a :class:`~stoat_ferret.probe.ProbeError` subclass naming
-    the file and the reason. Cancelling the caller kills and reaps the child.
+    the file and the reason. Cancelling the caller kills and reaps the child; bound
+    it with :func:`probe_with_timeout` (or ``trio.fail_after``) at the call site.
     """
     if file_size == 0:
         raise EmptyFile(path, "the file is empty (0 bytes)")
     try:
-        with trio.fail_after(timeout):
-            completed = await trio.run_process(
-                probe_command(ffprobe, path),
-                capture_stdout=True,
-                capture_stderr=True,
-                check=False,
-                stdin=subprocess.DEVNULL,
-                deliver_cancel=kill_at_once,
-            )
-    except trio.TooSlowError as exc:
-        raise ProbeTimeout(path, f"ffprobe took longer than {timeout:g}s") from exc
+        completed = await trio.run_process(
+            probe_command(ffprobe, path),
+            capture_stdout=True,
+            capture_stderr=True,
+            check=False,
+            stdin=subprocess.DEVNULL,
+            deliver_cancel=kill_at_once,
+        )
     except OSError as exc:
         raise ProberMissing(path, f"cannot run {ffprobe!r}: {exc.strerror or exc}") from exc
     if completed.returncode != 0:
@@ -77,3 +75,14 @@ def _strip_path(message: str, path: str) -> str:
         if message.startswith(prefix):
             return message[len(prefix) :]
     return message
+
+
+async def probe_with_timeout(
+    path: str, *, file_size: int, ffprobe: str, seconds: float
+) -> ProbeResult:
+    """:func:`probe_file`, killing ffprobe and raising :class:`ProbeTimeout` after ``seconds``."""
+    try:
+        with trio.fail_after(seconds):
+            return await probe_file(path, file_size=file_size, ffprobe=ffprobe)
+    except trio.TooSlowError as exc:
+        raise ProbeTimeout(path, f"ffprobe took longer than {seconds:g}s") from exc

@@ -1,6 +1,6 @@
 """Scanning directories into the library."""
 
-from .job import Scanner, ScanConflict
+from .job import ScanConflict, Scanner
 from .paths import InvalidPath, PathNotAllowed, ScanPathError
 
 __all__ = ["InvalidPath", "PathNotAllowed", "ScanConflict", "ScanPathError", "Scanner"]

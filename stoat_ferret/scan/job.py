@@ -23,7 +23,7 @@ from ..jobs.runner import JobContext, JobRunner, JobSpec
 from ..library import Library
 from ..library.store import ProbedFile
 from ..metrics import Metrics
-from ..probe import ProbeError, ProberMissing, ProbeResult, probe_file
+from ..probe import ProbeError, ProbeResult, ProberMissing, probe_with_timeout
 from ..settings import Settings
 from .paths import is_within, resolve_roots, resolve_scan_path
 from .plan import plan_scan
@@ -109,7 +109,9 @@ class Scanner:
     def allowed_roots(self) -> tuple[str, ...]:
         return self._roots
 
-    async def submit(self, path: str, *, recursive: bool = True, force: bool = False) -> JobSnapshot:
+    async def submit(
+        self, path: str, *, recursive: bool = True, force: bool = False
+    ) -> JobSnapshot:
         """Check ``path`` and queue a scan of it.
 
         Raises :class:`~stoat_ferret.scan.paths.ScanPathError` for a path that may
@@ -131,7 +133,7 @@ class Scanner:
                     params=params,
                     started_event=EventType.SCAN_STARTED,
                     finished_event=EventType.SCAN_COMPLETED,
-                    on_finish=lambda _job: self._active.pop(resolved, None),
+                    on_finish=lambda _job: self._release(resolved),
                 )
             )
         except BaseException:
@@ -140,6 +142,9 @@ class Scanner:
         if resolved in self._active:
             self._active[resolved] = job.job_id
         return job
+
+    def _release(self, directory: str) -> None:
+        self._active.pop(directory, None)
 
     async def _scan(
         self, root: str, ctx: JobContext, *, recursive: bool, force: bool
@@ -172,7 +177,7 @@ class Scanner:
         self, files: Iterator[FoundFile], send: trio.MemorySendChannel[_Outcome]
     ) -> None:
         async with send, trio.open_nursery() as nursery:
-            for _ in range(self._limiter.total_tokens):
+            for _ in range(self._settings.probe_concurrency):
                 nursery.start_soon(self._probe_worker, files, send.clone())
 
     async def _probe_worker(
@@ -189,11 +194,11 @@ class Scanner:
     async def _probe_one(self, item: FoundFile) -> _Outcome:
         started = time.monotonic()
         try:
-            result = await probe_file(
+            result = await probe_with_timeout(
                 item.path,
                 file_size=item.size,
                 ffprobe=self._settings.ffprobe_path,
-                timeout=self._settings.probe_timeout,
+                seconds=self._settings.probe_timeout,
             )
         except ProberMissing:
             raise

@@ -75,6 +75,9 @@ async def cancel_job(job_id: str) -> tuple[dict[str, Any], int]:
         raise ApiError(404, "NOT_FOUND", str(exc)) from exc
     except JobAlreadyTerminal as exc:
         raise ApiError(
-            409, "ALREADY_TERMINAL", str(exc), job_id=exc.job.job_id, status=str(exc.job.status)
+            409,
+            "ALREADY_TERMINAL",
+            str(exc),
+            extra={"job_id": exc.job.job_id, "status": str(exc.job.status)},
         ) from exc
     return job.to_dict(), 200 if finished else 202

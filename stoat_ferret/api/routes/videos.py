@@ -93,8 +93,8 @@ async def scan(data: ScanRequest) -> tuple[dict[str, Any], int]:
     try:
         job = await service.scanner.submit(data.path, recursive=data.recursive, force=data.force)
     except ScanPathError as exc:
-        status = 403 if exc.code == "PATH_NOT_ALLOWED" else 400
-        raise ApiError(status, exc.code, str(exc)) from exc
+        http_status = 403 if exc.code == "PATH_NOT_ALLOWED" else 400
+        raise ApiError(http_status, exc.code, str(exc)) from exc
     except ScanConflict as exc:
-        raise ApiError(409, "SCAN_IN_PROGRESS", str(exc), job_id=exc.job_id) from exc
+        raise ApiError(409, "SCAN_IN_PROGRESS", str(exc), extra={"job_id": exc.job_id}) from exc
     return {"job_id": job.job_id}, 202

@@ -1,0 +1,97 @@
+"""Fixtures shared by the whole suite."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import attrs
+import httpx
+import pytest
+import trio
+
+from stoat_ferret.server import serve_service
+from stoat_ferret.service import Service, open_service
+from stoat_ferret.settings import Settings
+
+from .support.media import SAMPLES, make_sample
+
+
+@pytest.fixture(scope="session")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One generated file per container/codec pair in ``SAMPLES`` (made once per session)."""
+    directory = tmp_path_factory.mktemp("samples")
+    return {name: make_sample(directory, name) for name in SAMPLES}
+
+
+@pytest.fixture
+def media_root(tmp_path: Path) -> Path:
+    """An allowed scan root for this test; empty to begin with."""
+    root = tmp_path / "media"
+    root.mkdir()
+    return root
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, media_root: Path) -> Callable[..., Settings]:
+    """Settings for a server of this test's own: its own database, port 0, ``media_root``."""
+
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "database_path": tmp_path / "data" / "library.db",
+            "thumbnail_dir": tmp_path / "data" / "thumbnails",
+            "api_port": 0,
+            "allowed_scan_roots": (media_root,),
+            "probe_concurrency": 2,
+            "probe_timeout": 20.0,
+            "shutdown_grace": 5.0,
+        }
+        values.update(overrides)
+        return Settings(**values)
+
+    return make
+
+
+@pytest.fixture
+def settings(make_settings: Callable[..., Settings]) -> Settings:
+    return make_settings()
+
+
+@attrs.frozen
+class LiveServer:
+    """The real app, served by hypercorn on a loopback port, and the service behind it."""
+
+    url: str
+    service: Service
+
+    @property
+    def ws_url(self) -> str:
+        return "ws" + self.url.removeprefix("http") + "/ws"
+
+    def client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.url, timeout=30.0)
+
+
+async def start_live_server(settings: Settings) -> AsyncIterator[LiveServer]:
+    async with open_service(settings) as service, trio.open_nursery() as nursery:
+        stop = trio.Event()
+        url = await nursery.start(partial(serve_service, service, stop=stop))
+        try:
+            yield LiveServer(url, service)
+        finally:
+            stop.set()
+
+
+@pytest.fixture
+async def live_server(settings: Settings) -> AsyncIterator[LiveServer]:
+    """The app served for this test on 127.0.0.1 with a port of its own."""
+    async for server in start_live_server(settings):
+        yield server
+
+
+@pytest.fixture
+async def client(live_server: LiveServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with live_server.client() as http:
+        yield http

@@ -1,0 +1,49 @@
+"""A stand-in for ffprobe, for injecting hangs, delays and failures.
+
+Run through the wrapper that :func:`make_prober` writes: the wrapper records its
+process id, then ``exec``s this script (same pid), so a test can check that every
+prober process it started is gone afterwards. Modes:
+
+``hang``        sleep forever (ignoring SIGTERM), to be killed by the service
+``hang-on=W``   hang for files whose name contains W; behave as ``real`` otherwise
+``slow=S``      sleep S seconds, then become the real ffprobe
+``real``        become the real ffprobe at once (counts spawns)
+``fail``        print an error and exit 1
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+
+
+def _real(args: list[str]) -> None:
+    os.execvp("ffprobe", ["ffprobe", *args])
+
+
+def main() -> None:
+    mode, args = sys.argv[1], sys.argv[2:]
+    if mode == "hang":
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        while True:
+            time.sleep(3600)
+    if mode.startswith("hang-on="):
+        word = mode.partition("=")[2]
+        if args and word in os.path.basename(args[-1]):
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            while True:
+                time.sleep(3600)
+        _real(args)
+    if mode.startswith("slow="):
+        time.sleep(float(mode.partition("=")[2]))
+        _real(args)
+    if mode == "fail":
+        print("fake prober: simulated failure", file=sys.stderr)
+        sys.exit(1)
+    _real(args)
+
+
+if __name__ == "__main__":
+    main()
