@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole check, as CI runs it: lint (with the async rules), types, tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== ruff (lint, incl. ASYNC rules)"
+.venv/bin/ruff check .
+echo "== ruff (format)"
+.venv/bin/ruff format --check .
+echo "== mypy"
+.venv/bin/mypy
+echo "== pytest"
+.venv/bin/pytest "$@"
