@@ -17,6 +17,7 @@ import trio
 
 from .support.media import copy_as
 from .support.prober import FakeProber, make_prober, process_exists
+from .support.waiting import poll_until
 
 LISTENING = re.compile(rb"serving the library at .* on (http://\S+)")
 
@@ -85,8 +86,7 @@ async def start_hanging_scan(url: str, media_root: Path, prober: FakeProber) -> 
         assert response.status_code == 202, response.text
         job_id: str = response.json()["job_id"]
     with trio.fail_after(20):
-        while not prober.pids():
-            await trio.sleep(0.02)
+        await poll_until(lambda: bool(prober.pids()))
     return job_id
 
 

@@ -18,6 +18,7 @@ from stoat_ferret.settings import Settings
 
 from ..support.media import HOSTILE_NAMES, SAMPLES, copy_as, make_broken_files
 from ..support.prober import FakeProber, make_prober, process_exists
+from ..support.waiting import poll_until
 
 
 @pytest.fixture
@@ -53,10 +54,9 @@ async def scan(service: Service, path: Path, **options: bool) -> JobSnapshot:
 
 
 async def wait_for_pids(prober: FakeProber, count: int) -> list[int]:
-    """Wait until the fake prober has been started ``count`` times (an external process)."""
+    """Wait until the fake prober has been started ``count`` times."""
     with trio.fail_after(20):
-        while len(prober.pids()) < count:
-            await trio.sleep(0.01)
+        await poll_until(lambda: len(prober.pids()) >= count)
     return prober.pids()
 
 
@@ -67,7 +67,7 @@ def fill(root: Path, samples: dict[str, Path]) -> list[Path]:
 async def test_scan_finds_every_container_and_reports_each_broken_file(
     open_test_service: Callable[..., Any], samples: dict[str, Path], media_root: Path
 ) -> None:
-    """Every sample is stored with its probed values; every broken file is an error with a reason."""
+    """Every sample is stored with its probed values; each broken file is an error with a reason."""
     fill(media_root, samples)
     expected_errors = make_broken_files(media_root / "broken", samples["h264_aac.mp4"])
     (media_root / "readme.txt").write_text("not a video name, never probed")
@@ -256,13 +256,16 @@ async def test_cancel_mid_probe_kills_children_and_keeps_finished_work(
     copy_as(samples["h264_aac.mp4"], media_root / "z2-hang.mp4")
     prober = make_prober(tmp_path / "bin", "hang-on=hang")
     service = await open_test_service(ffprobe_path=str(prober.path), probe_concurrency=2)
-    submitted = await service.scanner.submit(str(media_root))
-
-    # Files are probed in path order: the four fine ones finish, then both workers hang.
+    with service.hub.subscribe() as subscriber:
+        submitted = await service.scanner.submit(str(media_root))
+        # Files are probed in path order: the four fine ones are committed (progress
+        # says so only after the commit), then both workers hang.
+        with trio.fail_after(20):
+            while True:
+                event = await subscriber.receive()
+                if event.type == EventType.JOB_PROGRESS and event.payload["processed"] == 4:
+                    break
     await wait_for_pids(prober, 6)
-    with trio.fail_after(10):
-        while (await service.library.count_videos()) < 4:
-            await trio.sleep(0.01)
     job, finished = await service.runner.cancel(submitted.job_id)
 
     assert finished
