@@ -88,6 +88,9 @@ class _Job:
     stop_reason: JobStatus | None = None
     partial_result: dict[str, Any] | None = None
     last_progress_event: float = -math.inf
+    #: Progress changed since the last job_progress event (held back by the rate limit).
+    progress_unsent: bool = False
+    #: Progress changed since the history row was last written.
     progress_dirty: bool = False
 
 
@@ -139,6 +142,7 @@ class JobRunner:
         self._cancel_wait = cancel_wait
         self._live: dict[str, _Job] = {}
         self._closed = False
+        self._progress_held = trio.Event()
         metrics.counter("stoat_jobs_finished_total", "Jobs that reached a final state.")
         metrics.summary("stoat_job_duration_seconds", "Wall time of jobs that ran.")
         metrics.gauge(
@@ -333,8 +337,12 @@ class JobRunner:
     def _publish_progress(self, job: _Job, *, force: bool = False) -> None:
         now = trio.current_time()
         if not force and now - job.last_progress_event < PROGRESS_EVENT_INTERVAL:
+            # Held back, not dropped: _send_held_progress_forever sends it shortly.
+            job.progress_unsent = True
+            self._progress_held.set()
             return
         job.last_progress_event = now
+        job.progress_unsent = False
         s = job.snapshot
         self._hub.publish(
             EventType.JOB_PROGRESS,
@@ -377,6 +385,16 @@ class JobRunner:
             job.partial_result = partial_result
         job.progress_dirty = True
         self._publish_progress(job, force=total is not None and processed >= total)
+
+    async def _send_held_progress_forever(self) -> None:
+        """Send progress the rate limit held back, so the latest state always goes out."""
+        while True:
+            await self._progress_held.wait()
+            self._progress_held = trio.Event()
+            await trio.sleep(PROGRESS_EVENT_INTERVAL)
+            for job in list(self._live.values()):
+                if job.progress_unsent and job.snapshot.status is JobStatus.RUNNING:
+                    self._publish_progress(job, force=True)
 
     async def _save_progress_forever(self) -> None:
         """Write running jobs' progress to the history table, at most once a second."""
@@ -440,6 +458,7 @@ async def open_job_runner(
             nursery, library, hub, metrics, max_running=max_running, cancel_wait=cancel_wait
         )
         nursery.start_soon(runner._save_progress_forever)
+        nursery.start_soon(runner._send_held_progress_forever)
         try:
             yield runner
         finally:
