@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from quart import Response
+from quart import Blueprint, Response
 from quart_schema import QuartSchema
 from quart_trio import QuartTrio
+from swagger_ui_bundle import swagger_ui_path
 
 from .. import __version__
 from ..service import Service
@@ -28,6 +29,17 @@ def create_app(service: Service) -> QuartTrio:
 
     app.request_class = Request
 
+    # The docs page loads Swagger UI from the package, so it works with no internet access.
+    app.register_blueprint(
+        Blueprint(
+            "docs_assets",
+            __name__,
+            static_folder=str(swagger_ui_path),
+            static_url_path="/docs/assets",
+        )
+    )
+    app.config["QUART_SCHEMA_SWAGGER_JS_URL"] = "/docs/assets/swagger-ui-bundle.js"
+    app.config["QUART_SCHEMA_SWAGGER_CSS_URL"] = "/docs/assets/swagger-ui.css"
     QuartSchema(
         app,
         info={"title": "stoat-ferret", "version": __version__},

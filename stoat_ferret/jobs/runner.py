@@ -163,14 +163,18 @@ class JobRunner:
 
     # -- public API ------------------------------------------------------------------------
 
-    async def submit(self, spec: JobSpec) -> JobSnapshot:
-        """Record a new job as ``pending`` and queue it; return its first snapshot."""
+    async def submit(self, spec: JobSpec, *, job_id: str | None = None) -> JobSnapshot:
+        """Record a new job as ``pending`` and queue it; return its first snapshot.
+
+        ``job_id`` lets a caller that must name the job before it exists (to reserve
+        something under that id) choose it; by default a new one is made.
+        """
         if self._closed:
             raise RunnerClosed("the server is shutting down")
         job = _Job(
             spec=spec,
             snapshot=JobSnapshot(
-                job_id=uuid.uuid4().hex,
+                job_id=job_id or new_job_id(),
                 kind=spec.kind,
                 status=JobStatus.PENDING,
                 params=spec.params,
@@ -415,6 +419,10 @@ class JobRunner:
         with trio.move_on_after(grace):
             for job in jobs:
                 await job.done.wait()
+
+
+def new_job_id() -> str:
+    return uuid.uuid4().hex
 
 
 def _describe(exc: BaseException) -> str:

@@ -19,7 +19,7 @@ import trio
 
 from ..events import EventType
 from ..jobs.models import JobKind, JobSnapshot
-from ..jobs.runner import JobContext, JobRunner, JobSpec
+from ..jobs.runner import JobContext, JobRunner, JobSpec, new_job_id
 from ..library import Library
 from ..library.store import ProbedFile
 from ..metrics import Metrics
@@ -123,9 +123,10 @@ class Scanner:
             if is_within(resolved, active) or is_within(active, resolved):
                 raise ScanConflict(active, job_id)
         params = {"path": resolved, "recursive": recursive, "force": force}
-        self._active[resolved] = "(submitting)"
+        # Reserved before the first await, so no other submit can slip in between.
+        job_id = self._active[resolved] = new_job_id()
         try:
-            job = await self._runner.submit(
+            return await self._runner.submit(
                 JobSpec(
                     kind=JobKind.SCAN,
                     body=partial(self._scan, resolved, recursive=recursive, force=force),
@@ -134,14 +135,12 @@ class Scanner:
                     started_event=EventType.SCAN_STARTED,
                     finished_event=EventType.SCAN_COMPLETED,
                     on_finish=lambda _job: self._release(resolved),
-                )
+                ),
+                job_id=job_id,
             )
         except BaseException:
-            self._active.pop(resolved, None)
+            self._release(resolved)
             raise
-        if resolved in self._active:
-            self._active[resolved] = job.job_id
-        return job
 
     def _release(self, directory: str) -> None:
         self._active.pop(directory, None)
