@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import subprocess
 from collections.abc import AsyncIterator
@@ -13,9 +14,12 @@ import trio
 from .events import EventHub
 from .jobs.runner import JobRunner, open_job_runner
 from .library import Library, open_library
+from .loopwatch import LoopWatch, SlowStep, watch_loop
 from .metrics import Metrics
 from .scan import Scanner
 from .settings import Settings
+
+log = logging.getLogger(__name__)
 
 #: Seconds a health check of an external program may take.
 TOOL_CHECK_TIMEOUT = 5.0
@@ -31,6 +35,7 @@ class Service:
     runner: JobRunner
     scanner: Scanner
     metrics: Metrics
+    loop_watch: LoopWatch
 
     async def stop(self) -> None:
         """Interrupt live jobs (their final events still go out), then end every stream."""
@@ -63,7 +68,28 @@ async def check_tool(program: str) -> str | None:
 @asynccontextmanager
 async def open_service(settings: Settings) -> AsyncIterator[Service]:
     """Open the library, start the job runner; on exit, interrupt jobs and close all."""
+    with watch_loop(settings.loop_warn_threshold, on_slow_step=_log_slow_step) as loop_watch:
+        async with _open_parts(settings, loop_watch) as service:
+            yield service
+
+
+def _log_slow_step(step: SlowStep) -> None:
+    log.warning("event loop blocked: %s", step.describe())
+
+
+@asynccontextmanager
+async def _open_parts(settings: Settings, loop_watch: LoopWatch) -> AsyncIterator[Service]:
     metrics = Metrics()
+    metrics.gauge(
+        "stoat_loop_longest_step_seconds",
+        "Longest time one task step held the event loop since start.",
+        lambda: loop_watch.longest,
+    )
+    metrics.gauge(
+        "stoat_loop_slow_steps",
+        "Task steps that held the event loop longer than STOAT_LOOP_WARN_THRESHOLD.",
+        lambda: loop_watch.slow_count,
+    )
     hub = EventHub(replay_size=settings.ws_replay_size, client_buffer=settings.ws_client_buffer)
     metrics.gauge("stoat_ws_subscribers", "Open /ws connections.", lambda: len(hub.subscribers))
     metrics.gauge("stoat_events_published", "Events published since start.", lambda: hub.published)
@@ -85,7 +111,7 @@ async def open_service(settings: Settings) -> AsyncIterator[Service]:
             settings,
             trio.CapacityLimiter(settings.probe_concurrency),
         )
-        service = Service(settings, library, hub, runner, scanner, metrics)
+        service = Service(settings, library, hub, runner, scanner, metrics, loop_watch)
         try:
             yield service
         finally:

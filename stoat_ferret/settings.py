@@ -71,6 +71,8 @@ class Settings:
     cancel_wait: float = attrs.field(default=10.0, validator=_positive_float)
     #: Seconds running jobs get to wind down at shutdown before they are abandoned.
     shutdown_grace: float = attrs.field(default=5.0, validator=_positive_float)
+    #: A task step holding the event loop longer than this (seconds) is logged as a warning.
+    loop_warn_threshold: float = attrs.field(default=0.1, validator=_positive_float)
     ws_heartbeat_interval: float = attrs.field(default=30.0, validator=_positive_float)
     #: Events kept for clients that reconnect with the last id they saw.
     ws_replay_size: int = attrs.field(default=2048, validator=_positive_int)

@@ -1,0 +1,136 @@
+"""Measuring how long each trio task step holds the event loop.
+
+A task step is the stretch between two checkpoints of one task: while it runs,
+nothing else in the process can. A blocking call anywhere below an ``async def``
+(a synchronous subprocess, a ``time.sleep``, a SQLite query, a slow library
+call) shows up as a long step, however deep it is hidden.
+
+:class:`LoopWatch` is a trio instrument that times every step. Attached with
+:func:`watch_loop`, a watchdog thread also notices a step *while* it is still
+running past the threshold and records the event-loop thread's stack at that
+moment, so a report names the blocking call, not just the task.
+"""
+
+from __future__ import annotations
+
+import collections
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import attrs
+import trio
+
+#: Slow steps remembered per watch (the longest step is always kept).
+MAX_RECORDED = 50
+
+
+@attrs.frozen
+class SlowStep:
+    """One task step that held the event loop longer than the threshold."""
+
+    task: str
+    seconds: float
+    #: Where the event-loop thread was while the step ran long ("" if not caught in time).
+    stack: str
+
+    def describe(self) -> str:
+        text = f"task {self.task!r} held the event loop for {self.seconds * 1000:.1f} ms"
+        return f"{text}\n{self.stack}" if self.stack else text
+
+
+class LoopWatch(trio.abc.Instrument):
+    """Times every task step; records the steps longer than ``threshold`` seconds."""
+
+    def __init__(
+        self, threshold: float, *, on_slow_step: Callable[[SlowStep], None] | None = None
+    ) -> None:
+        self.threshold = threshold
+        self.longest = 0.0
+        self.longest_task = ""
+        self.slow_steps: collections.deque[SlowStep] = collections.deque(maxlen=MAX_RECORDED)
+        self.slow_count = 0
+        self._on_slow_step = on_slow_step
+        self._loop_thread = threading.get_ident()
+        # (step number, start time) of the step running now, or None between steps.
+        # Written on the loop thread, read by the watchdog: a tuple is swapped whole,
+        # so no lock is needed (and none is paid for on every step).
+        self._current: tuple[int, float] | None = None
+        self._steps = 0
+        self._caught: tuple[int, str] | None = None
+
+    # -- trio.abc.Instrument ----------------------------------------------------------------
+
+    def before_task_step(self, task: trio.lowlevel.Task) -> None:
+        self._steps += 1
+        self._current = (self._steps, time.perf_counter())
+
+    def after_task_step(self, task: trio.lowlevel.Task) -> None:
+        current, self._current = self._current, None
+        if current is None:
+            return
+        step, started = current
+        elapsed = time.perf_counter() - started
+        if elapsed > self.longest:
+            self.longest = elapsed
+            self.longest_task = task.name
+        if elapsed > self.threshold:
+            caught = self._caught
+            stack = caught[1] if caught is not None and caught[0] == step else ""
+            slow = SlowStep(task.name, elapsed, stack)
+            self.slow_count += 1
+            self.slow_steps.append(slow)
+            if self._on_slow_step is not None:
+                self._on_slow_step(slow)
+
+    # -- watchdog ---------------------------------------------------------------------------
+
+    def _sample(self) -> None:
+        """From the watchdog thread: capture the loop's stack if a step is running long."""
+        current = self._current
+        if current is None:
+            return
+        step, started = current
+        caught = self._caught
+        if (caught is not None and caught[0] == step) or (
+            time.perf_counter() - started <= self.threshold
+        ):
+            return
+        frame = sys._current_frames().get(self._loop_thread)
+        if frame is not None:
+            self._caught = (step, "".join(traceback.format_stack(frame)))
+
+
+@contextmanager
+def watch_loop(
+    threshold: float,
+    *,
+    on_slow_step: Callable[[SlowStep], None] | None = None,
+    sample_interval: float | None = None,
+) -> Iterator[LoopWatch]:
+    """Attach a :class:`LoopWatch` to the running trio loop for the ``with`` block.
+
+    Must be entered on the event-loop thread. A daemon watchdog thread checks every
+    ``sample_interval`` seconds (default: a quarter of the threshold) for a step
+    that is running long and captures where it is.
+    """
+    watch = LoopWatch(threshold, on_slow_step=on_slow_step)
+    interval = sample_interval if sample_interval is not None else threshold / 4
+    stopped = threading.Event()
+
+    def watchdog() -> None:
+        while not stopped.wait(interval):
+            watch._sample()
+
+    thread = threading.Thread(target=watchdog, name="stoat-ferret loop watchdog", daemon=True)
+    trio.lowlevel.add_instrument(watch)
+    thread.start()
+    try:
+        yield watch
+    finally:
+        stopped.set()
+        trio.lowlevel.remove_instrument(watch)
+        thread.join()
