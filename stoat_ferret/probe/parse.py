@@ -103,7 +103,15 @@ def parse_probe_output(path: str, raw: bytes | str, *, file_size: int) -> ProbeR
         None,
     )
     if video is None:
-        kinds = sorted({str(s.get("codec_type")) for s in streams if s.get("codec_type")})
+        kinds = sorted(
+            {
+                "cover art"
+                if (s.get("disposition") or {}).get("attached_pic")
+                else str(s.get("codec_type"))
+                for s in streams
+                if s.get("codec_type")
+            }
+        )
         held = f"only {', '.join(kinds)} streams" if kinds else "no streams"
         raise NotAVideo(path, f"no video stream ({format_name} file with {held})")
     if format_name in _STILL_IMAGE_FORMATS or format_name.endswith("_pipe"):

@@ -23,7 +23,8 @@ class WalkResult:
     files: tuple[FoundFile, ...]
     #: ``(path, reason)`` for entries that look like videos but cannot be used.
     errors: tuple[tuple[str, str], ...]
-    #: Directories that could not be listed: nothing under them can be called missing.
+    #: Directories that could not be listed and files that were listed but could not be
+    #: read: they may well exist, so nothing at or under these paths can be called missing.
     unreadable: tuple[str, ...]
 
 
@@ -71,6 +72,7 @@ def walk_directory(root: str, *, recursive: bool, allowed_roots: Sequence[str]) 
                 else:
                     info = entry.stat(follow_symlinks=False)
             except OSError as exc:
+                unreadable.append(entry.path)
                 errors.append((entry.path, f"cannot read file: {exc.strerror or exc}"))
                 continue
             if stat.S_ISREG(info.st_mode):
