@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-from quart import Blueprint, Response
-from quart_schema import QuartSchema
+from quart import Response, send_from_directory
+from quart_schema import QuartSchema, hide
 from quart_trio import QuartTrio
 from swagger_ui_bundle import swagger_ui_path
 
@@ -30,14 +30,11 @@ def create_app(service: Service) -> QuartTrio:
     app.request_class = Request
 
     # The docs page loads Swagger UI from the package, so it works with no internet access.
-    app.register_blueprint(
-        Blueprint(
-            "docs_assets",
-            __name__,
-            static_folder=str(swagger_ui_path),
-            static_url_path="/docs/assets",
-        )
-    )
+    @app.get("/docs/assets/<path:filename>")
+    @hide
+    async def docs_assets(filename: str) -> Response:
+        return await send_from_directory(str(swagger_ui_path), filename)
+
     app.config["QUART_SCHEMA_SWAGGER_JS_URL"] = "/docs/assets/swagger-ui-bundle.js"
     app.config["QUART_SCHEMA_SWAGGER_CSS_URL"] = "/docs/assets/swagger-ui.css"
     QuartSchema(
