@@ -66,12 +66,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    problems: list[str] = []
     try:
         trio.run(_serve_until_signalled, settings)
-    except OSError as exc:
-        print(f"stoat-ferret: cannot serve: {exc}", file=sys.stderr)
+    except* OSError as group:
+        problems = [str(exc) for exc in _leaves(group)]
+    if problems:
+        print(f"stoat-ferret: cannot serve: {'; '.join(problems)}", file=sys.stderr)
         return 1
     return 0
+
+
+def _leaves(group: BaseExceptionGroup[OSError]) -> list[OSError]:
+    found: list[OSError] = []
+    for exc in group.exceptions:
+        found.extend(_leaves(exc) if isinstance(exc, BaseExceptionGroup) else [exc])
+    return found
 
 
 if __name__ == "__main__":

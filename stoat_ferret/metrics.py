@@ -17,6 +17,13 @@ def _format_labels(labels: _Labels) -> str:
     return "{" + ",".join(f'{k}="{v}"' for k, v in escaped) + "}"
 
 
+def _number(value: float) -> str:
+    """Exact text for a sample: whole numbers without exponent, others at full precision."""
+    if float(value).is_integer():
+        return str(int(value))
+    return repr(float(value))
+
+
 class Metrics:
     """A small registry: counters, summaries (sum and count) and gauges read on demand."""
 
@@ -31,8 +38,11 @@ class Metrics:
     def summary(self, name: str, help: str) -> None:
         self._help[name] = ("summary", help)
 
-    def gauge(self, name: str, help: str, read: Callable[[], float]) -> None:
-        self._help[name] = ("gauge", help)
+    def gauge(
+        self, name: str, help: str, read: Callable[[], float], *, kind: str = "gauge"
+    ) -> None:
+        """A value read when rendered; ``kind="counter"`` for one that only grows."""
+        self._help[name] = (kind, help)
         self._gauges[name] = read
 
     def inc(self, name: str, amount: float = 1.0, **labels: str) -> None:
@@ -49,11 +59,11 @@ class Metrics:
         for name, (kind, help) in sorted(self._help.items()):
             lines.append(f"# HELP {name} {help}")
             lines.append(f"# TYPE {name} {kind}")
-            if kind == "gauge":
-                lines.append(f"{name} {self._gauges[name]():g}")
+            if name in self._gauges:
+                lines.append(f"{name} {_number(self._gauges[name]())}")
                 continue
             suffixes = ("_sum", "_count") if kind == "summary" else ("",)
             for suffix in suffixes:
                 for labels, value in sorted(self._values.get(name + suffix, {}).items()):
-                    lines.append(f"{name}{suffix}{_format_labels(labels)} {value:g}")
+                    lines.append(f"{name}{suffix}{_format_labels(labels)} {_number(value)}")
         return "\n".join(lines) + "\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import subprocess
 from collections.abc import AsyncIterator
@@ -46,7 +47,7 @@ class Service:
 async def check_tool(program: str) -> str | None:
     """``None`` if ``program -version`` runs cleanly, else a message saying what is wrong."""
     if await trio.to_thread.run_sync(shutil.which, program) is None:
-        return f"{program} not found on PATH"
+        return f"{program} not found" + ("" if os.sep in program else " on PATH")
     try:
         with trio.fail_after(TOOL_CHECK_TIMEOUT):
             done = await trio.run_process(
@@ -92,7 +93,12 @@ async def _open_parts(settings: Settings, loop_watch: LoopWatch) -> AsyncIterato
     )
     hub = EventHub(replay_size=settings.ws_replay_size, client_buffer=settings.ws_client_buffer)
     metrics.gauge("stoat_ws_subscribers", "Open /ws connections.", lambda: len(hub.subscribers))
-    metrics.gauge("stoat_events_published", "Events published since start.", lambda: hub.published)
+    metrics.gauge(
+        "stoat_events_published_total",
+        "Events published since start.",
+        lambda: hub.published,
+        kind="counter",
+    )
     async with (
         open_library(settings.database_path) as library,
         open_job_runner(

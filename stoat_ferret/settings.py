@@ -42,6 +42,18 @@ def _path_tuple(roots: Iterable[str | Path]) -> tuple[Path, ...]:
     return tuple(Path(r) for r in roots)
 
 
+_LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+
+
+def _upper(value: str) -> str:
+    return value.upper()
+
+
+def _log_level(_instance: object, attribute: attrs.Attribute[Any], value: str) -> None:
+    if value not in _LOG_LEVELS:
+        raise SettingsError(f"{attribute.name} must be one of {', '.join(_LOG_LEVELS)}")
+
+
 @attrs.frozen(kw_only=True)
 class Settings:
     """Everything the service can be told at start-up."""
@@ -54,7 +66,7 @@ class Settings:
     allowed_scan_roots: tuple[Path, ...] = attrs.field(
         factory=lambda: (Path.home(),), converter=_path_tuple
     )
-    log_level: str = "INFO"
+    log_level: str = attrs.field(default="INFO", converter=_upper, validator=_log_level)
     ffprobe_path: str = "ffprobe"
     ffmpeg_path: str = "ffmpeg"
     #: Seconds one ffprobe call may take before the file is reported as timed out.

@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 
 echo "== ruff (lint, incl. ASYNC rules)"
 .venv/bin/ruff check .
+echo "== flake8-async (trio checkpoint and cancel-scope rules)"
+.venv/bin/flake8 stoat_ferret
 echo "== ruff (format)"
 .venv/bin/ruff format --check .
 echo "== mypy"

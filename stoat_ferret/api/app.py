@@ -13,6 +13,7 @@ from .. import __version__
 from ..service import Service
 from .context import SERVICE_KEY, current_service
 from .errors import ApiError, install_error_handlers
+from .openapi import OpenAPIGenerator
 from .routes import health, jobs, videos, ws
 
 
@@ -42,6 +43,7 @@ def create_app(service: Service) -> QuartTrio:
         info={"title": "stoat-ferret", "version": __version__},
         redoc_ui_path=None,
         scalar_ui_path=None,
+        openapi_provider_class=OpenAPIGenerator,
     )
     install_error_handlers(app)
     for module in (health, videos, jobs, ws):

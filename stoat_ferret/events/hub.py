@@ -69,12 +69,25 @@ class Subscriber:
     _wakeup: trio.Event = attrs.field(factory=trio.Event)
     _resync_reason: str | None = None
     _closed: bool = False
+    #: Replayed (non-progress) events still queued, and the id of the last one: these
+    #: are allowed on top of ``limit`` until the client has read them.
+    _replayed: int = 0
+    _replay_end: int = 0
     coalesced: int = 0
     resets: int = 0
 
     @property
     def buffered(self) -> int:
         return len(self._queue)
+
+    def replay(self, events: list[Event]) -> None:
+        """Queue events the client missed; they do not count against ``limit``."""
+        for event in events:
+            self.offer(event, enforce_limit=False)
+            if event.type != EventType.JOB_PROGRESS:
+                self._replayed += 1
+        if events and events[-1].id is not None:
+            self._replay_end = events[-1].id
 
     def offer(self, event: Event, *, enforce_limit: bool = True) -> None:
         if self._closed:
@@ -86,7 +99,7 @@ class Subscriber:
         else:
             key = ("event", event.id)
             self._others += 1
-            if enforce_limit and self._others > self.limit:
+            if enforce_limit and self._others > self.limit + self._replayed:
                 self.resets += 1
                 self.request_resync(
                     f"the client fell more than {self.limit} events behind; "
@@ -98,7 +111,7 @@ class Subscriber:
 
     def request_resync(self, reason: str) -> None:
         self._queue.clear()
-        self._others = 0
+        self._others = self._replayed = 0
         self._resync_reason = reason
         self._wakeup.set()
 
@@ -107,7 +120,12 @@ class Subscriber:
         self._wakeup.set()
 
     async def receive(self) -> Event:
-        """The next event, oldest first. Raises :class:`trio.EndOfChannel` once closed."""
+        """The next event, oldest first. Raises :class:`trio.EndOfChannel` once closed.
+
+        Always a checkpoint, like a memory channel's ``receive``: a sender loop over a
+        subscriber that never runs dry still lets other tasks run and can be cancelled.
+        """
+        await trio.lowlevel.checkpoint()
         while True:
             if self._resync_reason is not None:
                 reason, self._resync_reason = self._resync_reason, None
@@ -116,6 +134,8 @@ class Subscriber:
                 _, event = self._queue.popitem(last=False)
                 if event.type != EventType.JOB_PROGRESS:
                     self._others -= 1
+                    if event.id is not None and event.id <= self._replay_end:
+                        self._replayed -= 1
                 return event
             if self._closed:
                 raise trio.EndOfChannel
@@ -169,10 +189,9 @@ class EventHub:
             oldest = self._replay[0].id if self._replay else self._last_id + 1
             assert oldest is not None
             if oldest - 1 <= last_event_id <= self._last_id:
-                missed = [e for e in self._replay if e.id is not None and e.id > last_event_id]
-                subscriber.limit += len(missed)
-                for event in missed:
-                    subscriber.offer(event, enforce_limit=False)
+                subscriber.replay(
+                    [e for e in self._replay if e.id is not None and e.id > last_event_id]
+                )
             else:
                 subscriber.request_resync(
                     f"events after id {last_event_id} are no longer held; "

@@ -182,7 +182,12 @@ class JobRunner:
             ),
         )
         self._live[job.snapshot.job_id] = job
-        await self._persist(job)
+        try:
+            await self._persist(job)
+        except BaseException:
+            # Cancelled (or failed) before the job was stored: it never existed.
+            del self._live[job.snapshot.job_id]
+            raise
         self._publish_status(job)
         self._nursery.start_soon(self._run, job, name=f"job {spec.kind} {job.snapshot.job_id}")
         return job.snapshot
@@ -195,6 +200,7 @@ class JobRunner:
     async def get(self, job_id: str) -> JobSnapshot:
         job = self._live.get(job_id)
         if job is not None:
+            await trio.lowlevel.checkpoint()
             return job.snapshot
         stored = await self._library.get_job(job_id)
         if stored is None:
@@ -307,7 +313,8 @@ class JobRunner:
                 )
             with trio.move_on_after(FINAL_SAVE_TIMEOUT):
                 await self._persist(job)
-            self._publish_progress(job, force=True)
+            if snapshot.started_at is not None:
+                self._publish_progress(job, force=True)
             self._publish_status(job)
             if job.spec.finished_event is not None:
                 self._hub.publish(
@@ -323,6 +330,8 @@ class JobRunner:
                 )
             if job.spec.on_finish is not None:
                 job.spec.on_finish(snapshot)
+        else:
+            await trio.lowlevel.checkpoint()
         self._live.pop(job.snapshot.job_id, None)
         job.done.set()
 
@@ -411,14 +420,20 @@ class JobRunner:
     async def shutdown(self, grace: float) -> None:
         """Stop taking jobs, end the live ones as ``interrupted``, wait up to ``grace``."""
         self._closed = True
+        await trio.lowlevel.checkpoint()
         jobs = list(self._live.values())
         for job in jobs:
             if job.stop_reason is None:
                 job.stop_reason = JobStatus.INTERRUPTED
             job.scope.cancel()
         with trio.move_on_after(grace):
-            for job in jobs:
-                await job.done.wait()
+            await _all_done(jobs)
+
+
+async def _all_done(jobs: list[_Job]) -> None:
+    for job in jobs:
+        await job.done.wait()
+    await trio.lowlevel.checkpoint()
 
 
 def new_job_id() -> str:

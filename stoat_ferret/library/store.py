@@ -168,6 +168,7 @@ class Library:
         """Full-text search over file name and path, best match first."""
         query = fts_query(text)
         if query is None:
+            await trio.lowlevel.checkpoint()
             return [], 0
 
         def run(conn: sqlite3.Connection) -> tuple[list[Video], int]:
@@ -274,6 +275,7 @@ class Library:
         """Mark files as missing from disk (or found again); return how many changed."""
         batch = list(paths)
         if not batch:
+            await trio.lowlevel.checkpoint()
             return 0
 
         def run(conn: sqlite3.Connection) -> int:

@@ -18,6 +18,7 @@ async def kill_at_once(process: trio.Process) -> None:
     ffprobe gains nothing from that wait and a cancelled job would sit in it.
     """
     process.kill()
+    await trio.lowlevel.checkpoint()
 
 
 def probe_command(ffprobe: str, path: str) -> list[str]:
@@ -49,6 +50,7 @@ async def probe_file(path: str, *, file_size: int, ffprobe: str) -> ProbeResult:
     it with :func:`probe_with_timeout` (or ``trio.fail_after``) at the call site.
     """
     if file_size == 0:
+        await trio.lowlevel.checkpoint()
         raise EmptyFile(path, "the file is empty (0 bytes)")
     try:
         completed = await trio.run_process(

@@ -26,6 +26,7 @@ async def _check_tool_cached(program: str) -> str | None:
     now = trio.current_time()
     cached = _tool_cache.get(program)
     if cached is not None and now - cached[0] < TOOL_CHECK_TTL:
+        await trio.lowlevel.checkpoint()
         return cached[1]
     problem = await check_tool(program)
     _tool_cache[program] = (now, problem)

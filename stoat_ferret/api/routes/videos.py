@@ -5,11 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from quart import Blueprint
-from quart_schema import tag, validate_querystring, validate_request, validate_response
+from quart_schema import (
+    document_response,
+    tag,
+    validate_querystring,
+    validate_request,
+    validate_response,
+)
 
+from ...jobs.runner import RunnerClosed
 from ...scan import ScanConflict, ScanPathError
 from ..context import current_service
 from ..errors import ApiError
+from ..openapi import NoContent
 from ..schemas import (
     ErrorResponse,
     PageQuery,
@@ -67,6 +75,7 @@ async def get_video(video_id: str) -> dict[str, Any]:
 
 @blueprint.delete("/<video_id>")
 @tag(["videos"])
+@document_response(NoContent, 204)
 @validate_response(ErrorResponse, 404)
 async def delete_video(video_id: str) -> tuple[str, int]:
     """Remove a video from the library (the file on disk is not touched)."""
@@ -83,6 +92,7 @@ async def delete_video(video_id: str) -> tuple[str, int]:
 @validate_response(ErrorResponse, 403)
 @validate_response(ErrorResponse, 409)
 @validate_response(ErrorResponse, 422)
+@validate_response(ErrorResponse, 503)
 async def scan(data: ScanRequest) -> tuple[dict[str, Any], int]:
     """Start a scan job for a directory under an allowed root.
 
@@ -97,4 +107,6 @@ async def scan(data: ScanRequest) -> tuple[dict[str, Any], int]:
         raise ApiError(http_status, exc.code, str(exc)) from exc
     except ScanConflict as exc:
         raise ApiError(409, "SCAN_IN_PROGRESS", str(exc), extra={"job_id": exc.job_id}) from exc
+    except RunnerClosed as exc:
+        raise ApiError(503, "SHUTTING_DOWN", str(exc)) from exc
     return {"job_id": job.job_id}, 202

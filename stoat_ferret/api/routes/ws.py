@@ -44,11 +44,11 @@ async def _discard_incoming() -> None:
 async def _send_events(subscriber: Subscriber, heartbeat_interval: float) -> None:
     hub = current_service().hub
     while True:
-        with trio.move_on_after(heartbeat_interval) as idle:
-            try:
+        try:
+            with trio.move_on_after(heartbeat_interval) as idle:
                 event = await subscriber.receive()
-            except trio.EndOfChannel:
-                return
+        except trio.EndOfChannel:
+            return
         if idle.cancelled_caught:
             event = make_event(EventType.HEARTBEAT, {"last_event_id": hub.last_id})
         await websocket.send(event.to_json())
