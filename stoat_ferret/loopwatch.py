@@ -127,10 +127,14 @@ def watch_loop(
 
     thread = threading.Thread(target=watchdog, name="stoat-ferret loop watchdog", daemon=True)
     trio.lowlevel.add_instrument(watch)
+    # We are inside a task step already: time the rest of it too.
+    watch.before_task_step(trio.lowlevel.current_task())
     thread.start()
     try:
         yield watch
     finally:
         stopped.set()
         trio.lowlevel.remove_instrument(watch)
+        # And the step we are leaving in, up to here.
+        watch.after_task_step(trio.lowlevel.current_task())
         thread.join()

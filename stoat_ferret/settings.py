@@ -42,6 +42,11 @@ def _path_tuple(roots: Iterable[str | Path]) -> tuple[Path, ...]:
     return tuple(Path(r) for r in roots)
 
 
+def _niceness(_instance: object, attribute: attrs.Attribute[Any], value: int) -> None:
+    if not 0 <= value <= 19:
+        raise SettingsError(f"{attribute.name} must be from 0 to 19, got {value!r}")
+
+
 _LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
 
 
@@ -75,6 +80,9 @@ class Settings:
     probe_concurrency: int = attrs.field(
         factory=lambda: os.cpu_count() or 1, validator=_positive_int
     )
+    #: Niceness ffprobe runs at (0 to 19; 0 = the server's own priority). Below the
+    #: server's, so probing every core still leaves the event loop a CPU when it needs one.
+    probe_nice: int = attrs.field(default=10, validator=_niceness)
     #: Jobs running at once; the rest wait as ``pending``.
     max_running_jobs: int = attrs.field(default=2, validator=_positive_int)
     #: Seconds a scan job may run before it ends as ``timeout``.

@@ -21,14 +21,21 @@ async def kill_at_once(process: trio.Process) -> None:
     await trio.lowlevel.checkpoint()
 
 
-def probe_command(ffprobe: str, path: str) -> list[str]:
-    """The ffprobe argv for ``path``.
+#: Exit statuses of ``nice`` when it cannot run the program it was given.
+_NICE_CANNOT_RUN = {126: "is not executable", 127: "was not found"}
+
+
+def probe_command(ffprobe: str, path: str, *, nice: int = 0) -> list[str]:
+    """The ffprobe argv for ``path``, run at ``nice`` priority when that is not 0.
 
     The path goes last, behind the ``file:`` protocol and as an absolute path, so a
     name that starts with ``-`` is never read as an option and a name holding ``:``
-    is never read as another protocol.
+    is never read as another protocol. ``nice`` execs ffprobe in its own place, so
+    the process that is killed on cancel is ffprobe itself.
     """
+    prefix = ["nice", "-n", str(nice)] if nice else []
     return [
+        *prefix,
         ffprobe,
         "-hide_banner",
         "-v",
@@ -41,20 +48,22 @@ def probe_command(ffprobe: str, path: str) -> list[str]:
     ]
 
 
-async def probe_file(path: str, *, file_size: int, ffprobe: str) -> ProbeResult:
+async def probe_file(path: str, *, file_size: int, ffprobe: str, nice: int = 0) -> ProbeResult:
     """Probe ``path`` and return what it holds.
 
     ``file_size`` comes from the caller's ``stat`` so a probe does not touch the disk
-    again for it. Raises a :class:`~stoat_ferret.probe.ProbeError` subclass naming
-    the file and the reason. Cancelling the caller kills and reaps the child; bound
-    it with :func:`probe_with_timeout` (or ``trio.fail_after``) at the call site.
+    again for it. ``nice`` lowers ffprobe's CPU priority so that, with every core
+    probing, the event loop still gets the CPU promptly. Raises a
+    :class:`~stoat_ferret.probe.ProbeError` subclass naming the file and the reason.
+    Cancelling the caller kills and reaps the child; bound it with
+    :func:`probe_with_timeout` (or ``trio.fail_after``) at the call site.
     """
     if file_size == 0:
         await trio.lowlevel.checkpoint()
         raise EmptyFile(path, "the file is empty (0 bytes)")
     try:
         completed = await trio.run_process(
-            probe_command(ffprobe, path),
+            probe_command(ffprobe, path, nice=nice),
             capture_stdout=True,
             capture_stderr=True,
             check=False,
@@ -63,6 +72,10 @@ async def probe_file(path: str, *, file_size: int, ffprobe: str) -> ProbeResult:
         )
     except OSError as exc:
         raise ProberMissing(path, f"cannot run {ffprobe!r}: {exc.strerror or exc}") from exc
+    if nice and completed.returncode in _NICE_CANNOT_RUN:
+        raise ProberMissing(
+            path, f"cannot run {ffprobe!r}: it {_NICE_CANNOT_RUN[completed.returncode]}"
+        )
     if completed.returncode != 0:
         message = _strip_path(summarize_stderr(completed.stderr), path)
         raise ProbeFailed(
@@ -80,11 +93,11 @@ def _strip_path(message: str, path: str) -> str:
 
 
 async def probe_with_timeout(
-    path: str, *, file_size: int, ffprobe: str, seconds: float
+    path: str, *, file_size: int, ffprobe: str, seconds: float, nice: int = 0
 ) -> ProbeResult:
     """:func:`probe_file`, killing ffprobe and raising :class:`ProbeTimeout` after ``seconds``."""
     try:
         with trio.fail_after(seconds):
-            return await probe_file(path, file_size=file_size, ffprobe=ffprobe)
+            return await probe_file(path, file_size=file_size, ffprobe=ffprobe, nice=nice)
     except trio.TooSlowError as exc:
         raise ProbeTimeout(path, f"ffprobe took longer than {seconds:g}s") from exc

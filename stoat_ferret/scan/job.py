@@ -198,6 +198,7 @@ class Scanner:
                 file_size=item.size,
                 ffprobe=self._settings.ffprobe_path,
                 seconds=self._settings.probe_timeout,
+                nice=self._settings.probe_nice,
             )
         except ProbeError as exc:
             self._count_probe(type(exc).__name__, started)

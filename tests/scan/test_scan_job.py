@@ -60,6 +60,12 @@ async def wait_for_pids(prober: FakeProber, count: int) -> list[int]:
     return prober.pids()
 
 
+def niceness(pid: int) -> int:
+    """A live process's nice value, from /proc (field 19 of its stat line)."""
+    with open(f"/proc/{pid}/stat", "rb") as f:
+        return int(f.read().rsplit(b")", 1)[1].split()[16])
+
+
 def fill(root: Path, samples: dict[str, Path]) -> list[Path]:
     return [copy_as(path, root / name) for name, path in samples.items()]
 
@@ -265,7 +271,9 @@ async def test_cancel_mid_probe_kills_children_and_keeps_finished_work(
                 event = await subscriber.receive()
                 if event.type == EventType.JOB_PROGRESS and event.payload["processed"] >= 4:
                     break
-    await wait_for_pids(prober, 6)
+    hanging = (await wait_for_pids(prober, 6))[4:]
+    # ffprobe runs below the server's priority (STOAT_PROBE_NICE, default 10).
+    assert [niceness(pid) for pid in hanging] == [10, 10]
     job, finished = await service.runner.cancel(submitted.job_id)
 
     assert finished
