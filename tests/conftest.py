@@ -18,6 +18,10 @@ from stoat_ferret.settings import Settings
 
 from .support.media import SAMPLES, make_sample
 
+# The runtime guard (every async test fails if a task step blocks the event loop) and the
+# leak checks (child processes, file descriptors, SQLite files) apply to the whole suite.
+pytest_plugins = ["tests.support.loop_guard", "tests.support.leak_check"]
+
 
 @pytest.fixture(scope="session")
 def samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
@@ -75,13 +79,17 @@ class LiveServer:
 
 
 async def start_live_server(settings: Settings) -> AsyncIterator[LiveServer]:
-    async with open_service(settings) as service, trio.open_nursery() as nursery:
-        stop = trio.Event()
-        url = await nursery.start(partial(serve_service, service, stop=stop))
-        try:
-            yield LiveServer(url, service)
-        finally:
-            stop.set()
+    """Serve ``settings``' service until the generator is closed; then check it left no job."""
+    async with open_service(settings) as service:
+        async with trio.open_nursery() as nursery:
+            stop = trio.Event()
+            url = await nursery.start(partial(serve_service, service, stop=stop))
+            try:
+                yield LiveServer(url, service)
+            finally:
+                stop.set()
+        # The server has stopped, so the runner has interrupted every job it held.
+        assert service.runner.live_count == 0, "jobs were still live after shutdown"
 
 
 @pytest.fixture

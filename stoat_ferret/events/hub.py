@@ -158,6 +158,10 @@ class EventHub:
     def last_id(self) -> int:
         return self._last_id
 
+    def history(self) -> tuple[Event, ...]:
+        """The events the replay buffer holds now, oldest first."""
+        return tuple(self._replay)
+
     @property
     def subscribers(self) -> frozenset[Subscriber]:
         return frozenset(self._subscribers)

@@ -1,0 +1,87 @@
+"""The runtime guard catches blocking calls the static gate cannot see."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import pytest
+import trio
+
+from stoat_ferret.loopwatch import watch_loop
+
+from ..support.loop_guard import BlockedEventLoop, check
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def wait_in_a_library(seconds: float) -> None:
+    """Blocks inside the threading library: no lint rule knows ``Event.wait`` blocks."""
+    threading.Event().wait(seconds)
+
+
+@pytest.mark.blocks_loop
+async def test_watch_catches_a_blocking_call_inside_a_library() -> None:
+    """A step that blocks in library code fails the check, naming where it blocked."""
+    with watch_loop(0.1) as watch:
+        await trio.lowlevel.checkpoint()
+        wait_in_a_library(0.3)
+        await trio.lowlevel.checkpoint()
+
+    with pytest.raises(BlockedEventLoop, match=r"held the event loop for \d+") as caught:
+        check(watch)
+    assert watch.slow_count == 1
+    assert watch.longest >= 0.3
+    assert "wait_in_a_library" in str(caught.value)
+
+
+@pytest.mark.blocks_loop
+async def test_watch_lets_awaiting_and_threads_pass() -> None:
+    """Waiting on trio, or blocking in a worker thread, is no violation."""
+    with watch_loop(0.1) as watch:
+        await trio.sleep(0.3)
+        await trio.to_thread.run_sync(wait_in_a_library, 0.3)
+
+    check(watch)
+    assert watch.slow_count == 0
+    assert watch.longest < 0.1
+
+
+def test_plugin_fails_the_test_that_blocks_and_only_that_one(tmp_path: Path) -> None:
+    """Run by pytest, an async test that blocks fails; one that awaits passes."""
+    (tmp_path / "test_planted.py").write_text(
+        textwrap.dedent(
+            """
+            import time
+            import trio
+
+            def helper_one_level_down():
+                time.sleep(0.4)
+
+            async def test_blocks():
+                await trio.lowlevel.checkpoint()
+                helper_one_level_down()
+
+            async def test_awaits():
+                await trio.sleep(0.4)
+            """
+        )
+    )
+    (tmp_path / "pytest.ini").write_text("[pytest]\ntrio_mode = true\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "STOAT_TEST_STEP_LIMIT": "0.2"}
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "tests.support.loop_guard", "-q", str(tmp_path)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "1 failed, 1 passed" in run.stdout
+    assert "FAILED test_planted.py::test_blocks - " in run.stdout
+    assert "time.sleep(0.4)" in run.stdout
