@@ -92,6 +92,9 @@ class _Job:
     progress_unsent: bool = False
     #: Progress changed since the history row was last written.
     progress_dirty: bool = False
+    #: Terminal, but the final state is not stored yet: kept live (and served from
+    #: memory) until a retry stores it.
+    final_unsaved: bool = False
 
 
 @attrs.define(eq=False)
@@ -158,7 +161,7 @@ class JobRunner:
 
     @property
     def live_count(self) -> int:
-        """Jobs not yet terminal (or terminal but still writing their final state)."""
+        """Jobs not yet terminal, or terminal with their final state not yet stored."""
         return len(self._live)
 
     # -- public API ------------------------------------------------------------------------
@@ -171,6 +174,8 @@ class JobRunner:
         """
         if self._closed:
             raise RunnerClosed("the server is shutting down")
+        if job_id is not None and job_id in self._live:
+            raise ValueError(f"job id {job_id!r} is already in use")
         job = _Job(
             spec=spec,
             snapshot=JobSnapshot(
@@ -311,8 +316,17 @@ class JobRunner:
                 self._metrics.observe(
                     "stoat_job_duration_seconds", _elapsed(snapshot), kind=snapshot.kind
                 )
+            stored = False
             with trio.move_on_after(FINAL_SAVE_TIMEOUT):
-                await self._persist(job)
+                stored = await self._try_persist(job)
+            if not stored:
+                log.error(
+                    "job %s ended %s but could not be stored yet; retrying every %gs",
+                    snapshot.job_id,
+                    status,
+                    PROGRESS_SAVE_INTERVAL,
+                )
+                job.final_unsaved = True
             if snapshot.started_at is not None:
                 self._publish_progress(job, force=True)
             self._publish_status(job)
@@ -332,7 +346,8 @@ class JobRunner:
                 job.spec.on_finish(snapshot)
         else:
             await trio.lowlevel.checkpoint()
-        self._live.pop(job.snapshot.job_id, None)
+        if not job.final_unsaved:
+            self._live.pop(job.snapshot.job_id, None)
         job.done.set()
 
     def _update(self, job: _Job, **changes: Any) -> None:
@@ -341,6 +356,17 @@ class JobRunner:
     async def _persist(self, job: _Job) -> None:
         job.progress_dirty = False
         await self._library.save_job(job.snapshot)
+
+    async def _try_persist(self, job: _Job) -> bool:
+        """Store the job's snapshot; on a database error, log it and say so."""
+        try:
+            await self._persist(job)
+        except Exception:
+            log.exception("cannot store job %s", job.snapshot.job_id)
+            job.progress_dirty = True
+            await trio.lowlevel.checkpoint()
+            return False
+        return True
 
     def _publish_status(self, job: _Job) -> None:
         self._hub.publish(
@@ -410,12 +436,16 @@ class JobRunner:
                     self._publish_progress(job, force=True)
 
     async def _save_progress_forever(self) -> None:
-        """Write running jobs' progress to the history table, at most once a second."""
+        """Once a second: store running jobs' progress, and final states not yet stored."""
         while True:
             await trio.sleep(PROGRESS_SAVE_INTERVAL)
-            for job in [j for j in self._live.values() if j.progress_dirty]:
-                if not job.snapshot.status.terminal:
-                    await self._persist(job)
+            for job in list(self._live.values()):
+                if job.final_unsaved:
+                    if await self._try_persist(job):
+                        job.final_unsaved = False
+                        self._live.pop(job.snapshot.job_id, None)
+                elif job.progress_dirty and not job.snapshot.status.terminal:
+                    await self._try_persist(job)
 
     async def shutdown(self, grace: float) -> None:
         """Stop taking jobs, end the live ones as ``interrupted``, wait up to ``grace``."""

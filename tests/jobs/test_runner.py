@@ -12,6 +12,7 @@ thread as blocked and leaps to the next deadline in the middle of the write (see
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -516,6 +517,58 @@ async def test_terminal_state_never_changes(
 
     assert await runner.get(job.job_id) == final
     assert await library.get_job(job.job_id) == final
+
+
+async def test_final_state_the_database_refused_is_kept_and_stored_later(
+    runner: JobRunner, library: Library, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A final state the database refused stays served from memory until a retry stores it."""
+    save_job = library.save_job
+    refusals: list[JobStatus] = []
+    final_stored = trio.Event()
+
+    async def refuse_final_states_twice(job: JobSnapshot) -> None:
+        if job.status.terminal and len(refusals) < 2:
+            refusals.append(job.status)
+            raise sqlite3.OperationalError("database is locked")
+        await save_job(job)
+        if job.status.terminal:
+            final_stored.set()
+
+    monkeypatch.setattr(library, "save_job", refuse_final_states_twice)
+    body = Controlled()
+    job = await runner.submit(make_spec(body))
+    await body.started.wait()
+    body.release.set()
+
+    final = await runner.wait(job.job_id)
+
+    assert final.status is JobStatus.COMPLETE
+    assert refusals == [JobStatus.COMPLETE]
+    assert await runner.get(job.job_id) == final
+    assert runner.live_count == 1
+    stored = await library.get_job(job.job_id)
+    assert stored is not None
+    assert stored.status is JobStatus.RUNNING
+    with pytest.raises(JobAlreadyTerminal):
+        await runner.cancel(job.job_id)
+    # The runner retries once a second; the second retry succeeds.
+    with trio.fail_after(10):
+        await final_stored.wait()
+
+    assert runner.live_count == 0
+    assert refusals == [JobStatus.COMPLETE, JobStatus.COMPLETE]
+    assert await library.get_job(job.job_id) == final
+
+
+async def test_a_job_id_in_use_is_refused(runner: JobRunner) -> None:
+    """Submitting under the id of a live job raises instead of replacing it."""
+    body = Controlled()
+    job = await runner.submit(make_spec(body))
+    with pytest.raises(ValueError, match="already in use"):
+        await runner.submit(make_spec(Controlled()), job_id=job.job_id)
+    body.release.set()
+    await runner.wait(job.job_id)
 
 
 async def test_cancel_of_an_unknown_job_raises_not_found(runner: JobRunner) -> None:
