@@ -1,33 +1,14 @@
-"""Job states and snapshots: the single source of truth for status strings."""
+"""Job snapshots; the status vocabulary itself lives in :mod:`stoat_ferret.protocol`."""
 
 from __future__ import annotations
 
-import enum
 from typing import Any
 
 import attrs
 
+from ..protocol import TERMINAL_STATUSES, JobKind, JobStatus
 
-class JobStatus(enum.StrEnum):
-    PENDING = "pending"
-    RUNNING = "running"
-    COMPLETE = "complete"
-    FAILED = "failed"
-    TIMEOUT = "timeout"
-    CANCELLED = "cancelled"
-    #: The job was pending or running when the server stopped.
-    INTERRUPTED = "interrupted"
-
-    @property
-    def terminal(self) -> bool:
-        return self not in (JobStatus.PENDING, JobStatus.RUNNING)
-
-
-TERMINAL_STATUSES = frozenset(s for s in JobStatus if s.terminal)
-
-
-class JobKind(enum.StrEnum):
-    SCAN = "scan"
+__all__ = ["TERMINAL_STATUSES", "JobKind", "JobSnapshot", "JobStatus"]
 
 
 @attrs.frozen(kw_only=True)

@@ -1,38 +1,19 @@
-"""The ``stoat-ferret`` command."""
+"""``stoat-ferret serve``: run the service until SIGINT or SIGTERM."""
 
 from __future__ import annotations
 
-import argparse
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from typing import Any
 
 import trio
 
-from . import __version__
-from .settings import Settings, SettingsError
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="stoat-ferret", description="Media-library service for a video editor."
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser(
-        "serve",
-        help="run the service",
-        description="Run the HTTP/WebSocket service. Settings come from STOAT_* variables; "
-        "the flags here override them.",
-    )
-    serve.add_argument("--host", help="address to bind (STOAT_API_HOST, default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port to bind (STOAT_API_PORT, default 8000)")
-    return parser
+from ..settings import Settings, SettingsError
 
 
 async def _serve_until_signalled(settings: Settings) -> None:
-    from .server import serve
+    from ..server import serve
 
     stop = trio.Event()
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
@@ -50,20 +31,20 @@ async def _serve_until_signalled(settings: Settings) -> None:
             nursery.cancel_scope.cancel()
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    overrides = {}
-    if args.host is not None:
-        overrides["api_host"] = args.host
-    if args.port is not None:
-        overrides["api_port"] = args.port
+def run_serve(host: str | None, port: int | None) -> int:
+    """Run the service; the exit status."""
+    overrides: dict[str, Any] = {}
+    if host is not None:
+        overrides["api_host"] = host
+    if port is not None:
+        overrides["api_port"] = port
     try:
         settings = Settings.from_env(**overrides)
     except SettingsError as exc:
         print(f"stoat-ferret: invalid setting: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(
-        level=settings.log_level.upper(),
+        level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     problems: list[str] = []
@@ -82,7 +63,3 @@ def _leaves(group: BaseExceptionGroup[OSError]) -> list[OSError]:
     for exc in group.exceptions:
         found.extend(_leaves(exc) if isinstance(exc, BaseExceptionGroup) else [exc])
     return found
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,113 @@
+"""Terminal output for the CLI: lines, JSON, and a progress bar that redraws in place.
+
+Writes go through worker threads: a terminal can stall (flow control, a pipe
+nobody reads), and the event loop must not stall with it.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from typing import Any, TextIO
+
+import trio
+
+
+def format_duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"
+
+
+def format_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def render_progress(
+    *,
+    processed: int,
+    total: int | None,
+    rate: float | None,
+    current_file: str | None,
+    width: int,
+) -> str:
+    """One line: bar, done/total, rate, ETA, current file, cut to ``width`` columns."""
+    if total:
+        fraction = min(processed / total, 1.0)
+        bar_width = max(10, min(30, width // 4))
+        filled = int(fraction * bar_width)
+        bar = "[" + "#" * filled + "-" * (bar_width - filled) + f"] {fraction * 100:3.0f}%"
+        counts = f"{processed}/{total}"
+    else:
+        bar, counts = "[ counting files ]", f"{processed}"
+    parts = [bar, counts]
+    if rate:
+        parts.append(f"{rate:.1f} files/s")
+        if total:
+            parts.append("ETA " + format_duration((total - processed) / rate))
+    line = "  ".join(parts)
+    if current_file:
+        room = width - len(line) - 2
+        name = current_file.rsplit("/", 1)[-1].replace("\n", " ")
+        if room > 8:
+            line += "  " + (name if len(name) <= room else "…" + name[-(room - 1) :])
+    return line[:width]
+
+
+class Console:
+    """Where the CLI prints: results to stdout, messages and progress to stderr."""
+
+    def __init__(
+        self, *, json_mode: bool, stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr
+    ) -> None:
+        self.json_mode = json_mode
+        self._stdout = stdout
+        self._stderr = stderr
+        #: A progress bar only for a person watching a terminal, never for a pipe or --json.
+        self.show_progress = not json_mode and stderr.isatty()
+        self._bar_shown = False
+
+    async def _write(self, stream: TextIO, text: str) -> None:
+        def write() -> None:
+            stream.write(text)
+            stream.flush()
+
+        await trio.to_thread.run_sync(write)
+
+    async def line(self, text: str = "") -> None:
+        await self._clear_bar()
+        await self._write(self._stdout, text + "\n")
+
+    async def data(self, value: Any) -> None:
+        await self._write(self._stdout, json.dumps(value, indent=2, sort_keys=True) + "\n")
+
+    async def error(self, text: str) -> None:
+        await self._clear_bar()
+        await self._write(self._stderr, f"stoat-ferret: {text}\n")
+
+    async def progress(
+        self, *, processed: int, total: int | None, rate: float | None, current_file: str | None
+    ) -> None:
+        if not self.show_progress:
+            await trio.lowlevel.checkpoint()
+            return
+        width = shutil.get_terminal_size((80, 24)).columns - 1
+        text = render_progress(
+            processed=processed, total=total, rate=rate, current_file=current_file, width=width
+        )
+        self._bar_shown = True
+        await self._write(self._stderr, "\r\x1b[K" + text)
+
+    async def _clear_bar(self) -> None:
+        if self._bar_shown:
+            self._bar_shown = False
+            await self._write(self._stderr, "\r\x1b[K")
+        else:
+            await trio.lowlevel.checkpoint()

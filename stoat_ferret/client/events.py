@@ -1,0 +1,176 @@
+"""The ``/ws`` event stream, reconnecting and resuming by itself."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from urllib.parse import urlencode
+
+import attrs
+import trio
+from trio_websocket import (
+    ConnectionClosed,
+    ConnectionTimeout,
+    HandshakeError,
+    WebSocketConnection,
+    open_websocket_url,
+)
+
+from ..protocol import EventType
+from .errors import ConnectionFailed, ProtocolError, StoatFerretError
+from .models import Event
+
+log = logging.getLogger(__name__)
+
+#: Seconds before the first reconnection attempt; doubled after each failure.
+RECONNECT_DELAY = 0.1
+#: The longest pause between reconnection attempts.
+MAX_RECONNECT_DELAY = 2.0
+#: Seconds one connection attempt (TCP and WebSocket handshake) may take.
+CONNECT_TIMEOUT = 10.0
+
+
+@attrs.define(eq=False)
+class EventStream:
+    """Events from ``/ws``, oldest first: ``async for event in stream``.
+
+    The connection behind it reconnects by itself after a drop and resumes from
+    :attr:`last_event_id`, so no event is lost and none is repeated. If the server
+    no longer holds the missed events (or restarted), the stream yields an event
+    whose :attr:`~Event.resync_required` is true: fetch current state over HTTP,
+    then keep reading. Iteration raises :class:`ConnectionFailed` once the server
+    has been unreachable for ``reconnect_attempts`` attempts in a row.
+    """
+
+    _receive: trio.MemoryReceiveChannel[Event]
+    #: The id of the last numbered event handled (delivered, or filtered out).
+    last_event_id: int | None = None
+    #: How many times the connection was re-established after a drop.
+    reconnects: int = 0
+    _error: StoatFerretError | None = None
+
+    def __aiter__(self) -> EventStream:
+        return self
+
+    async def __anext__(self) -> Event:
+        try:
+            return await self._receive.receive()
+        except (trio.EndOfChannel, trio.ClosedResourceError):
+            if self._error is not None:
+                raise self._error from None
+            raise StopAsyncIteration from None
+
+
+@asynccontextmanager
+async def open_event_stream(
+    ws_url: str,
+    *,
+    job_id: str | None = None,
+    last_event_id: int | None = None,
+    heartbeats: bool = False,
+    reconnect_attempts: int = 10,
+) -> AsyncIterator[EventStream]:
+    """Subscribe to ``ws_url``; the stream is live (subscribed) when the block starts.
+
+    ``job_id`` keeps only that job's events (and resync notices); ``last_event_id``
+    resumes after an event seen earlier; ``heartbeats`` passes heartbeats through.
+    """
+    send, receive = trio.open_memory_channel[Event](0)
+    stream = EventStream(receive, last_event_id)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(_pump, ws_url, stream, send, job_id, heartbeats, reconnect_attempts)
+        try:
+            yield stream
+        finally:
+            nursery.cancel_scope.cancel()
+            receive.close()
+
+
+async def _pump(
+    ws_url: str,
+    stream: EventStream,
+    send: trio.MemorySendChannel[Event],
+    job_id: str | None,
+    heartbeats: bool,
+    reconnect_attempts: int,
+    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Own the WebSocket: connect, forward events, reconnect and resume after a drop."""
+    started = False
+    failures = 0
+    delay = RECONNECT_DELAY
+    async with send:
+        while True:
+            await trio.lowlevel.checkpoint()
+            query = {} if stream.last_event_id is None else {"last_event_id": stream.last_event_id}
+            url = ws_url + ("?" + urlencode(query) if query else "")
+            connected = False
+            try:
+                async with open_websocket_url(
+                    url, connect_timeout=CONNECT_TIMEOUT, disconnect_timeout=1.0
+                ) as ws:
+                    connected = True
+                    failures, delay = 0, RECONNECT_DELAY
+                    if started:
+                        stream.reconnects += 1
+                    else:
+                        started = True
+                        task_status.started()
+                    await _forward(ws, stream, send, job_id, heartbeats)
+            except ConnectionClosed as exc:
+                log.info("event stream dropped (%s); resuming", _reason(exc))
+            except HandshakeError as exc:
+                if connected:
+                    continue  # the close after a drop timed out: reconnect at once
+                failures += 1
+                if failures >= reconnect_attempts:
+                    stream._error = ConnectionFailed(ws_url, _reason(exc))
+                    if not started:
+                        raise stream._error from exc
+                    return
+                await trio.sleep(delay)
+                delay = min(delay * 2, MAX_RECONNECT_DELAY)
+            except trio.BrokenResourceError:
+                return  # the consumer has left
+            except ProtocolError as exc:
+                stream._error = exc
+                return
+
+
+async def _forward(
+    ws: WebSocketConnection,
+    stream: EventStream,
+    send: trio.MemorySendChannel[Event],
+    job_id: str | None,
+    heartbeats: bool,
+) -> None:
+    while True:
+        text = await ws.get_message()
+        try:
+            event = Event.from_json(json.loads(text))
+        except (ValueError, TypeError) as exc:
+            raise ProtocolError(f"the server sent an event that is not JSON: {exc}") from exc
+        already_handled = (
+            event.id is not None
+            and stream.last_event_id is not None
+            and event.id <= stream.last_event_id
+        )
+        if already_handled:
+            continue  # delivered before the reconnection
+        wanted = (heartbeats or event.type != EventType.HEARTBEAT) and (
+            job_id is None or event.resync_required or event.job_id == job_id
+        )
+        if wanted:
+            await send.send(event)
+        if event.id is not None:
+            stream.last_event_id = event.id
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, ConnectionTimeout):
+        return f"no answer within {CONNECT_TIMEOUT:g}s"
+    if isinstance(exc, ConnectionClosed):
+        return f"connection closed ({exc.reason})"
+    return str(exc) or type(exc).__name__
