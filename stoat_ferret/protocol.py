@@ -32,6 +32,9 @@ TERMINAL_STATUSES = frozenset(s for s in JobStatus if s.terminal)
 
 class JobKind(enum.StrEnum):
     SCAN = "scan"
+    #: Makes thumbnail images with ffmpeg; queued after a scan that found new or changed
+    #: videos, or on request.
+    THUMBNAILS = "thumbnails"
 
 
 class EventType(enum.StrEnum):
@@ -46,5 +49,17 @@ class EventType(enum.StrEnum):
     #: A running job made progress. Payload: ``job_id``, ``kind``, ``progress``,
     #: ``processed``, ``total``, ``current_file``. Coalesced for slow clients.
     JOB_PROGRESS = "job_progress"
+    #: A video's thumbnail was made. Payload: ``video_id``, ``job_id``.
+    THUMBNAIL_READY = "thumbnail_ready"
     #: Sent instead of events the client can no longer be given; not numbered.
     RESYNC_REQUIRED = "resync_required"
+
+
+def describe() -> dict[str, object]:
+    """The vocabulary as JSON, for clients that cannot import this module (the web page)."""
+    return {
+        "job_statuses": [str(s) for s in JobStatus],
+        "terminal_statuses": sorted(str(s) for s in TERMINAL_STATUSES),
+        "job_kinds": [str(k) for k in JobKind],
+        "event_types": {e.name: str(e) for e in EventType},
+    }

@@ -19,6 +19,7 @@ from .loopwatch import LoopWatch, SlowStep, watch_loop
 from .metrics import Metrics
 from .scan import Scanner
 from .settings import Settings
+from .thumbs import Thumbnailer
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ class Service:
     hub: EventHub
     runner: JobRunner
     scanner: Scanner
+    thumbnailer: Thumbnailer
     metrics: Metrics
     loop_watch: LoopWatch
 
@@ -110,14 +112,13 @@ async def _open_parts(settings: Settings, loop_watch: LoopWatch) -> AsyncIterato
             shutdown_grace=settings.shutdown_grace,
         ) as runner,
     ):
-        scanner = Scanner(
-            library,
-            runner,
-            metrics,
-            settings,
-            trio.CapacityLimiter(settings.probe_concurrency),
-        )
-        service = Service(settings, library, hub, runner, scanner, metrics, loop_watch)
+        # One limit on ffprobe and ffmpeg children together: they compete for the same CPUs.
+        media_tools = trio.CapacityLimiter(settings.probe_concurrency)
+        scanner = Scanner(library, runner, metrics, settings, media_tools)
+        thumbnailer = Thumbnailer(library, runner, hub, metrics, settings, media_tools)
+        if settings.thumbnails_after_scan:
+            scanner.after_scan = thumbnailer.submit
+        service = Service(settings, library, hub, runner, scanner, thumbnailer, metrics, loop_watch)
         try:
             yield service
         finally:

@@ -42,6 +42,17 @@ def _path_tuple(roots: Iterable[str | Path]) -> tuple[Path, ...]:
     return tuple(Path(r) for r in roots)
 
 
+def _boolean(value: bool | str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = value.strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"expected true or false, got {value!r}")
+
+
 def _niceness(_instance: object, attribute: attrs.Attribute[Any], value: int) -> None:
     if not 0 <= value <= 19:
         raise SettingsError(f"{attribute.name} must be from 0 to 19, got {value!r}")
@@ -83,6 +94,8 @@ class Settings:
     #: Niceness ffprobe runs at (0 to 19; 0 = the server's own priority). Below the
     #: server's, so probing every core still leaves the event loop a CPU when it needs one.
     probe_nice: int = attrs.field(default=10, validator=_niceness)
+    #: Queue a thumbnails job after each scan that stored new or changed videos.
+    thumbnails_after_scan: bool = attrs.field(default=True, converter=_boolean)
     #: Jobs running at once; the rest wait as ``pending``.
     max_running_jobs: int = attrs.field(default=2, validator=_positive_int)
     #: Seconds a scan job may run before it ends as ``timeout``.
@@ -127,6 +140,8 @@ def _parse(name: str, kind: Any, raw: str) -> Any:
             return int(raw)
         if kind in ("float", float):
             return float(raw)
+        if kind in ("bool", bool):
+            return _boolean(raw)
         if kind in ("Path", Path):
             return Path(raw).expanduser()
         if name == "allowed_scan_roots":

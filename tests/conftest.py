@@ -51,6 +51,8 @@ def make_settings(tmp_path: Path, media_root: Path) -> Callable[..., Settings]:
             "probe_concurrency": 2,
             "probe_timeout": 20.0,
             "shutdown_grace": 5.0,
+            # Most tests watch one scan job alone; the thumbnail tests turn this on.
+            "thumbnails_after_scan": False,
         }
         values.update(overrides)
         return Settings(**values)

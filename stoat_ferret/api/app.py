@@ -14,7 +14,7 @@ from ..service import Service
 from .context import SERVICE_KEY, current_service
 from .errors import ApiError, install_error_handlers
 from .openapi import OpenAPIGenerator
-from .routes import health, jobs, videos, ws
+from .routes import health, info, jobs, videos, ws
 
 
 def create_app(service: Service) -> QuartTrio:
@@ -46,7 +46,7 @@ def create_app(service: Service) -> QuartTrio:
         openapi_provider_class=OpenAPIGenerator,
     )
     install_error_handlers(app)
-    for module in (health, videos, jobs, ws):
+    for module in (health, info, videos, jobs, ws):
         app.register_blueprint(module.blueprint)
 
     @app.get("/metrics")

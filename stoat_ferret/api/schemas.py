@@ -123,3 +123,31 @@ class JobList(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class Protocol(BaseModel):
+    job_statuses: list[str]
+    terminal_statuses: list[str]
+    job_kinds: list[str]
+    event_types: dict[str, str] = Field(description="Event type names: NAME -> wire value.")
+
+
+class ServerInfo(BaseModel):
+    version: str
+    allowed_scan_roots: list[str] = Field(description="Directories scans may read below.")
+    protocol: Protocol
+
+
+class ThumbnailRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    video_ids: list[StrictStr] | None = Field(
+        default=None,
+        max_length=10_000,
+        description="Videos to make thumbnails for; null for every video that has none.",
+    )
+    force: StrictBool = Field(default=False, description="Make them again even if they exist.")
+
+
+class JobAccepted(BaseModel):
+    job_id: str

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import attrs
 import trio
@@ -249,6 +249,8 @@ class Library:
                         "frame_rate_denominator = :den, width = :width, height = :height, "
                         "video_codec = :video_codec, audio_codec = :audio_codec, "
                         "container = :container, file_size = :file_size, file_mtime_ns = :mtime, "
+                        # The file changed, so its thumbnail shows something else: make anew.
+                        "thumbnail_path = NULL, "
                         "missing_since = NULL, updated_at = :now, probed_at = :now "
                         "WHERE path = :path",
                         values,
@@ -268,6 +270,46 @@ class Library:
                     )
                     new += 1
             return new, updated
+
+        return await self._write(run)
+
+    # -- thumbnails -----------------------------------------------------------------------
+
+    async def videos_for_thumbnails(
+        self, video_ids: Sequence[str] | None = None, *, force: bool = False
+    ) -> list[Video]:
+        """Videos to make thumbnails for: those named (or all present ones), by path.
+
+        Without ``force``, only those that have no thumbnail yet.
+        """
+        where = ["missing_since IS NULL"]
+        args: list[Any] = []
+        if not force:
+            where.append("thumbnail_path IS NULL")
+        if video_ids is not None:
+            where.append("id IN (SELECT value FROM json_each(?))")
+            args.append(json.dumps(list(video_ids)))
+
+        def run(conn: sqlite3.Connection) -> list[Video]:
+            rows = conn.execute(
+                f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE {' AND '.join(where)} ORDER BY path",
+                args,
+            ).fetchall()
+            return [_video(r) for r in rows]
+
+        return await self._read(run)
+
+    async def set_thumbnail(self, video_id: str, thumbnail_path: str) -> bool:
+        """Record a video's thumbnail file; False if the video is gone."""
+
+        def run(conn: sqlite3.Connection) -> bool:
+            return (
+                conn.execute(
+                    "UPDATE videos SET thumbnail_path = ?, updated_at = ? WHERE id = ?",
+                    (thumbnail_path, utc_now(), video_id),
+                ).rowcount
+                > 0
+            )
 
         return await self._write(run)
 

@@ -9,8 +9,9 @@ holds before the job ends: work done before a cancel is kept.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from functools import partial
 from typing import Any
 
@@ -19,7 +20,7 @@ import trio
 
 from ..events import EventType
 from ..jobs.models import JobKind, JobSnapshot
-from ..jobs.runner import JobContext, JobRunner, JobSpec, new_job_id
+from ..jobs.runner import JobContext, JobRunner, JobSpec, RunnerClosed, new_job_id
 from ..library import Library
 from ..library.store import ProbedFile
 from ..metrics import Metrics
@@ -100,6 +101,8 @@ class Scanner:
         self._settings = settings
         self._limiter = probe_limiter
         self._roots = resolve_roots(settings.allowed_scan_roots)
+        #: Called when a scan completes having stored new or changed videos.
+        self.after_scan: Callable[[], Awaitable[object]] | None = None
         #: Resolved directory -> id of the job scanning it, while pending or running.
         self._active: dict[str, str] = {}
         metrics.counter("stoat_probes_total", "ffprobe runs, by outcome.")
@@ -170,6 +173,10 @@ class Scanner:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(self._probe_all, iter(plan.to_probe), send)
             await self._write_all(receive, ctx, tally, total)
+        if (tally.new or tally.updated) and self.after_scan is not None:
+            # While shutting down nothing new is queued: a later request makes them.
+            with contextlib.suppress(RunnerClosed):
+                await self.after_scan()
         return tally.as_result()
 
     async def _probe_all(

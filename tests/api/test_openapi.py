@@ -29,6 +29,9 @@ CONTRACT = [
     ("post", "/api/v1/jobs/{job_id}/cancel"),
     ("get", "/api/v1/jobs"),
     ("get", "/metrics"),
+    ("get", "/api/v1/info"),
+    ("get", "/api/v1/videos/{video_id}/thumbnail"),
+    ("post", "/api/v1/videos/thumbnails"),
 ]
 
 

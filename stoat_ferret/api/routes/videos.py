@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from typing import Any
 
-from quart import Blueprint
+import trio
+from quart import Blueprint, Response, send_file
 from quart_schema import (
     document_response,
     tag,
@@ -20,11 +23,13 @@ from ..errors import ApiError
 from ..openapi import NoContent
 from ..schemas import (
     ErrorResponse,
+    JobAccepted,
     PageQuery,
     ScanAccepted,
     ScanRequest,
     SearchQuery,
     SearchResult,
+    ThumbnailRequest,
     Video,
     VideoList,
 )
@@ -78,10 +83,67 @@ async def get_video(video_id: str) -> dict[str, Any]:
 @document_response(NoContent, 204)
 @validate_response(ErrorResponse, 404)
 async def delete_video(video_id: str) -> tuple[str, int]:
-    """Remove a video from the library (the file on disk is not touched)."""
-    if not await current_service().library.delete_video(video_id):
+    """Remove a video from the library (the file on disk is not touched; its thumbnail is)."""
+    service = current_service()
+    if not await service.library.delete_video(video_id):
         raise ApiError(404, "NOT_FOUND", f"no video with id {video_id!r}")
+    # By its own name, so a thumbnail made stale by a change goes too.
+    await trio.to_thread.run_sync(_remove_quietly, service.thumbnailer.path_for(video_id))
     return "", 204
+
+
+def _remove_quietly(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+@blueprint.get("/<video_id>/thumbnail")
+@tag(["videos"])
+@document_response(NoContent, 200)
+@validate_response(ErrorResponse, 404)
+async def thumbnail(video_id: str) -> Response:
+    """The video's thumbnail (JPEG), or a placeholder (SVG, ``X-Thumbnail: placeholder``)."""
+    service = current_service()
+    video = await service.library.get_video(video_id)
+    if video is None:
+        raise ApiError(404, "NOT_FOUND", f"no video with id {video_id!r}")
+    path = video.thumbnail_path
+    if path is not None and await trio.to_thread.run_sync(os.path.isfile, path):
+        response = await send_file(path, mimetype="image/jpeg")
+    else:
+        response = Response(PLACEHOLDER_SVG, mimetype="image/svg+xml")
+        response.headers["X-Thumbnail"] = "placeholder"
+    # Made anew when the file changes, under the same URL: always revalidate.
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@blueprint.post("/thumbnails")
+@tag(["videos", "jobs"])
+@validate_request(ThumbnailRequest)
+@validate_response(JobAccepted, 202)
+@validate_response(ErrorResponse, 422)
+@validate_response(ErrorResponse, 503)
+async def make_thumbnails(data: ThumbnailRequest) -> tuple[dict[str, Any], int]:
+    """Start a job making thumbnails for the given videos, or for every video without one.
+
+    A request for every video without one, while such a job is still pending,
+    answers with that job.
+    """
+    try:
+        job = await current_service().thumbnailer.submit(data.video_ids, force=data.force)
+    except RunnerClosed as exc:
+        raise ApiError(503, "SHUTTING_DOWN", str(exc)) from exc
+    return {"job_id": job.job_id}, 202
+
+
+#: Shown until a thumbnail exists: a film-frame outline, scaled by the page.
+PLACEHOLDER_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 160 90" width="320" height="180">'
+    '<rect width="160" height="90" fill="#2b2f36"/>'
+    '<rect x="56" y="27" width="48" height="36" rx="4" fill="none" stroke="#8a93a3" '
+    'stroke-width="3"/><path d="M74 37 L88 45 L74 53 Z" fill="#8a93a3"/></svg>'
+)
 
 
 @blueprint.post("/scan")
