@@ -7,22 +7,9 @@ import subprocess
 
 import trio
 
+from ..children import cannot_run, kill_at_once, niced
 from .errors import EmptyFile, ProbeFailed, ProberMissing, ProbeTimeout
 from .parse import ProbeResult, parse_probe_output, summarize_stderr
-
-
-async def kill_at_once(process: trio.Process) -> None:
-    """``deliver_cancel`` for children with nothing to flush: SIGKILL, no grace period.
-
-    trio's default sends SIGTERM and waits five seconds before SIGKILL; a hung
-    ffprobe gains nothing from that wait and a cancelled job would sit in it.
-    """
-    process.kill()
-    await trio.lowlevel.checkpoint()
-
-
-#: Exit statuses of ``nice`` when it cannot run the program it was given.
-_NICE_CANNOT_RUN = {126: "is not executable", 127: "was not found"}
 
 
 def probe_command(ffprobe: str, path: str, *, nice: int = 0) -> list[str]:
@@ -30,22 +17,22 @@ def probe_command(ffprobe: str, path: str, *, nice: int = 0) -> list[str]:
 
     The path goes last, behind the ``file:`` protocol and as an absolute path, so a
     name that starts with ``-`` is never read as an option and a name holding ``:``
-    is never read as another protocol. ``nice`` execs ffprobe in its own place, so
-    the process that is killed on cancel is ffprobe itself.
+    is never read as another protocol.
     """
-    prefix = ["nice", "-n", str(nice)] if nice else []
-    return [
-        *prefix,
-        ffprobe,
-        "-hide_banner",
-        "-v",
-        "error",
-        "-print_format",
-        "json",
-        "-show_format",
-        "-show_streams",
-        "file:" + os.path.abspath(path),
-    ]
+    return niced(
+        [
+            ffprobe,
+            "-hide_banner",
+            "-v",
+            "error",
+            "-print_format",
+            "json",
+            "-show_format",
+            "-show_streams",
+            "file:" + os.path.abspath(path),
+        ],
+        nice,
+    )
 
 
 async def probe_file(path: str, *, file_size: int, ffprobe: str, nice: int = 0) -> ProbeResult:
@@ -72,10 +59,9 @@ async def probe_file(path: str, *, file_size: int, ffprobe: str, nice: int = 0) 
         )
     except OSError as exc:
         raise ProberMissing(path, f"cannot run {ffprobe!r}: {exc.strerror or exc}") from exc
-    if nice and completed.returncode in _NICE_CANNOT_RUN:
-        raise ProberMissing(
-            path, f"cannot run {ffprobe!r}: it {_NICE_CANNOT_RUN[completed.returncode]}"
-        )
+    missing = cannot_run(ffprobe, completed.returncode, nice)
+    if missing is not None:
+        raise ProberMissing(path, missing)
     if completed.returncode != 0:
         message = _strip_path(summarize_stderr(completed.stderr), path)
         raise ProbeFailed(

@@ -8,8 +8,8 @@ import subprocess
 
 import trio
 
+from ..children import cannot_run, kill_at_once, niced
 from ..probe.parse import summarize_stderr
-from ..probe.run import kill_at_once
 
 #: Width of thumbnails in pixels; the height follows the video's aspect ratio.
 THUMBNAIL_WIDTH = 320
@@ -32,29 +32,30 @@ def thumbnail_command(
     Both paths are absolute and behind ``file:``, so no file name is read as an
     option or a protocol.
     """
-    prefix = ["nice", "-n", str(nice)] if nice else []
-    return [
-        *prefix,
-        ffmpeg,
-        "-nostdin",
-        "-hide_banner",
-        "-v",
-        "error",
-        "-ss",
-        f"{at_seconds:.3f}",
-        "-i",
-        "file:" + os.path.abspath(source),
-        "-frames:v",
-        "1",
-        "-vf",
-        f"scale={THUMBNAIL_WIDTH}:-2",
-        "-q:v",
-        "5",
-        "-f",
-        "image2",
-        "-y",
-        "file:" + os.path.abspath(target),
-    ]
+    return niced(
+        [
+            ffmpeg,
+            "-nostdin",
+            "-hide_banner",
+            "-v",
+            "error",
+            "-ss",
+            f"{at_seconds:.3f}",
+            "-i",
+            "file:" + os.path.abspath(source),
+            "-frames:v",
+            "1",
+            "-vf",
+            f"scale={THUMBNAIL_WIDTH}:-2",
+            "-q:v",
+            "5",
+            "-f",
+            "image2",
+            "-y",
+            "file:" + os.path.abspath(target),
+        ],
+        nice,
+    )
 
 
 def frame_time(duration_seconds: float) -> float:
@@ -92,8 +93,9 @@ async def make_thumbnail(
                 raise ThumbnailFailed(
                     source, f"cannot run {ffmpeg!r}: {exc.strerror or exc}"
                 ) from exc
-            if nice and done.returncode in (126, 127):
-                raise ThumbnailFailed(source, f"cannot run {ffmpeg!r}: not found or not executable")
+            missing = cannot_run(ffmpeg, done.returncode, nice)
+            if missing is not None:
+                raise ThumbnailFailed(source, missing)
             if done.returncode != 0:
                 reason = summarize_stderr(done.stderr) or f"ffmpeg exited with {done.returncode}"
                 raise ThumbnailFailed(source, reason)

@@ -16,7 +16,8 @@ from stoat_ferret.settings import Settings
 
 from ..conftest import LiveServer
 from ..support.media import copy_as
-from ..support.prober import FakeProber, make_prober, process_exists
+from ..support.prober import FakeProber, process_exists
+from ..support.waiting import wait_for_spawns
 
 JOB_KEYS = {
     "job_id",
@@ -50,30 +51,8 @@ def empty_result(scanned: int) -> dict[str, Any]:
 
 
 @pytest.fixture
-def prober(tmp_path: Path) -> FakeProber:
-    """ffprobe that hangs on files named *hang* and is the real one for the rest."""
-    return make_prober(tmp_path / "bin", "hang-on=hang")
-
-
-@pytest.fixture
 def settings(make_settings: Callable[..., Settings], prober: FakeProber) -> Settings:
     return make_settings(ffprobe_path=str(prober.path))
-
-
-@pytest.fixture
-def real_root(media_root: Path) -> str:
-    """The media root as the service reports it: fully resolved."""
-    return os.path.realpath(media_root)
-
-
-async def wait_for_spawns(prober: FakeProber, count: int) -> None:
-    """Wait until the fake prober has been started ``count`` times.
-
-    The prober is another process: its pid log is the only sign it has started.
-    """
-    with trio.fail_after(10):
-        while prober.spawn_count() < count:  # noqa: ASYNC110 - polls another process's log
-            await trio.sleep(0.01)
 
 
 async def submit_scan(client: httpx.AsyncClient, path: Path) -> str:

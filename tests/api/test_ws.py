@@ -30,12 +30,6 @@ ENVELOPE_KEYS = {"id", "type", "payload", "correlation_id", "timestamp"}
 
 
 @pytest.fixture
-def real_root(media_root: Path) -> str:
-    """The media root as the service reports it: fully resolved."""
-    return os.path.realpath(media_root)
-
-
-@pytest.fixture
 def settings(make_settings: Callable[..., Settings]) -> Settings:
     """Quick heartbeats, and a small per-client buffer so a stalled client overflows it."""
     return make_settings(ws_heartbeat_interval=HEARTBEAT_INTERVAL, ws_client_buffer=CLIENT_BUFFER)

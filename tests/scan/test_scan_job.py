@@ -17,8 +17,8 @@ from stoat_ferret.service import Service, open_service
 from stoat_ferret.settings import Settings
 
 from ..support.media import HOSTILE_NAMES, SAMPLES, copy_as, make_broken_files
-from ..support.prober import FakeProber, make_prober, process_exists
-from ..support.waiting import poll_until
+from ..support.prober import make_prober, process_exists
+from ..support.waiting import wait_for_spawns
 
 
 @pytest.fixture
@@ -53,13 +53,6 @@ async def scan(service: Service, path: Path, **options: bool) -> JobSnapshot:
     return await service.runner.wait(job.job_id)
 
 
-async def wait_for_pids(prober: FakeProber, count: int) -> list[int]:
-    """Wait until the fake prober has been started ``count`` times."""
-    with trio.fail_after(20):
-        await poll_until(lambda: len(prober.pids()) >= count)
-    return prober.pids()
-
-
 def niceness(pid: int) -> int:
     """A live process's nice value, from /proc (field 19 of its stat line)."""
     with open(f"/proc/{pid}/stat", "rb") as f:
@@ -75,7 +68,10 @@ async def test_scan_finds_every_container_and_reports_each_broken_file(
 ) -> None:
     """Every sample is stored with its probed values; each broken file is an error with a reason."""
     fill(media_root, samples)
-    expected_errors = make_broken_files(media_root / "broken", samples["h264_aac.mp4"])
+    # Generating them runs ffmpeg: in a worker thread, not on the event loop.
+    expected_errors = await trio.to_thread.run_sync(
+        make_broken_files, media_root / "broken", samples["h264_aac.mp4"]
+    )
     (media_root / "readme.txt").write_text("not a video name, never probed")
     service = await open_test_service()
 
@@ -271,7 +267,7 @@ async def test_cancel_mid_probe_kills_children_and_keeps_finished_work(
                 event = await subscriber.receive()
                 if event.type == EventType.JOB_PROGRESS and event.payload["processed"] >= 4:
                     break
-    hanging = (await wait_for_pids(prober, 6))[4:]
+    hanging = (await wait_for_spawns(prober, 6))[4:]
     # ffprobe runs below the server's priority (STOAT_PROBE_NICE, default 10).
     assert [niceness(pid) for pid in hanging] == [10, 10]
     job, finished = await service.runner.cancel(submitted.job_id)
