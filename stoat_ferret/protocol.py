@@ -2,7 +2,7 @@
 
 The single source of truth for every status string and event type on the wire.
 The server, the Python client and the web page all take them from here (the page
-through ``GET /api/v1/protocol``), so none can spell one differently. Pure: it
+through ``GET /api/v1/info``), so none can spell one differently. Pure: it
 imports nothing but the standard library, so the client can import it without
 pulling in any server code.
 """
@@ -59,7 +59,9 @@ def describe() -> dict[str, object]:
     """The vocabulary as JSON, for clients that cannot import this module (the web page)."""
     return {
         "job_statuses": [str(s) for s in JobStatus],
+        "job_status_names": {s.name: str(s) for s in JobStatus},
         "terminal_statuses": sorted(str(s) for s in TERMINAL_STATUSES),
         "job_kinds": [str(k) for k in JobKind],
+        "job_kind_names": {k.name: str(k) for k in JobKind},
         "event_types": {e.name: str(e) for e in EventType},
     }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepare a machine to run or test stoat-ferret: system packages it needs
-# (ffmpeg, and python3-venv where the system Python lacks venv), then a
+# (ffmpeg, chromium for the browser tests, and python3-venv where the system
+# Python lacks venv), then a
 # virtualenv in .venv with the package and its test tools installed.
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
@@ -24,6 +25,12 @@ apt_install() {
 if ! command -v ffprobe >/dev/null 2>&1 || ! command -v ffmpeg >/dev/null 2>&1; then
     echo "bootstrap: installing ffmpeg"
     apt_install ffmpeg
+fi
+
+# The web GUI's browser tests (tests/web/) drive Debian's Chromium through Playwright.
+if [ ! -x /usr/bin/chromium ]; then
+    echo "bootstrap: installing chromium"
+    apt_install chromium
 fi
 
 if [ ! -x .venv/bin/python ]; then

@@ -14,12 +14,13 @@ from ..service import Service
 from .context import SERVICE_KEY, current_service
 from .errors import ApiError, install_error_handlers
 from .openapi import OpenAPIGenerator
-from .routes import health, info, jobs, videos, ws
+from .routes import health, info, jobs, videos, web, ws
 
 
 def create_app(service: Service) -> QuartTrio:
     """The application; it serves ``service`` and never outlives it."""
-    app = QuartTrio("stoat_ferret")
+    # No default static folder: the page's files are served by the web blueprint.
+    app = QuartTrio("stoat_ferret", static_folder=None)
     app.extensions[SERVICE_KEY] = service
     # Scan requests are tiny; anything large is not a scan request.
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
@@ -46,7 +47,7 @@ def create_app(service: Service) -> QuartTrio:
         openapi_provider_class=OpenAPIGenerator,
     )
     install_error_handlers(app)
-    for module in (health, info, videos, jobs, ws):
+    for module in (health, info, videos, jobs, ws, web):
         app.register_blueprint(module.blueprint)
 
     @app.get("/metrics")

@@ -127,8 +127,10 @@ class JobList(BaseModel):
 
 class Protocol(BaseModel):
     job_statuses: list[str]
+    job_status_names: dict[str, str] = Field(description="Statuses by name: NAME -> value.")
     terminal_statuses: list[str]
     job_kinds: list[str]
+    job_kind_names: dict[str, str] = Field(description="Job kinds by name: NAME -> value.")
     event_types: dict[str, str] = Field(description="Event type names: NAME -> wire value.")
 
 

@@ -119,30 +119,41 @@ async def scan(client: Client, console: Console, args: argparse.Namespace) -> in
 
     final: Job | None = None
     handle: JobHandle | None = None
-    with trio.open_signal_receiver(signal.SIGINT) as interrupts, trio.CancelScope() as watching:
+    watching = trio.CancelScope()
+    with trio.open_signal_receiver(signal.SIGINT) as interrupts:
         async with trio.open_nursery() as nursery:
 
             async def cancel_on_interrupt() -> None:
+                # The first Ctrl-C stops watching (and so cancels the server job); any
+                # more while that cancel finishes are taken here, not raised.
                 async for _ in interrupts:
                     watching.cancel()
-                    return
 
             nursery.start_soon(cancel_on_interrupt)
-            async with client.scan_job(args.path, recursive=recursive, force=args.force) as h:
-                handle = h
-                final = await follow_job(client, console, h.job_id)
+            with watching:
+                async with client.scan_job(
+                    args.path, recursive=recursive, force=args.force
+                ) as started:
+                    handle = started
+                    final = await follow_job(client, console, started.job_id)
+            if watching.cancelled_caught:
+                status = await _report_interrupted(client, console, handle)
+            else:
+                assert final is not None
+                await print_scan_outcome(console, final)
+                status = 0 if final.status is JobStatus.COMPLETE else 1
             nursery.cancel_scope.cancel()
-    if watching.cancelled_caught:
-        if handle is None:
-            await console.error("interrupted before the scan was submitted")
-            return EXIT_INTERRUPTED
-        # scan_job cancelled the server job on the way out, and waited for it.
-        stopped = handle.final or await client.get_job(handle.job_id)
-        await print_scan_outcome(console, stopped)
+    return status
+
+
+async def _report_interrupted(client: Client, console: Console, handle: JobHandle | None) -> int:
+    if handle is None:
+        await console.error("interrupted before the scan was submitted")
         return EXIT_INTERRUPTED
-    assert final is not None
-    await print_scan_outcome(console, final)
-    return 0 if final.status is JobStatus.COMPLETE else 1
+    # scan_job cancelled the server job on the way out, and waited for it to end.
+    stopped = handle.final or await client.get_job(handle.job_id)
+    await print_scan_outcome(console, stopped)
+    return EXIT_INTERRUPTED
 
 
 async def jobs(client: Client, console: Console, args: argparse.Namespace) -> int:
@@ -154,11 +165,11 @@ async def jobs(client: Client, console: Console, args: argparse.Namespace) -> in
     if not page.jobs:
         await console.line("no jobs")
         return 0
-    await console.line(f"{'JOB':32}  {'KIND':6}  {'STATUS':11}  {'PROGRESS':>8}  CREATED")
+    await console.line(f"{'JOB':32}  {'KIND':10}  {'STATUS':11}  {'PROGRESS':>8}  CREATED")
     for job in page.jobs:
         progress = "-" if job.progress is None else f"{job.progress * 100:.0f}%"
         await console.line(
-            f"{job.job_id:32}  {job.kind:6}  {job.status:11}  {progress:>8}  {job.created_at}"
+            f"{job.job_id:32}  {job.kind:10}  {job.status:11}  {progress:>8}  {job.created_at}"
         )
     if page.total > len(page.jobs):
         await console.line(f"({page.total - len(page.jobs)} older; use --limit)")
@@ -184,7 +195,7 @@ async def job(client: Client, console: Console, args: argparse.Namespace) -> int
 
 async def cancel(client: Client, console: Console, args: argparse.Namespace) -> int:
     """Cancel a job; waits until the server says it is cancelled."""
-    stopped = await client.cancel_job(args.job_id)
+    stopped = await client.cancel_job(args.job_id, wait=True)
     if console.json_mode:
         await console.data(job_json(stopped))
     else:
@@ -195,6 +206,9 @@ async def cancel(client: Client, console: Console, args: argparse.Namespace) -> 
 async def videos(client: Client, console: Console, args: argparse.Namespace) -> int:
     """The library, or the videos matching a search."""
     if args.search is not None:
+        if args.offset:
+            await console.error("--offset does not apply to --search (results come best first)")
+            return 2
         result = await client.search_videos(args.search, limit=args.limit)
         found, total = list(result.videos), result.total
     else:

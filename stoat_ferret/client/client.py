@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, TypeVar
 
 import attrs
 import httpx
@@ -18,6 +18,8 @@ from .events import EventStream, open_event_stream
 from .models import Job, JobPage, Readiness, SearchResult, Video, VideoPage
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 #: Seconds the server-side cancel may take when a ``scan_job`` block is left by an error.
@@ -115,10 +117,10 @@ class Client:
             "GET", "/api/v1/videos", params={"limit": limit, "offset": offset}
         )
         return VideoPage(
-            videos=tuple(Video.from_json(v) for v in body["videos"]),
-            total=body["total"],
-            limit=body["limit"],
-            offset=body["offset"],
+            videos=tuple(Video.from_json(v) for v in _items(body, "videos")),
+            total=_field(body, "total", int),
+            limit=_field(body, "limit", int),
+            offset=_field(body, "offset", int),
         )
 
     def iter_videos(self, *, page_size: int = 100) -> VideoIterator:
@@ -134,9 +136,9 @@ class Client:
             "GET", "/api/v1/videos/search", params={"q": query, "limit": limit}
         )
         return SearchResult(
-            videos=tuple(Video.from_json(v) for v in body["videos"]),
-            total=body["total"],
-            query=body["query"],
+            videos=tuple(Video.from_json(v) for v in _items(body, "videos")),
+            total=_field(body, "total", int),
+            query=_field(body, "query", str),
         )
 
     async def get_video(self, video_id: str) -> Video:
@@ -149,7 +151,7 @@ class Client:
     # -- jobs -----------------------------------------------------------------------------
 
     async def scan(self, path: str, *, recursive: bool = True, force: bool = False) -> Job:
-        """Start a scan of ``path`` on the server and return the job as first stored.
+        """Start a scan of ``path`` on the server and return the job as it stands then.
 
         The scan runs on after this returns; :meth:`scan_job` ties it to a block.
         """
@@ -158,7 +160,7 @@ class Client:
             "/api/v1/videos/scan",
             json={"path": path, "recursive": recursive, "force": force},
         )
-        return await self.get_job(body["job_id"])
+        return await self.get_job(_field(body, "job_id", str))
 
     async def get_job(self, job_id: str) -> Job:
         return Job.from_json(await self._request("GET", f"/api/v1/jobs/{job_id}"))
@@ -179,18 +181,23 @@ class Client:
             params["kind"] = kind
         body = await self._request("GET", "/api/v1/jobs", params=params)
         return JobPage(
-            jobs=tuple(Job.from_json(j) for j in body["jobs"]),
-            total=body["total"],
-            limit=body["limit"],
-            offset=body["offset"],
+            jobs=tuple(Job.from_json(j) for j in _items(body, "jobs")),
+            total=_field(body, "total", int),
+            limit=_field(body, "limit", int),
+            offset=_field(body, "offset", int),
         )
 
-    async def cancel_job(self, job_id: str) -> Job:
-        """Cancel a job on the server; returns it once cancelled (or still stopping).
+    async def cancel_job(self, job_id: str, *, wait: bool = True) -> Job:
+        """Cancel a job on the server and return it once it is ``cancelled``.
 
-        Raises :class:`AlreadyTerminal` if it had finished first.
+        The server answers once the job has stopped, or (rarely, 202) while it is
+        still stopping; then this waits for the end too, unless ``wait`` is false.
+        Raises :class:`AlreadyTerminal` if the job had finished first.
         """
-        return Job.from_json(await self._request("POST", f"/api/v1/jobs/{job_id}/cancel"))
+        job = Job.from_json(await self._request("POST", f"/api/v1/jobs/{job_id}/cancel"))
+        if wait and not job.terminal:
+            job = await self.wait(job_id)
+        return job
 
     async def wait(self, job_id: str) -> Job:
         """Wait until the job is terminal and return it.
@@ -247,7 +254,7 @@ class Client:
         job_id: str | None = None,
         last_event_id: int | None = None,
         heartbeats: bool = False,
-    ) -> Any:
+    ) -> AbstractAsyncContextManager[EventStream]:
         """``async with client.events() as stream: async for event in stream: ...``
 
         See :class:`~stoat_ferret.client.events.EventStream`: it reconnects and
@@ -256,6 +263,19 @@ class Client:
         return open_event_stream(
             self.ws_url, job_id=job_id, last_event_id=last_event_id, heartbeats=heartbeats
         )
+
+
+def _field(body: Any, name: str, kind: type[T]) -> T:
+    """``body[name]``, which must be a ``kind``; else the answer is not the API's."""
+    value = body.get(name) if isinstance(body, dict) else None
+    if not isinstance(value, kind):
+        raise ProtocolError(f"the answer lacks {name!r} (or it is not a {kind.__name__})")
+    return value
+
+
+def _items(body: Any, name: str) -> list[Any]:
+    items: list[Any] = _field(body, name, list)
+    return items
 
 
 @asynccontextmanager

@@ -56,11 +56,15 @@ class EventStream:
 
     async def __anext__(self) -> Event:
         try:
-            return await self._receive.receive()
+            event = await self._receive.receive()
         except (trio.EndOfChannel, trio.ClosedResourceError):
             if self._error is not None:
                 raise self._error from None
             raise StopAsyncIteration from None
+        # Recorded as the event is handed over, so it is never behind what the caller holds.
+        if event.id is not None:
+            self.last_event_id = event.id
+        return event
 
 
 @asynccontextmanager
@@ -79,13 +83,21 @@ async def open_event_stream(
     """
     send, receive = trio.open_memory_channel[Event](0)
     stream = EventStream(receive, last_event_id)
-    async with trio.open_nursery() as nursery:
-        await nursery.start(_pump, ws_url, stream, send, job_id, heartbeats, reconnect_attempts)
-        try:
-            yield stream
-        finally:
-            nursery.cancel_scope.cancel()
-            receive.close()
+    try:
+        async with trio.open_nursery() as nursery:
+            await nursery.start(_pump, ws_url, stream, send, job_id, heartbeats, reconnect_attempts)
+            try:
+                yield stream
+            finally:
+                nursery.cancel_scope.cancel()
+                receive.close()
+    except BaseExceptionGroup as group:
+        # The nursery is ours, not the caller's: what the block (or the connection)
+        # raised comes out as itself, not wrapped in a group the caller never opened.
+        leaves = _leaves(group)
+        if len(leaves) == 1:
+            raise leaves[0] from None
+        raise
 
 
 async def _pump(
@@ -163,8 +175,8 @@ async def _forward(
             job_id is None or event.resync_required or event.job_id == job_id
         )
         if wanted:
-            await send.send(event)
-        if event.id is not None:
+            await send.send(event)  # the stream records its id as it hands it over
+        elif event.id is not None:
             stream.last_event_id = event.id
 
 
@@ -173,4 +185,14 @@ def _reason(exc: BaseException) -> str:
         return f"no answer within {CONNECT_TIMEOUT:g}s"
     if isinstance(exc, ConnectionClosed):
         return f"connection closed ({exc.reason})"
+    cause = exc.__cause__ or exc.__context__
+    if not str(exc) and cause is not None:
+        return _reason(cause)
     return str(exc) or type(exc).__name__
+
+
+def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
+    found: list[BaseException] = []
+    for exc in group.exceptions:
+        found.extend(_leaves(exc) if isinstance(exc, BaseExceptionGroup) else [exc])
+    return found

@@ -1,0 +1,77 @@
+// The words the page shares with the server, taken from GET /api/v1/info.
+//
+// The page never spells a job status, job kind or event type itself: the earlier
+// system's dialog waited forever for one spelling of the finished status while its
+// server sent another.
+// Event types are looked up by their NAME in the server's {NAME: value} table.
+// Job statuses are used only through what the server says about them: the
+// terminal ones are final, the others are still live (and can be cancelled), and
+// a terminal job ended well when its `error` is null (the API's rule). Which word
+// a status is shown as is the server's word, as sent.
+
+/** The event names this page listens for; the server must know every one. */
+const EVENT_NAMES = [
+  "HEARTBEAT",
+  "JOB_STATUS",
+  "JOB_PROGRESS",
+  "SCAN_STARTED",
+  "SCAN_COMPLETED",
+  "THUMBNAIL_READY",
+  "RESYNC_REQUIRED",
+];
+
+/** The server's vocabulary does not have what this page needs. */
+export class ProtocolMismatch extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "ProtocolMismatch";
+  }
+}
+
+/** The vocabulary of one server, built from its /api/v1/info answer. */
+export class Vocabulary {
+  constructor(protocol) {
+    if (!protocol || typeof protocol !== "object") {
+      throw new ProtocolMismatch("the server's /api/v1/info has no protocol section");
+    }
+    const statuses = protocol.job_statuses;
+    const terminal = protocol.terminal_statuses;
+    const eventTypes = protocol.event_types;
+    if (!Array.isArray(statuses) || !Array.isArray(terminal) || !eventTypes) {
+      throw new ProtocolMismatch("the server's protocol lacks job statuses or event types");
+    }
+    const unknownTerminal = terminal.filter((status) => !statuses.includes(status));
+    if (unknownTerminal.length > 0) {
+      throw new ProtocolMismatch(`terminal statuses not among job statuses: ${unknownTerminal}`);
+    }
+    const missing = EVENT_NAMES.filter((name) => typeof eventTypes[name] !== "string");
+    if (missing.length > 0) {
+      throw new ProtocolMismatch(`the server has no event types named ${missing.join(", ")}`);
+    }
+    /** Every job status, in the server's order. */
+    this.statuses = Object.freeze([...statuses]);
+    this.terminalStatuses = new Set(terminal);
+    /** Statuses of jobs that are still pending or running: the ones a cancel applies to. */
+    this.liveStatuses = new Set(statuses.filter((status) => !this.terminalStatuses.has(status)));
+    /** Job kinds the server runs. */
+    this.kinds = Object.freeze([...(protocol.job_kinds ?? [])]);
+    /** Event type wire values by name, e.g. event.JOB_PROGRESS. */
+    this.event = Object.freeze(Object.fromEntries(EVENT_NAMES.map((n) => [n, eventTypes[n]])));
+  }
+
+  /** Whether a job in ``status`` has reached its final state. */
+  isTerminal(status) {
+    return this.terminalStatuses.has(status);
+  }
+
+  /** Whether a job in ``status`` is pending or running (and so can be cancelled). */
+  isLive(status) {
+    return this.liveStatuses.has(status);
+  }
+
+  /** "live", "ok" (ended without an error) or "ended" (ended any other way). */
+  outcome(job) {
+    if (!this.isTerminal(job.status)) return "live";
+    return job.error === null || job.error === undefined ? "ok" : "ended";
+  }
+}

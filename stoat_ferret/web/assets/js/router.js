@@ -1,0 +1,56 @@
+// Views by URL, with the History API: /library (?q=, ?page=, ?per=), /jobs, /scan (?job=).
+// The server answers each of these paths with the page, so a reload lands on the same view.
+
+export class Router {
+  constructor() {
+    this.listeners = [];
+  }
+
+  /** Call ``listener(url, how)`` on every change of URL; ``how`` is "start", "push", "replace" or "pop". */
+  onChange(listener) {
+    this.listeners.push(listener);
+  }
+
+  start() {
+    document.addEventListener("click", (event) => this.followLink(event));
+    window.addEventListener("popstate", () => this.render("pop"));
+    this.render("start");
+  }
+
+  /** The current location as a URL. */
+  get url() {
+    return new URL(window.location.href);
+  }
+
+  /** The current path and query, e.g. "/library?q=beach". */
+  get here() {
+    const url = this.url;
+    return `${url.pathname}${url.search}`;
+  }
+
+  /** Go to ``target`` (a path with query) without reloading. */
+  navigate(target, { replace = false, state = null } = {}) {
+    const next = new URL(target, window.location.href);
+    if (replace) window.history.replaceState(state, "", next);
+    else window.history.pushState(state, "", next);
+    this.render(replace ? "replace" : "push");
+  }
+
+  render(how) {
+    const url = this.url;
+    for (const listener of this.listeners) listener(url, how);
+  }
+
+  followLink(event) {
+    if (event.defaultPrevented || event.button !== 0) return;
+    if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    const link = event.target.closest("a[data-route]");
+    if (link === null || !link.hasAttribute("href")) return;
+    const target = new URL(link.href);
+    if (target.origin !== window.location.origin) return;
+    event.preventDefault();
+    if (`${target.pathname}${target.search}` !== this.here) {
+      this.navigate(`${target.pathname}${target.search}`);
+    }
+  }
+}
