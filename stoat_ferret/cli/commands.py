@@ -148,7 +148,7 @@ async def scan(client: Client, console: Console, args: argparse.Namespace) -> in
 
 async def _report_interrupted(client: Client, console: Console, handle: JobHandle | None) -> int:
     if handle is None:
-        await console.error("interrupted before the scan was submitted")
+        await console.error("interrupted while the scan was starting; it was cancelled")
         return EXIT_INTERRUPTED
     # scan_job cancelled the server job on the way out, and waited for it to end.
     stopped = handle.final or await client.get_job(handle.job_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from functools import partial
 from typing import Any, TypeVar
 
 import attrs
@@ -58,14 +59,15 @@ class VideoIterator:
 
 @attrs.define(eq=False)
 class JobHandle:
-    """A job started by :meth:`Client.scan_job`; :attr:`final` is set once it is known."""
+    """A job started by :meth:`Client.scan_job`.
 
-    job: Job
+    :attr:`job` is the job as it stood when the block began; :attr:`final` is set
+    when the block is left by an error and the job was cancelled.
+    """
+
+    job_id: str
+    job: Job | None = None
     final: Job | None = None
-
-    @property
-    def job_id(self) -> str:
-        return self.job.job_id
 
 
 class Client:
@@ -155,12 +157,15 @@ class Client:
 
         The scan runs on after this returns; :meth:`scan_job` ties it to a block.
         """
+        return await self.get_job(await self._submit_scan(path, recursive, force))
+
+    async def _submit_scan(self, path: str, recursive: bool, force: bool) -> str:
         body = await self._request(
             "POST",
             "/api/v1/videos/scan",
             json={"path": path, "recursive": recursive, "force": force},
         )
-        return await self.get_job(_field(body, "job_id", str))
+        return _field(body, "job_id", str)
 
     async def get_job(self, job_id: str) -> Job:
         return Job.from_json(await self._request("GET", f"/api/v1/jobs/{job_id}"))
@@ -229,8 +234,14 @@ class Client:
         scope here leaves no orphan scan there; :attr:`JobHandle.final` then holds
         the job as it ended. Leaving the block normally leaves the scan alone.
         """
-        handle = JobHandle(await self.scan(path, recursive=recursive, force=force))
+        # Shielded: a cancellation arriving while the server accepts the scan would
+        # otherwise leave it running with nobody knowing its id. (The request has the
+        # client's own timeout.)
+        with trio.CancelScope(shield=True):
+            job_id = await self._submit_scan(path, recursive, force)
+        handle = JobHandle(job_id)
         try:
+            handle.job = await self.get_job(job_id)
             yield handle
         except BaseException:
             with trio.CancelScope(shield=True), trio.move_on_after(CANCEL_ON_EXIT_TIMEOUT):
@@ -287,7 +298,12 @@ async def open_client(
     ``request_timeout`` bounds each HTTP request (connecting, sending, reading).
     """
     base_url = base_url.rstrip("/")
-    async with httpx.AsyncClient(base_url=base_url, timeout=request_timeout) as http:
+    # Built in a worker thread: httpx loads the system's CA bundle as it starts, a
+    # blocking read that can take tens of milliseconds.
+    http = await trio.to_thread.run_sync(
+        partial(httpx.AsyncClient, base_url=base_url, timeout=request_timeout)
+    )
+    async with http:
         yield Client(http, base_url)
 
 

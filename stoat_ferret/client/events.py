@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from urllib.parse import urlencode
+from datetime import UTC, datetime
+from urllib.parse import urlencode, urlsplit
 
 import attrs
 import trio
@@ -15,7 +17,7 @@ from trio_websocket import (
     ConnectionTimeout,
     HandshakeError,
     WebSocketConnection,
-    open_websocket_url,
+    wrap_client_stream,
 )
 
 from ..protocol import EventType
@@ -120,22 +122,24 @@ async def _pump(
             url = ws_url + ("?" + urlencode(query) if query else "")
             connected = False
             try:
-                async with open_websocket_url(
-                    url, connect_timeout=CONNECT_TIMEOUT, disconnect_timeout=1.0
-                ) as ws:
+                async with _connect(url) as ws:
                     connected = True
                     failures, delay = 0, RECONNECT_DELAY
                     if started:
                         stream.reconnects += 1
+                        if stream.last_event_id is None:
+                            # Dropped before any numbered event: there is nothing to
+                            # resume from, so what happened meanwhile is unknown.
+                            await send.send(_resync("the connection dropped before any event"))
                     else:
                         started = True
                         task_status.started()
                     await _forward(ws, stream, send, job_id, heartbeats)
             except ConnectionClosed as exc:
                 log.info("event stream dropped (%s); resuming", _reason(exc))
-            except HandshakeError as exc:
+            except (HandshakeError, OSError, trio.TooSlowError) as exc:
                 if connected:
-                    continue  # the close after a drop timed out: reconnect at once
+                    continue  # the close after a drop failed: reconnect at once
                 failures += 1
                 if failures >= reconnect_attempts:
                     stream._error = ConnectionFailed(ws_url, _reason(exc))
@@ -164,6 +168,9 @@ async def _forward(
             event = Event.from_json(json.loads(text))
         except (ValueError, TypeError) as exc:
             raise ProtocolError(f"the server sent an event that is not JSON: {exc}") from exc
+        if event.resync_required:
+            # The server could not resume: ids from before mean nothing now.
+            stream.last_event_id = None
         already_handled = (
             event.id is not None
             and stream.last_event_id is not None
@@ -180,8 +187,57 @@ async def _forward(
             stream.last_event_id = event.id
 
 
+@asynccontextmanager
+async def _connect(url: str) -> AsyncIterator[WebSocketConnection]:
+    """One WebSocket connection whose socket is closed however it ends.
+
+    trio-websocket's own ``open_websocket_url`` leaves the socket open when the
+    peer drops the connection, so the TCP stream is opened and closed here.
+    """
+    parts = urlsplit(url)
+    secure = parts.scheme == "wss"
+    host = parts.hostname or "localhost"
+    port = parts.port or (443 if secure else 80)
+    resource = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    with trio.fail_after(CONNECT_TIMEOUT):
+        tcp = await trio.open_tcp_stream(host, port)
+    try:
+        transport: trio.SocketStream | trio.SSLStream[trio.SocketStream] = tcp
+        if secure:
+            context = await trio.to_thread.run_sync(ssl.create_default_context)
+            transport = trio.SSLStream(tcp, context, server_hostname=host, https_compatible=True)
+        try:
+            async with trio.open_nursery() as nursery:
+                with trio.fail_after(CONNECT_TIMEOUT):
+                    ws = await wrap_client_stream(nursery, transport, host, resource)
+                try:
+                    yield ws
+                finally:
+                    with trio.CancelScope(shield=True), trio.move_on_after(1):
+                        await ws.aclose()
+                    nursery.cancel_scope.cancel()
+        except BaseExceptionGroup as group:
+            leaves = _leaves(group)
+            if len(leaves) == 1:
+                raise leaves[0] from None
+            raise
+    finally:
+        with trio.CancelScope(shield=True), trio.move_on_after(1):
+            await tcp.aclose()
+
+
+def _resync(reason: str) -> Event:
+    return Event(
+        id=None,
+        type=str(EventType.RESYNC_REQUIRED),
+        payload={"reason": reason + "; fetch current state over HTTP"},
+        correlation_id=None,
+        timestamp=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+    )
+
+
 def _reason(exc: BaseException) -> str:
-    if isinstance(exc, ConnectionTimeout):
+    if isinstance(exc, ConnectionTimeout | trio.TooSlowError):
         return f"no answer within {CONNECT_TIMEOUT:g}s"
     if isinstance(exc, ConnectionClosed):
         return f"connection closed ({exc.reason})"

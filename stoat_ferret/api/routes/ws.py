@@ -25,8 +25,10 @@ async def events() -> None:
     """Stream events; ``?last_event_id=N`` first replays what came after event ``N``."""
     service = current_service()
     last_event_id, problem = _parse_last_event_id(websocket.args.get("last_event_id"))
-    await websocket.accept()
+    # Subscribed before the handshake completes: once the client sees the connection
+    # open, nothing published from then on can be missed.
     with service.hub.subscribe(last_event_id=last_event_id) as subscriber:
+        await websocket.accept()
         if problem is not None:
             subscriber.request_resync(problem)
         async with trio.open_nursery() as nursery:
