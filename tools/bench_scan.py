@@ -195,6 +195,9 @@ class Workspace:
             ffprobe_path=str(ffprobe or self.ffprobe),
             probe_concurrency=self.cpus,
             log_level="WARNING",
+            # The targets are about scanning: thumbnails (ffmpeg) queued after each scan
+            # would compete with the next measurement.
+            thumbnails_after_scan=False,
         )
 
     def library_files(self) -> list[Path]:
