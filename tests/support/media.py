@@ -104,6 +104,19 @@ def make_sample(directory: Path, name: str) -> Path:
     )
 
 
+def lavfi_to_file(source: str, output_args: list[str], target: Path) -> None:
+    """Run ffmpeg on a generated (lavfi) ``source``, writing ``target``."""
+    subprocess.run(
+        [
+            *("ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi", "-i", source),
+            *output_args,
+            str(target),
+        ],
+        check=True,
+        capture_output=True,
+    )
+
+
 def make_broken_files(directory: Path, good: Path) -> dict[str, str]:
     """Files that must each end up in a scan's errors; name -> a word the reason holds."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -111,47 +124,11 @@ def make_broken_files(directory: Path, good: Path) -> dict[str, str]:
     data = good.read_bytes()
     (directory / "truncated.mp4").write_bytes(data[: len(data) // 3])
     (directory / "notes.mkv").write_text("this is a text file, not a video\n")
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-nostdin",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=duration=0.3",
-            "-c:a",
-            "aac",
-            "-f",
-            "mp4",
-            str(directory / "audio_only.mp4"),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-nostdin",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=32x32:duration=0.04",
-            "-frames:v",
-            "1",
-            "-f",
-            "image2",
-            "-c:v",
-            "png",
-            str(directory / "picture.mov"),
-        ],
-        check=True,
-        capture_output=True,
+    lavfi_to_file("sine=duration=0.3", ["-c:a", "aac", "-f", "mp4"], directory / "audio_only.mp4")
+    lavfi_to_file(
+        "testsrc=size=32x32:duration=0.04",
+        ["-frames:v", "1", "-f", "image2", "-c:v", "png"],
+        directory / "picture.mov",
     )
     return {
         "empty.mp4": "empty",
