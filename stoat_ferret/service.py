@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 #: Seconds a health check of an external program may take.
 TOOL_CHECK_TIMEOUT = 5.0
+#: Seconds a program check's answer is reused, so frequent /health/ready probes spawn little.
+TOOL_CHECK_TTL = 10.0
 
 
 @attrs.frozen
@@ -39,6 +41,20 @@ class Service:
     thumbnailer: Thumbnailer
     metrics: Metrics
     loop_watch: LoopWatch
+
+    #: Program -> (when it was checked, the problem or None): recent ``check_tool`` answers.
+    _tool_checks: dict[str, tuple[float, str | None]] = attrs.field(factory=dict)
+
+    async def check_tool(self, program: str) -> str | None:
+        """:func:`check_tool`, its answer reused for :data:`TOOL_CHECK_TTL` seconds."""
+        now = trio.current_time()
+        cached = self._tool_checks.get(program)
+        if cached is not None and now - cached[0] < TOOL_CHECK_TTL:
+            await trio.lowlevel.checkpoint()
+            return cached[1]
+        problem = await check_tool(program)
+        self._tool_checks[program] = (now, problem)
+        return problem
 
     async def stop(self) -> None:
         """Interrupt live jobs (their final events still go out), then end every stream."""

@@ -17,6 +17,7 @@ from stoat_ferret.settings import Settings
 from ..conftest import LiveServer
 from ..support.media import copy_as
 from ..support.prober import FakeProber, process_exists
+from ..support.results import scan_result
 from ..support.waiting import wait_for_spawns
 
 JOB_KEYS = {
@@ -34,20 +35,6 @@ JOB_KEYS = {
     "total",
     "current_file",
 }
-
-
-def empty_result(scanned: int) -> dict[str, Any]:
-    return {
-        "scanned": scanned,
-        "new": 0,
-        "updated": 0,
-        "skipped": 0,
-        "unchanged": 0,
-        "missing": 0,
-        "reappeared": 0,
-        "error_count": 0,
-        "errors": [],
-    }
 
 
 @pytest.fixture
@@ -110,7 +97,7 @@ async def test_completed_scan_job_shape(
     assert job["processed"] == job["total"] == 2
     assert job["current_file"] in {os.path.join(root, name) for name in names}
     assert job["error"] is None
-    assert job["result"] == {**empty_result(2), "new": 2}
+    assert job["result"] == scan_result(2, new=2)
     created = timestamp(job["created_at"])
     started = timestamp(job["started_at"])
     finished = timestamp(job["finished_at"])
@@ -221,13 +208,13 @@ async def test_cancel_running_scan_kills_its_probes(
     assert job["status"] == "cancelled"
     assert job["error"] == "cancelled on request"
     assert job["finished_at"] is not None
-    assert job["result"] == empty_result(2)
+    assert job["result"] == scan_result(2)
     assert [pid for pid in pids if process_exists(pid)] == []
     assert prober.spawn_count() == 2
 
     stored = (await client.get(f"/api/v1/jobs/{job_id}")).json()
     assert stored["status"] == "cancelled"
-    assert stored["result"] == empty_result(2)
+    assert stored["result"] == scan_result(2)
 
     again = await client.post(f"/api/v1/jobs/{job_id}/cancel")
     assert again.status_code == 409

@@ -45,6 +45,7 @@ from stoat_ferret.settings import Settings
 from ..conftest import LiveServer, start_live_server
 from ..support.media import copy_as
 from ..support.prober import FakeProber, make_prober, process_exists
+from ..support.results import scan_result
 from ..support.waiting import wait_for_spawns
 
 
@@ -149,21 +150,6 @@ def half_stuck_dir(media_root: Path, samples: dict[str, Path]) -> Path:
 def quick_dir(media_root: Path, samples: dict[str, Path]) -> Path:
     """Two videos that probe at once."""
     return make_dir(media_root, "quick", samples["h264_aac.mp4"], ["one.mp4", "two.mp4"])
-
-
-def scan_result(scanned: int, **counts: int) -> dict[str, Any]:
-    return {
-        "scanned": scanned,
-        "new": 0,
-        "updated": 0,
-        "skipped": 0,
-        "unchanged": 0,
-        "missing": 0,
-        "reappeared": 0,
-        "error_count": 0,
-        "errors": [],
-        **counts,
-    }
 
 
 async def wait_for_processed(client: Client, job_id: str, count: int) -> None:

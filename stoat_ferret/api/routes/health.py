@@ -8,7 +8,6 @@ import trio
 from quart import Blueprint
 from quart_schema import tag, validate_response
 
-from ...service import check_tool
 from ..context import current_service
 from ..schemas import Health, Readiness
 
@@ -16,21 +15,6 @@ blueprint = Blueprint("health", __name__)
 
 #: Seconds the database check may take before it counts as failed.
 DATABASE_CHECK_TIMEOUT = 2.0
-#: Seconds a program check result is reused, so probes of /health/ready spawn little.
-TOOL_CHECK_TTL = 10.0
-
-_tool_cache: dict[str, tuple[float, str | None]] = {}
-
-
-async def _check_tool_cached(program: str) -> str | None:
-    now = trio.current_time()
-    cached = _tool_cache.get(program)
-    if cached is not None and now - cached[0] < TOOL_CHECK_TTL:
-        await trio.lowlevel.checkpoint()
-        return cached[1]
-    problem = await check_tool(program)
-    _tool_cache[program] = (now, problem)
-    return problem
 
 
 @blueprint.get("/health/live")
@@ -61,6 +45,6 @@ async def ready() -> tuple[dict[str, Any], int]:
         ("ffprobe", service.settings.ffprobe_path),
         ("ffmpeg", service.settings.ffmpeg_path),
     ):
-        checks[name] = await _check_tool_cached(program) or "ok"
+        checks[name] = await service.check_tool(program) or "ok"
     healthy = all(value == "ok" for value in checks.values())
     return {"status": "ok" if healthy else "degraded", "checks": checks}, 200 if healthy else 503
