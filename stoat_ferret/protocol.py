@@ -1,4 +1,4 @@
-"""The words server and clients share: job statuses, job kinds and event types.
+"""The words server and clients share: job statuses, job kinds, event types, error codes.
 
 The single source of truth for every status string and event type on the wire.
 The server, the Python client and the web page all take them from here (the page
@@ -35,6 +35,8 @@ class JobKind(enum.StrEnum):
     #: Makes thumbnail images with ffmpeg; queued after a scan that found new or changed
     #: videos, or on request.
     THUMBNAILS = "thumbnails"
+    #: Applies the changes a watched folder saw (new, changed, deleted and moved files).
+    WATCH = "watch"
 
 
 class EventType(enum.StrEnum):
@@ -51,8 +53,54 @@ class EventType(enum.StrEnum):
     JOB_PROGRESS = "job_progress"
     #: A video's thumbnail was made. Payload: ``video_id``, ``job_id``.
     THUMBNAIL_READY = "thumbnail_ready"
+    #: Videos were added to the library. Payload: ``video_ids``, ``job_id``.
+    VIDEO_ADDED = "video_added"
+    #: Videos were probed again because their files changed. Payload: ``video_ids``, ``job_id``.
+    VIDEO_UPDATED = "video_updated"
+    #: Videos whose files were not found (or were found again). Payload: ``video_ids``,
+    #: ``missing`` (true or false), ``job_id``.
+    VIDEO_MISSING = "video_missing"
+    #: Videos whose files moved: same id, new path. Payload: ``moves`` (``video_id``,
+    #: ``from_path``, ``to_path`` each), ``job_id``.
+    VIDEO_MOVED = "video_moved"
+    #: Videos removed from the library. Payload: ``video_ids``, ``job_id`` (null when removed
+    #: by a request rather than a job).
+    VIDEO_REMOVED = "video_removed"
+    #: A watched folder's state changed. Payload: the watch.
+    WATCH_STATUS = "watch_status"
     #: Sent instead of events the client can no longer be given; not numbered.
     RESYNC_REQUIRED = "resync_required"
+
+
+class ErrorCode(enum.StrEnum):
+    """Every ``detail.code`` the API answers with, in the error envelope."""
+
+    # -- requests the server cannot use
+    BAD_REQUEST = "BAD_REQUEST"
+    INVALID_JSON = "INVALID_JSON"
+    VALIDATION_ERROR = "VALIDATION_ERROR"
+    NOT_FOUND = "NOT_FOUND"
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
+    RANGE_NOT_SATISFIABLE = "RANGE_NOT_SATISFIABLE"
+    # -- who may ask
+    HOST_NOT_ALLOWED = "HOST_NOT_ALLOWED"
+    CROSS_SITE_REQUEST = "CROSS_SITE_REQUEST"
+    UNAUTHORIZED = "UNAUTHORIZED"
+    # -- scans, watches and paths
+    INVALID_PATH = "INVALID_PATH"
+    PATH_NOT_ALLOWED = "PATH_NOT_ALLOWED"
+    SCAN_IN_PROGRESS = "SCAN_IN_PROGRESS"
+    WATCH_OVERLAP = "WATCH_OVERLAP"
+    # -- jobs
+    ALREADY_TERMINAL = "ALREADY_TERMINAL"
+    TOO_MANY_JOBS = "TOO_MANY_JOBS"
+    # -- the server's own state
+    SHUTTING_DOWN = "SHUTTING_DOWN"
+    LIBRARY_UNAVAILABLE = "LIBRARY_UNAVAILABLE"
+    STORAGE_FULL = "STORAGE_FULL"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
 
 
 def describe() -> dict[str, object]:
@@ -64,4 +112,5 @@ def describe() -> dict[str, object]:
         "job_kinds": [str(k) for k in JobKind],
         "job_kind_names": {k.name: str(k) for k in JobKind},
         "event_types": {e.name: str(e) for e in EventType},
+        "error_codes": {c.name: str(c) for c in ErrorCode},
     }

@@ -132,6 +132,7 @@ class Protocol(BaseModel):
     job_kinds: list[str]
     job_kind_names: dict[str, str] = Field(description="Job kinds by name: NAME -> value.")
     event_types: dict[str, str] = Field(description="Event type names: NAME -> wire value.")
+    error_codes: dict[str, str] = Field(description="Error codes by name: NAME -> value.")
 
 
 class ServerInfo(BaseModel):

@@ -273,8 +273,8 @@ export class ScanDialog {
 
   /** Show job ``jobId``: its live progress, or its result once it has ended. */
   watch(jobId) {
-    if (this.mode === "watch" && this.jobId === jobId) return;
-    this.mode = "watch";
+    if (this.mode === "follow" && this.jobId === jobId) return;
+    this.mode = "follow";
     this.jobId = jobId;
     this.samples = [];
     this.aborting = false;
@@ -324,7 +324,7 @@ export class ScanDialog {
   }
 
   render() {
-    const watching = this.mode === "watch";
+    const watching = this.mode === "follow";
     show(this.form, !watching);
     show(this.watchSection, watching);
     if (!watching) {
