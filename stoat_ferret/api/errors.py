@@ -9,6 +9,8 @@ from quart import Quart, Response, jsonify
 from quart_schema import RequestSchemaValidationError
 from werkzeug.exceptions import HTTPException
 
+from ..errors import ServiceError
+
 log = logging.getLogger(__name__)
 
 _HTTP_CODES = {
@@ -53,6 +55,10 @@ def _validation_message(error: RequestSchemaValidationError) -> str:
 def install_error_handlers(app: Quart) -> None:
     @app.errorhandler(ApiError)
     async def api_error(error: ApiError) -> tuple[Response, int]:
+        return envelope(error.http_status, error.code, error.message, **error.extra)
+
+    @app.errorhandler(ServiceError)
+    async def service_error(error: ServiceError) -> tuple[Response, int]:
         return envelope(error.http_status, error.code, error.message, **error.extra)
 
     @app.errorhandler(RequestSchemaValidationError)
