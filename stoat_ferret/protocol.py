@@ -93,6 +93,11 @@ class ErrorCode(enum.StrEnum):
     PATH_NOT_ALLOWED = "PATH_NOT_ALLOWED"
     SCAN_IN_PROGRESS = "SCAN_IN_PROGRESS"
     WATCH_OVERLAP = "WATCH_OVERLAP"
+    # -- media files and the programs that read them
+    #: ffprobe could not read a file, timed out on it, or found no video in it.
+    PROBE_FAILED = "PROBE_FAILED"
+    #: An external program the request needs (ffprobe, ffmpeg) cannot be run.
+    TOOL_UNAVAILABLE = "TOOL_UNAVAILABLE"
     # -- jobs
     ALREADY_TERMINAL = "ALREADY_TERMINAL"
     TOO_MANY_JOBS = "TOO_MANY_JOBS"

@@ -1,18 +1,26 @@
 """Why a file could not be probed.
 
-ProbeError
+ProbeError           PROBE_FAILED, 422
  ├── EmptyFile        the file has no bytes
  ├── NotAVideo        ffprobe read it, but it holds no moving picture
  ├── ProbeFailed      ffprobe could not read it (its own message is kept)
  ├── ProbeTimeout     ffprobe took longer than the per-call limit
- └── ProberMissing    the ffprobe program itself could not be started
+ └── ProberMissing    the ffprobe program itself could not be started (TOOL_UNAVAILABLE, 503)
+
+Pure: each carries its error code and HTTP status, as every refusal of the service does.
 """
 
 from __future__ import annotations
 
+from ..errors import ServiceError
+from ..protocol import ErrorCode
 
-class ProbeError(Exception):
+
+class ProbeError(ServiceError):
     """A file could not be probed; ``reason`` says why in words a person can act on."""
+
+    code = ErrorCode.PROBE_FAILED
+    http_status = 422
 
     def __init__(self, path: str, reason: str) -> None:
         super().__init__(f"{path}: {reason}")
@@ -38,3 +46,6 @@ class ProbeTimeout(ProbeError):
 
 class ProberMissing(ProbeError):
     """The ffprobe executable could not be run at all."""
+
+    code = ErrorCode.TOOL_UNAVAILABLE
+    http_status = 503

@@ -149,13 +149,3 @@ def parse_probe_output(path: str, raw: bytes | str, *, file_size: int) -> ProbeR
         file_size=file_size,
         format_name=format_name,
     )
-
-
-def summarize_stderr(stderr: bytes, *, limit: int = 300) -> str:
-    """The last meaningful line(s) of ffprobe's complaint, short enough for a job result."""
-    text = stderr.decode("utf-8", "replace").strip()
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    if not lines:
-        return ""
-    summary = lines[-1]
-    return summary if len(summary) <= limit else summary[: limit - 1] + "…"

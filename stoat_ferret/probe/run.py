@@ -1,74 +1,75 @@
-"""Run ``ffprobe`` on one file, through ``trio.run_process``."""
+"""Run ``ffprobe`` on one file, through :func:`~stoat_ferret.children.run_tool`."""
 
 from __future__ import annotations
 
 import os
-import subprocess
 
 import trio
 
-from ..children import cannot_run, kill_at_once, niced
+from ..children import ToolFailed, ToolMissing, ToolTimeout, niced, run_tool, summarize_stderr
 from .errors import EmptyFile, ProbeFailed, ProberMissing, ProbeTimeout
-from .parse import ProbeResult, parse_probe_output, summarize_stderr
+from .parse import ProbeResult, parse_probe_output
 
 
-def probe_command(ffprobe: str, path: str, *, nice: int = 0) -> list[str]:
-    """The ffprobe argv for ``path``, run at ``nice`` priority when that is not 0.
+def probe_arguments(ffprobe: str, path: str) -> list[str]:
+    """The ffprobe argv for ``path``.
 
     The path goes last, behind the ``file:`` protocol and as an absolute path, so a
     name that starts with ``-`` is never read as an option and a name holding ``:``
     is never read as another protocol.
     """
-    return niced(
-        [
-            ffprobe,
-            "-hide_banner",
-            "-v",
-            "error",
-            "-print_format",
-            "json",
-            "-show_format",
-            "-show_streams",
-            "file:" + os.path.abspath(path),
-        ],
-        nice,
-    )
+    return [
+        ffprobe,
+        "-hide_banner",
+        "-v",
+        "error",
+        "-print_format",
+        "json",
+        "-show_format",
+        "-show_streams",
+        "file:" + os.path.abspath(path),
+    ]
 
 
-async def probe_file(path: str, *, file_size: int, ffprobe: str, nice: int = 0) -> ProbeResult:
+def probe_command(ffprobe: str, path: str, *, nice: int = 0) -> list[str]:
+    """The command line that runs ffprobe on ``path`` at ``nice`` priority (for benchmarks)."""
+    return niced(probe_arguments(ffprobe, path), nice)
+
+
+async def probe_file(
+    path: str,
+    *,
+    file_size: int,
+    ffprobe: str,
+    # Handed to run_tool, which kills ffprobe on it; reported as ProbeTimeout.
+    timeout: float | None = None,  # noqa: ASYNC109
+    nice: int = 0,
+) -> ProbeResult:
     """Probe ``path`` and return what it holds.
 
     ``file_size`` comes from the caller's ``stat`` so a probe does not touch the disk
     again for it. ``nice`` lowers ffprobe's CPU priority so that, with every core
     probing, the event loop still gets the CPU promptly. Raises a
-    :class:`~stoat_ferret.probe.ProbeError` subclass naming the file and the reason.
-    Cancelling the caller kills and reaps the child; bound it with
-    :func:`probe_with_timeout` (or ``trio.fail_after``) at the call site.
+    :class:`~stoat_ferret.probe.errors.ProbeError` subclass naming the file and the
+    reason; :class:`ProbeTimeout` after ``timeout`` seconds. A timeout or a cancel
+    kills ffprobe (and anything it started) and reaps it.
     """
     if file_size == 0:
         await trio.lowlevel.checkpoint()
         raise EmptyFile(path, "the file is empty (0 bytes)")
     try:
-        completed = await trio.run_process(
-            probe_command(ffprobe, path, nice=nice),
-            capture_stdout=True,
-            capture_stderr=True,
-            check=False,
-            stdin=subprocess.DEVNULL,
-            deliver_cancel=kill_at_once,
+        output = await run_tool(
+            probe_arguments(ffprobe, path), timeout=timeout, nice=nice, label="ffprobe"
         )
-    except OSError as exc:
-        raise ProberMissing(path, f"cannot run {ffprobe!r}: {exc.strerror or exc}") from exc
-    missing = cannot_run(ffprobe, completed.returncode, nice)
-    if missing is not None:
-        raise ProberMissing(path, missing)
-    if completed.returncode != 0:
-        message = _strip_path(summarize_stderr(completed.stderr), path)
+    except ToolMissing as exc:
+        raise ProberMissing(path, exc.reason) from exc
+    except ToolTimeout as exc:
+        raise ProbeTimeout(path, exc.reason) from exc
+    except ToolFailed as exc:
         raise ProbeFailed(
-            path,
-            message or f"ffprobe exited with status {completed.returncode}",
-        )
-    return parse_probe_output(path, completed.stdout, file_size=file_size)
+            path, _strip_path(summarize_stderr(exc.stderr), path) or exc.reason
+        ) from exc
+    return parse_probe_output(path, output, file_size=file_size)
 
 
 def _strip_path(message: str, path: str) -> str:
@@ -76,14 +77,3 @@ def _strip_path(message: str, path: str) -> str:
         if message.startswith(prefix):
             return message[len(prefix) :]
     return message
-
-
-async def probe_with_timeout(
-    path: str, *, file_size: int, ffprobe: str, seconds: float, nice: int = 0
-) -> ProbeResult:
-    """:func:`probe_file`, killing ffprobe and raising :class:`ProbeTimeout` after ``seconds``."""
-    try:
-        with trio.fail_after(seconds):
-            return await probe_file(path, file_size=file_size, ffprobe=ffprobe, nice=nice)
-    except trio.TooSlowError as exc:
-        raise ProbeTimeout(path, f"ffprobe took longer than {seconds:g}s") from exc

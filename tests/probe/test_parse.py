@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from stoat_ferret.probe import NotAVideo, ProbeFailed, ProbeResult, parse_probe_output
-from stoat_ferret.probe.parse import parse_rate, summarize_stderr
+from stoat_ferret.children import summarize_stderr
+from stoat_ferret.probe.errors import NotAVideo, ProbeFailed
+from stoat_ferret.probe.parse import ProbeResult, parse_probe_output, parse_rate
 
 PATH = "/media/clip.mp4"
 

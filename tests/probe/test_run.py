@@ -9,18 +9,17 @@ from pathlib import Path
 import pytest
 import trio
 
-from stoat_ferret.probe import (
+from stoat_ferret.children import ToolMissing, ToolTimeout
+from stoat_ferret.probe.errors import (
     EmptyFile,
     NotAVideo,
     ProbeError,
     ProbeFailed,
-    ProbeResult,
     ProberMissing,
     ProbeTimeout,
-    probe_file,
-    probe_with_timeout,
 )
-from stoat_ferret.probe.run import probe_command
+from stoat_ferret.probe.parse import ProbeResult
+from stoat_ferret.probe.run import probe_command, probe_file
 
 from ..support.media import HOSTILE_NAMES, SAMPLES, copy_as, make_broken_files
 from ..support.prober import FakeProber, make_prober, process_exists
@@ -178,12 +177,13 @@ async def test_hanging_prober_times_out_and_is_reaped(
     path = samples["h264_aac.mp4"]
     started = trio.current_time()
     with pytest.raises(ProbeTimeout, match=r"ffprobe took longer than 0\.5s") as excinfo:
-        await probe_with_timeout(
-            str(path), file_size=await size_of(path), ffprobe=str(prober.path), seconds=0.5
+        await probe_file(
+            str(path), file_size=await size_of(path), ffprobe=str(prober.path), timeout=0.5
         )
     # The fake ignores SIGTERM: trio's default (SIGTERM, 5 s grace) would take over 5 s.
     assert trio.current_time() - started < 3.0
-    assert isinstance(excinfo.value.__cause__, trio.TooSlowError)
+    assert isinstance(excinfo.value.__cause__, ToolTimeout)
+    assert isinstance(excinfo.value.__cause__.__cause__, trio.TooSlowError)
     assert excinfo.value.path == str(path)
     pids = prober.pids()
     assert len(pids) == 1
@@ -244,7 +244,8 @@ async def test_missing_prober_raises_prober_missing(
     with pytest.raises(ProberMissing, match="cannot run") as excinfo:
         await probe(samples["h264_aac.mp4"], str(missing))
     assert repr(str(missing)) in excinfo.value.reason
-    assert isinstance(excinfo.value.__cause__, FileNotFoundError)
+    assert isinstance(excinfo.value.__cause__, ToolMissing)
+    assert isinstance(excinfo.value.__cause__.__cause__, FileNotFoundError)
 
 
 async def test_non_executable_prober_raises_prober_missing(

@@ -18,30 +18,50 @@ class FakeProber:
 
     path: Path
     pid_log: Path
+    #: Where a forking wrapper logs the pid of the child it leaves running in the background.
+    child_log: Path | None = None
 
     def pids(self) -> list[int]:
         """Process ids of every run so far (synchronous: read after the work is done)."""
-        if not self.pid_log.exists():
-            return []
-        return [int(line) for line in self.pid_log.read_text().split()]
+        return _read_pids(self.pid_log)
 
     def spawn_count(self) -> int:
         return len(self.pids())
 
+    def child_pids(self) -> list[int]:
+        """Process ids of the background children the wrapper forked (forking wrappers only)."""
+        assert self.child_log is not None, "this wrapper forks no child"
+        return _read_pids(self.child_log)
 
-def make_prober(directory: Path, mode: str) -> FakeProber:
-    """Write a prober wrapper into ``directory`` running :mod:`fake_prober` in ``mode``."""
+
+def _read_pids(log: Path) -> list[int]:
+    if not log.exists():
+        return []
+    return [int(line) for line in log.read_text().split()]
+
+
+def make_prober(directory: Path, mode: str, *, fork_child: bool = False) -> FakeProber:
+    """Write a prober wrapper into ``directory`` running :mod:`fake_prober` in ``mode``.
+
+    With ``fork_child``, the wrapper first starts a long-lived child of its own in the
+    background (``sleep``, holding the wrapper's stdout and stderr), as a wrapper script
+    around a real tool might, and logs that child's pid too.
+    """
     directory.mkdir(parents=True, exist_ok=True)
-    pid_log = directory / f"pids-{mode.replace('=', '-')}.log"
-    script = directory / f"ffprobe-{mode.replace('=', '-')}"
-    script.write_text(
-        "#!/bin/sh\n"
-        f"echo $$ >> {shlex.quote(str(pid_log))}\n"
+    name = mode.replace("=", "-") + ("-forking" if fork_child else "")
+    pid_log = directory / f"pids-{name}.log"
+    child_log = directory / f"children-{name}.log" if fork_child else None
+    lines = ["#!/bin/sh", f"echo $$ >> {shlex.quote(str(pid_log))}"]
+    if child_log is not None:
+        lines += ["sleep 3600 &", f"echo $! >> {shlex.quote(str(child_log))}"]
+    lines.append(
         f"exec {shlex.quote(sys.executable)} {shlex.quote(str(FAKE_PROBER))} "
-        f'{shlex.quote(mode)} "$@"\n'
+        f'{shlex.quote(mode)} "$@"'
     )
+    script = directory / f"ffprobe-{name}"
+    script.write_text("\n".join(lines) + "\n")
     script.chmod(0o755)
-    return FakeProber(script, pid_log)
+    return FakeProber(script, pid_log, child_log)
 
 
 def process_exists(pid: int) -> bool:
@@ -53,6 +73,20 @@ def process_exists(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def process_running(pid: int) -> bool:
+    """Whether ``pid`` is a process that has not exited.
+
+    A zombie (exited, waiting for its parent to collect its status) is not running:
+    an orphan's zombie waits for init, which this test run does not control.
+    """
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            state = f.read().rsplit(b")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in (b"Z", b"X")
 
 
 def children_of(pid: int) -> list[int]:
