@@ -32,8 +32,9 @@ async def serve_service(
 ) -> None:
     """Serve ``service`` over HTTP until ``stop`` is set; report the base URL when listening.
 
-    On stop, running jobs end as ``interrupted`` (their final events still reach
-    connected clients), event streams close, then the HTTP server shuts down.
+    On stop, :meth:`Service.stop` ends the jobs (as ``interrupted``, their final
+    events still reaching connected clients) and then the event streams; the HTTP
+    server shuts down once it returns. That is the whole shutdown order.
     """
     settings = service.settings
     config = Config()

@@ -1,18 +1,33 @@
-"""The video and job fields agree wherever they are declared.
+"""The video, job and result fields agree wherever they are declared.
 
 The library's values, the HTTP schemas and the client's models each declare the
 fields (the client may not import server code, so it cannot share the others'
-classes). These tests keep the three lists from drifting apart.
+classes). These tests keep the lists from drifting apart, and keep the wire form
+of each typed value exactly what its schema documents.
 """
 
 from __future__ import annotations
 
+import typing
+
 import attrs
+import pytest
+from pydantic import BaseModel
 
 from stoat_ferret.api import schemas
 from stoat_ferret.client import models as client_models
 from stoat_ferret.jobs.models import JobSnapshot
+from stoat_ferret.jobs.results import (
+    RESULT_TYPES,
+    CappedErrors,
+    FileError,
+    ScanResult,
+    ThumbnailResult,
+    VideoError,
+)
 from stoat_ferret.library.models import Video
+from stoat_ferret.protocol import JobKind, JobStatus
+from stoat_ferret.timestamps import utc_now
 
 
 def attrs_fields(cls: type) -> set[str]:
@@ -26,8 +41,83 @@ def test_video_fields_agree() -> None:
     assert attrs_fields(client_models.Video) == library
 
 
+def job_schemas() -> list[type[BaseModel]]:
+    """The job schema of each kind, and the one for kinds without a result schema."""
+    union = typing.get_args(typing.get_args(schemas.AnyJob)[0])
+    return list(union)
+
+
 def test_job_fields_agree() -> None:
-    """Job snapshot, API schema and client declare exactly the same job fields."""
+    """Job snapshot, every job schema and the client declare exactly the same job fields."""
     snapshot = attrs_fields(JobSnapshot)
-    assert set(schemas.Job.model_fields) == snapshot
+    for schema in job_schemas():
+        assert set(schema.model_fields) == snapshot, schema
     assert attrs_fields(client_models.Job) == snapshot
+
+
+def test_every_job_kind_with_a_result_type_has_a_job_schema() -> None:
+    """Each kind whose result is typed is described by a schema of its own in /openapi.json."""
+    described = {
+        typing.get_args(schema.model_fields["kind"].annotation)[0]
+        for schema in job_schemas()
+        if typing.get_origin(schema.model_fields["kind"].annotation) is typing.Literal
+    }
+    assert described == set(RESULT_TYPES)
+    assert set(RESULT_TYPES) <= set(JobKind)
+
+
+@pytest.mark.parametrize(
+    ("value", "schema"),
+    [
+        (
+            ScanResult(
+                scanned=3,
+                new=1,
+                updated=1,
+                unchanged=1,
+                missing=2,
+                reappeared=1,
+                errors=CappedErrors((FileError("/m/a.mp4", "empty"),), 4),
+            ),
+            schemas.ScanResult,
+        ),
+        (
+            ThumbnailResult(
+                total=2,
+                made=1,
+                errors=CappedErrors((VideoError("v1", None, "gone"),), 1),
+            ),
+            schemas.ThumbnailResult,
+        ),
+    ],
+    ids=["scan", "thumbnails"],
+)
+def test_results_wire_form_is_what_the_schema_says(
+    value: ScanResult | ThumbnailResult, schema: type[BaseModel]
+) -> None:
+    """A result's JSON has exactly its schema's keys, validates, and reads back equal."""
+    wire = value.to_wire()
+    assert set(wire) == set(schema.model_fields)
+    assert schema.model_validate(wire).model_dump() == wire
+    assert type(value).from_wire(wire) == value
+
+
+def test_a_jobs_wire_form_is_what_its_schema_says() -> None:
+    """A scan job's JSON validates as the scan job schema and comes out unchanged."""
+    job = JobSnapshot(
+        job_id="j" * 32,
+        kind=JobKind.SCAN,
+        status=JobStatus.COMPLETE,
+        params={"path": "/m", "recursive": True, "force": False},
+        progress=1.0,
+        processed=1,
+        total=1,
+        result=ScanResult(scanned=1, new=1),
+        created_at=utc_now(),
+        started_at=utc_now(),
+        finished_at=utc_now(),
+    )
+    wire = job.to_wire()
+    validated = schemas.Job.model_validate(wire)
+    assert isinstance(validated.root, schemas.ScanJob)
+    assert validated.model_dump(mode="json") == wire

@@ -1,4 +1,9 @@
-"""The error envelope, ``{"detail": {"code": ..., "message": ...}}``, for every failure."""
+"""The error envelope, ``{"detail": {"code": ..., "message": ...}}``, for every failure.
+
+Every refusal is a :class:`~stoat_ferret.errors.ServiceError` carrying its code and
+status; this module turns it, and whatever the web framework raises, into the
+envelope, in one place. Every ``code`` is an :class:`~stoat_ferret.protocol.ErrorCode`.
+"""
 
 from __future__ import annotations
 
@@ -10,33 +15,37 @@ from quart_schema import RequestSchemaValidationError
 from werkzeug.exceptions import HTTPException
 
 from ..errors import ServiceError
+from ..protocol import ErrorCode
 
 log = logging.getLogger(__name__)
 
-_HTTP_CODES = {
-    400: "BAD_REQUEST",
-    404: "NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED",
-    413: "PAYLOAD_TOO_LARGE",
-    415: "UNSUPPORTED_MEDIA_TYPE",
+#: The code of each HTTP error the web framework itself raises.
+HTTP_ERROR_CODES = {
+    400: ErrorCode.BAD_REQUEST,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    413: ErrorCode.PAYLOAD_TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    416: ErrorCode.RANGE_NOT_SATISFIABLE,
 }
 
 
-class ApiError(Exception):
-    """Raised by a route to answer with ``status`` and the error envelope."""
+class InvalidJson(ServiceError):
+    """The request body is declared as JSON but cannot be parsed."""
 
-    def __init__(
-        self, http_status: int, code: str, message: str, *, extra: dict[str, Any] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.http_status = http_status
-        self.code = code
-        self.message = message
-        self.extra = {k: v for k, v in (extra or {}).items() if v is not None}
+    code = ErrorCode.INVALID_JSON
+    http_status = 422
 
 
-def envelope(http_status: int, code: str, message: str, **extra: Any) -> tuple[Response, int]:
-    return jsonify({"detail": {"code": code, "message": message, **extra}}), http_status
+def http_error_code(status: int) -> ErrorCode:
+    """The code for an HTTP error of the framework's: its own where it has one."""
+    if status in HTTP_ERROR_CODES:
+        return HTTP_ERROR_CODES[status]
+    return ErrorCode.INTERNAL_ERROR if status >= 500 else ErrorCode.BAD_REQUEST
+
+
+def envelope(http_status: int, code: ErrorCode, message: str, **extra: Any) -> tuple[Response, int]:
+    return jsonify({"detail": {"code": str(code), "message": message, **extra}}), http_status
 
 
 def _validation_message(error: RequestSchemaValidationError) -> str:
@@ -53,26 +62,22 @@ def _validation_message(error: RequestSchemaValidationError) -> str:
 
 
 def install_error_handlers(app: Quart) -> None:
-    @app.errorhandler(ApiError)
-    async def api_error(error: ApiError) -> tuple[Response, int]:
-        return envelope(error.http_status, error.code, error.message, **error.extra)
-
     @app.errorhandler(ServiceError)
     async def service_error(error: ServiceError) -> tuple[Response, int]:
         return envelope(error.http_status, error.code, error.message, **error.extra)
 
     @app.errorhandler(RequestSchemaValidationError)
     async def schema_error(error: RequestSchemaValidationError) -> tuple[Response, int]:
-        return envelope(422, "VALIDATION_ERROR", _validation_message(error))
+        return envelope(422, ErrorCode.VALIDATION_ERROR, _validation_message(error))
 
     @app.errorhandler(HTTPException)
     async def http_error(error: HTTPException) -> tuple[Response, int]:
         status = error.code or 500
-        return envelope(
-            status, _HTTP_CODES.get(status, f"HTTP_{status}"), error.description or error.name
-        )
+        return envelope(status, http_error_code(status), error.description or error.name)
 
     @app.errorhandler(Exception)
     async def unexpected(error: Exception) -> tuple[Response, int]:
         log.exception("unhandled error", exc_info=error)
-        return envelope(500, "INTERNAL_ERROR", "an unexpected error occurred; see the server log")
+        return envelope(
+            500, ErrorCode.INTERNAL_ERROR, "an unexpected error occurred; see the server log"
+        )

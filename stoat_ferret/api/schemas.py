@@ -6,17 +6,32 @@ generated from, so the document cannot drift from the code.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    StrictBool,
+    StrictStr,
+    WithJsonSchema,
+)
 
-from ..jobs.models import JobStatus
+from ..protocol import ErrorCode, JobKind, JobStatus
 
 MAX_PAGE = 500
 
+#: A point in time as the API writes it: ISO 8601 in UTC with milliseconds and a ``Z``.
+Timestamp = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
+
+
+def _none(value: object) -> bool:
+    return value is None
+
 
 class ErrorDetail(BaseModel):
-    code: str = Field(description="Stable, machine-readable error code, e.g. NOT_FOUND.")
+    code: ErrorCode = Field(description="Stable, machine-readable error code, e.g. NOT_FOUND.")
     message: str = Field(description="What went wrong, for a person.")
     job_id: str | None = Field(default=None, description="The job concerned, where there is one.")
     status: str | None = Field(default=None, description="That job's status, where relevant.")
@@ -30,9 +45,26 @@ class Health(BaseModel):
     status: Literal["ok"]
 
 
+class CheckResult(BaseModel):
+    """One readiness check. Fields that do not apply to it are left out."""
+
+    status: Literal["ok", "error"]
+    latency_ms: float | None = Field(
+        default=None, exclude_if=_none, description="How long the database took to answer."
+    )
+    version: str | None = Field(
+        default=None, exclude_if=_none, description="The program's version, as it reports it."
+    )
+    reason: str | None = Field(
+        default=None, exclude_if=_none, description="What is wrong, when the status is not ok."
+    )
+
+
 class Readiness(BaseModel):
     status: Literal["ok", "degraded"]
-    checks: dict[str, str] = Field(description='Each check: "ok" or what is wrong.')
+    checks: dict[str, CheckResult] = Field(
+        description="Each check by name: database, ffprobe, ffmpeg."
+    )
 
 
 class Video(BaseModel):
@@ -51,13 +83,15 @@ class Video(BaseModel):
     file_size: int
     thumbnail_path: str | None
     missing: bool = Field(description="The file was not found by the latest scan of its folder.")
-    missing_since: str | None
-    created_at: str
-    updated_at: str
-    probed_at: str
+    missing_since: Timestamp | None
+    created_at: Timestamp
+    updated_at: Timestamp
+    probed_at: Timestamp
 
 
 class PageQuery(BaseModel):
+    """A page of the library, newest first (``created_at`` descending, then path)."""
+
     limit: int = Field(default=20, ge=1, le=MAX_PAGE)
     offset: int = Field(default=0, ge=0, le=2**62)
 
@@ -92,23 +126,85 @@ class ScanAccepted(BaseModel):
     job_id: str
 
 
-class Job(BaseModel):
+class FileError(BaseModel):
+    path: str
+    error: str = Field(description="Why the file could not be used, for a person.")
+
+
+class ScanResult(BaseModel):
+    """A scan's counts. Complete once the job is; the counts so far if it ended otherwise."""
+
+    scanned: int = Field(description="Video files the walk found.")
+    new: int = Field(description="Files probed and added to the library.")
+    updated: int = Field(description="Files probed that the library held already.")
+    skipped: int = Field(description="The same number as unchanged (the original API's name).")
+    unchanged: int = Field(description="Files not probed: size and mtime matched.")
+    missing: int = Field(description="Library entries this scan marked missing.")
+    reappeared: int = Field(description="Unchanged files that had been missing and are back.")
+    error_count: int = Field(description="Files that could not be used, all of them.")
+    errors: list[FileError] = Field(description="The first 500 of them.")
+
+
+class VideoError(BaseModel):
+    video_id: str
+    path: str | None = Field(description="The video's file; null for an unknown id.")
+    error: str = Field(description="Why no thumbnail was made, for a person.")
+
+
+class ThumbnailResult(BaseModel):
+    """A thumbnails job's counts."""
+
+    total: int = Field(description="Videos the job set out to make thumbnails for.")
+    made: int = Field(description="Thumbnails made and recorded.")
+    error_count: int = Field(description="Videos that got no thumbnail, all of them.")
+    errors: list[VideoError] = Field(description="The first 500 of them.")
+
+
+class _JobFields(BaseModel):
     job_id: str
-    kind: str
     status: JobStatus
-    params: dict[str, Any]
+    params: dict[str, Any] = Field(description="What was asked for.")
     progress: float | None = Field(description="0.0 to 1.0, never decreasing; null until known.")
     processed: int
     total: int | None
     current_file: str | None
-    result: dict[str, Any] | None = Field(
-        description="For a scan: scanned, new, updated, skipped, unchanged, missing, "
-        "reappeared, error_count, errors[{path, error}]. Kept when cancelled."
-    )
     error: str | None
-    created_at: str
-    started_at: str | None
-    finished_at: str | None
+    created_at: Timestamp
+    started_at: Timestamp | None
+    finished_at: Timestamp | None
+
+
+class ScanJob(_JobFields):
+    """A scan job. ``params``: ``path`` (resolved), ``recursive``, ``force``."""
+
+    kind: Literal[JobKind.SCAN]
+    result: ScanResult | None = Field(
+        description="Null until the job ends; kept (as far as it got) when it does not complete."
+    )
+
+
+class ThumbnailsJob(_JobFields):
+    """A thumbnails job. ``params``: ``video_ids`` (null for every video without one), ``force``."""
+
+    kind: Literal[JobKind.THUMBNAILS]
+    result: ThumbnailResult | None = Field(
+        description="Null until the job ends; kept (as far as it got) when it does not complete."
+    )
+
+
+class OtherJob(_JobFields):
+    """A job of a kind without a result schema of its own here (e.g. ``watch``)."""
+
+    kind: str
+    result: dict[str, Any] | None
+
+
+#: A job: the shape of ``params`` and ``result`` follows ``kind``.
+AnyJob = Annotated[ScanJob | ThumbnailsJob | OtherJob, Field(union_mode="left_to_right")]
+
+
+class Job(RootModel[AnyJob]):
+    """A job; the shape of its ``result`` follows its ``kind``."""
 
 
 class JobsQuery(BaseModel):
@@ -119,7 +215,7 @@ class JobsQuery(BaseModel):
 
 
 class JobList(BaseModel):
-    jobs: list[Job]
+    jobs: list[AnyJob]
     total: int
     limit: int
     offset: int

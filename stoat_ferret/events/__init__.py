@@ -1,6 +1,1 @@
-"""Server events: numbering, replay and per-client buffering."""
-
-from .hub import Event, EventHub, Subscriber, make_event
-from .types import EventType
-
-__all__ = ["Event", "EventHub", "EventType", "Subscriber", "make_event"]
+"""Server events: typed payloads, the job-event sink, and the hub that numbers and delivers."""

@@ -21,42 +21,47 @@ import json
 import time
 from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 import attrs
 import trio
 
-from ..library.models import utc_now
-from .types import EventType
+from ..protocol import EventType
+from ..timestamps import format_timestamp, utc_now
+from .payloads import EventPayload, ResyncRequired
 
 
 @attrs.frozen
 class Event:
-    """One server event as sent over ``/ws``."""
+    """One server event: its envelope, and its payload already in wire form.
+
+    The payload is shaped once, when the event is published, so every subscriber and
+    the replay buffer share one immutable form of it.
+    """
 
     id: int | None
-    type: str
+    type: EventType
     payload: dict[str, Any]
     correlation_id: str | None
-    timestamp: str
+    timestamp: datetime
 
     def to_json(self) -> str:
+        """The event as ``/ws`` sends it."""
         return json.dumps(
             {
                 "id": self.id,
-                "type": self.type,
+                "type": str(self.type),
                 "payload": self.payload,
                 "correlation_id": self.correlation_id,
-                "timestamp": self.timestamp,
+                "timestamp": format_timestamp(self.timestamp),
             }
         )
 
 
-def make_event(
-    type: EventType, payload: dict[str, Any], *, correlation_id: str | None = None
-) -> Event:
+def make_event(payload: EventPayload, *, correlation_id: str | None = None) -> Event:
     """An event that is not part of the numbered stream (heartbeats, resync notices)."""
-    return Event(None, str(type), payload, correlation_id, utc_now())
+    return Event(None, payload.event_type, payload.to_wire(), correlation_id, utc_now())
 
 
 @attrs.define(eq=False)
@@ -129,7 +134,7 @@ class Subscriber:
         while True:
             if self._resync_reason is not None:
                 reason, self._resync_reason = self._resync_reason, None
-                return make_event(EventType.RESYNC_REQUIRED, {"reason": reason})
+                return make_event(ResyncRequired(reason=reason))
             if self._queue:
                 _, event = self._queue.popitem(last=False)
                 if event.type != EventType.JOB_PROGRESS:
@@ -166,12 +171,12 @@ class EventHub:
     def subscribers(self) -> frozenset[Subscriber]:
         return frozenset(self._subscribers)
 
-    def publish(
-        self, type: EventType, payload: dict[str, Any], *, correlation_id: str | None = None
-    ) -> Event:
+    def publish(self, payload: EventPayload, *, correlation_id: str | None = None) -> Event:
         """Number ``payload`` as the next event and hand it to every subscriber."""
         self._last_id += 1
-        event = Event(self._last_id, str(type), payload, correlation_id, utc_now())
+        event = Event(
+            self._last_id, payload.event_type, payload.to_wire(), correlation_id, utc_now()
+        )
         self._replay.append(event)
         self.published += 1
         for subscriber in self._subscribers:

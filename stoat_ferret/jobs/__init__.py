@@ -1,5 +1,1 @@
-"""Background jobs: states and snapshots here; the runner in :mod:`.runner`."""
-
-from .models import TERMINAL_STATUSES, JobKind, JobSnapshot, JobStatus
-
-__all__ = ["TERMINAL_STATUSES", "JobKind", "JobSnapshot", "JobStatus"]
+"""Background jobs: snapshots and results (pure), refusals, and the runner in :mod:`.runner`."""

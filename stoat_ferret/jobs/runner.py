@@ -10,6 +10,9 @@ process it spawned killed and reaped by ``trio.run_process`` before it ends.
 A job's terminal state is decided synchronously, in one place
 (:meth:`JobRunner._settle`), and never changed afterwards: a cancel that arrives
 after the body returned finds the job already terminal and loses cleanly.
+
+The runner knows nothing of events: it reports every snapshot that matters to one
+:class:`~stoat_ferret.jobs.models.JobSink`, which turns them into what clients see.
 """
 
 from __future__ import annotations
@@ -19,21 +22,23 @@ import math
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime
 from typing import Any
 
 import attrs
 import trio
 
-from ..events import EventHub, EventType
-from ..library import Library
-from ..library.models import utc_now
+from ..excgroups import first_leaf
+from ..library.store import Library
 from ..metrics import Metrics
-from .models import JobSnapshot, JobStatus
+from ..protocol import JobStatus
+from ..timestamps import utc_now
+from .errors import JobAlreadyTerminal, JobNotFound, RunnerClosed
+from .models import JobChange, JobSink, JobSnapshot
+from .results import JobResult
 
 log = logging.getLogger(__name__)
 
-JobBody = Callable[["JobContext"], Awaitable[dict[str, Any] | None]]
+JobBody = Callable[["JobContext"], Awaitable[JobResult | None]]
 
 #: Seconds between progress events for one job (the last one is always sent).
 PROGRESS_EVENT_INTERVAL = 0.1
@@ -41,26 +46,6 @@ PROGRESS_EVENT_INTERVAL = 0.1
 PROGRESS_SAVE_INTERVAL = 1.0
 #: Seconds a job's final state may take to be written before it is given up on.
 FINAL_SAVE_TIMEOUT = 10.0
-
-
-class JobError(Exception):
-    """Base for the runner's refusals."""
-
-
-class JobNotFound(JobError):
-    def __init__(self, job_id: str) -> None:
-        super().__init__(f"no job with id {job_id!r}")
-        self.job_id = job_id
-
-
-class JobAlreadyTerminal(JobError):
-    def __init__(self, job: JobSnapshot) -> None:
-        super().__init__(f"job {job.job_id} has already finished as {job.status}")
-        self.job = job
-
-
-class RunnerClosed(JobError):
-    """The runner is shutting down and takes no new jobs."""
 
 
 @attrs.frozen(kw_only=True)
@@ -71,10 +56,6 @@ class JobSpec:
     body: JobBody
     timeout: float
     params: dict[str, Any]
-    #: Event published when the job starts running, payload: ``job_id`` plus ``params``.
-    started_event: EventType | None = None
-    #: Event published when the job ends, payload: ``job_id``, ``status``, ``result``, …
-    finished_event: EventType | None = None
     #: Called (synchronously) once the job is terminal, whatever the outcome.
     on_finish: Callable[[JobSnapshot], None] | None = None
 
@@ -86,7 +67,7 @@ class _Job:
     scope: trio.CancelScope = attrs.field(factory=trio.CancelScope)
     done: trio.Event = attrs.field(factory=trio.Event)
     stop_reason: JobStatus | None = None
-    partial_result: dict[str, Any] | None = None
+    partial_result: JobResult | None = None
     last_progress_event: float = -math.inf
     #: Progress changed since the last job_progress event (held back by the rate limit).
     progress_unsent: bool = False
@@ -118,7 +99,7 @@ class JobContext:
         processed: int,
         total: int | None,
         current_file: str | None = None,
-        partial_result: dict[str, Any] | None = None,
+        partial_result: JobResult | None = None,
     ) -> None:
         """Record progress. Never waits; events are rate-limited, and progress never drops."""
         self._runner._report(self._job, processed, total, current_file, partial_result)
@@ -131,7 +112,7 @@ class JobRunner:
         self,
         nursery: trio.Nursery,
         library: Library,
-        hub: EventHub,
+        sink: JobSink,
         metrics: Metrics,
         *,
         max_running: int,
@@ -139,15 +120,18 @@ class JobRunner:
     ) -> None:
         self._nursery = nursery
         self._library = library
-        self._hub = hub
-        self._metrics = metrics
+        self._sink = sink
         self._slots = trio.Semaphore(max_running)
         self._cancel_wait = cancel_wait
         self._live: dict[str, _Job] = {}
         self._closed = False
         self._progress_held = trio.Event()
-        metrics.counter("stoat_jobs_finished_total", "Jobs that reached a final state.")
-        metrics.summary("stoat_job_duration_seconds", "Wall time of jobs that ran.")
+        self._finished = metrics.counter(
+            "stoat_jobs_finished_total", "Jobs that reached a final state.", ("kind", "status")
+        )
+        self._durations = metrics.summary(
+            "stoat_job_duration_seconds", "Wall time of jobs that ran.", ("kind",)
+        )
         metrics.gauge(
             "stoat_jobs_running",
             "Jobs running now.",
@@ -202,6 +186,24 @@ class JobRunner:
         job = self._live.get(job_id)
         return job.snapshot if job is not None else None
 
+    async def list_jobs(
+        self,
+        *,
+        limit: int,
+        offset: int,
+        status: JobStatus | None = None,
+        kind: str | None = None,
+    ) -> tuple[list[JobSnapshot], int]:
+        """Job history, newest first, with each job that is still live as it stands now.
+
+        A live job's history row lags its progress by up to a second; the snapshot in
+        memory does not. ``status`` and ``kind`` filter on the stored rows.
+        """
+        stored, total = await self._library.list_jobs(
+            limit=limit, offset=offset, status=status, kind=kind
+        )
+        return [self.live_snapshot(job.job_id) or job for job in stored], total
+
     async def get(self, job_id: str) -> JobSnapshot:
         job = self._live.get(job_id)
         if job is not None:
@@ -245,7 +247,7 @@ class JobRunner:
     async def _run(self, job: _Job) -> None:
         spec = job.spec
         status: JobStatus | None = None
-        result: dict[str, Any] | None = None
+        result: JobResult | None = None
         error: str | None = None
         try:
             with job.scope:
@@ -253,12 +255,6 @@ class JobRunner:
                     self._update(job, status=JobStatus.RUNNING, started_at=utc_now())
                     await self._persist(job)
                     self._publish_status(job)
-                    if spec.started_event is not None:
-                        self._hub.publish(
-                            spec.started_event,
-                            {"job_id": job.snapshot.job_id, **spec.params},
-                            correlation_id=job.snapshot.job_id,
-                        )
                     with trio.move_on_after(spec.timeout) as timeout_scope:
                         result = await spec.body(JobContext(self, job))
                         status = JobStatus.COMPLETE
@@ -281,7 +277,7 @@ class JobRunner:
         self,
         job: _Job,
         status: JobStatus,
-        result: dict[str, Any] | None,
+        result: JobResult | None,
         error: str | None,
     ) -> bool:
         """Decide the job's terminal state, once. Returns False if it was decided already."""
@@ -306,16 +302,15 @@ class JobRunner:
         self,
         job: _Job,
         status: JobStatus,
-        result: dict[str, Any] | None,
+        result: JobResult | None,
         error: str | None,
     ) -> None:
         if self._settle(job, status, result, error):
             snapshot = job.snapshot
-            self._metrics.inc("stoat_jobs_finished_total", kind=snapshot.kind, status=status)
-            if snapshot.started_at is not None:
-                self._metrics.observe(
-                    "stoat_job_duration_seconds", _elapsed(snapshot), kind=snapshot.kind
-                )
+            self._finished.labels(kind=snapshot.kind, status=str(status)).inc()
+            if snapshot.started_at is not None and snapshot.finished_at is not None:
+                elapsed = (snapshot.finished_at - snapshot.started_at).total_seconds()
+                self._durations.labels(kind=snapshot.kind).observe(max(elapsed, 0.0))
             stored = False
             with trio.move_on_after(FINAL_SAVE_TIMEOUT):
                 stored = await self._try_persist(job)
@@ -330,18 +325,6 @@ class JobRunner:
             if snapshot.started_at is not None:
                 self._publish_progress(job, force=True)
             self._publish_status(job)
-            if job.spec.finished_event is not None:
-                self._hub.publish(
-                    job.spec.finished_event,
-                    {
-                        "job_id": snapshot.job_id,
-                        **job.spec.params,
-                        "status": str(snapshot.status),
-                        "result": snapshot.result,
-                        "error": snapshot.error,
-                    },
-                    correlation_id=snapshot.job_id,
-                )
             if job.spec.on_finish is not None:
                 job.spec.on_finish(snapshot)
         else:
@@ -369,9 +352,7 @@ class JobRunner:
         return True
 
     def _publish_status(self, job: _Job) -> None:
-        self._hub.publish(
-            EventType.JOB_STATUS, job.snapshot.to_dict(), correlation_id=job.snapshot.job_id
-        )
+        self._sink.job_changed(job.snapshot, JobChange.STATUS)
 
     def _publish_progress(self, job: _Job, *, force: bool = False) -> None:
         now = trio.current_time()
@@ -382,20 +363,7 @@ class JobRunner:
             return
         job.last_progress_event = now
         job.progress_unsent = False
-        s = job.snapshot
-        self._hub.publish(
-            EventType.JOB_PROGRESS,
-            {
-                "job_id": s.job_id,
-                "kind": s.kind,
-                "status": str(s.status),
-                "progress": s.progress,
-                "processed": s.processed,
-                "total": s.total,
-                "current_file": s.current_file,
-            },
-            correlation_id=s.job_id,
-        )
+        self._sink.job_changed(job.snapshot, JobChange.PROGRESS)
 
     def _report(
         self,
@@ -403,7 +371,7 @@ class JobRunner:
         processed: int,
         total: int | None,
         current_file: str | None,
-        partial_result: dict[str, Any] | None,
+        partial_result: JobResult | None,
     ) -> None:
         s = job.snapshot
         if s.status is not JobStatus.RUNNING:
@@ -472,23 +440,14 @@ def new_job_id() -> str:
 
 def _describe(exc: BaseException) -> str:
     """A one-line message for a failed job: the first leaf of an exception group."""
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-        exc = exc.exceptions[0]
-    return str(exc) or type(exc).__name__
-
-
-def _elapsed(snapshot: JobSnapshot) -> float:
-    assert snapshot.started_at is not None
-    assert snapshot.finished_at is not None
-    start = datetime.fromisoformat(snapshot.started_at.replace("Z", "+00:00"))
-    end = datetime.fromisoformat(snapshot.finished_at.replace("Z", "+00:00"))
-    return max((end - start).total_seconds(), 0.0)
+    leaf = first_leaf(exc)
+    return str(leaf) or type(leaf).__name__
 
 
 @asynccontextmanager
 async def open_job_runner(
     library: Library,
-    hub: EventHub,
+    sink: JobSink,
     metrics: Metrics,
     *,
     max_running: int,
@@ -508,7 +467,7 @@ async def open_job_runner(
         )
     async with trio.open_nursery() as nursery:
         runner = JobRunner(
-            nursery, library, hub, metrics, max_running=max_running, cancel_wait=cancel_wait
+            nursery, library, sink, metrics, max_running=max_running, cancel_wait=cancel_wait
         )
         nursery.start_soon(runner._save_progress_forever)
         nursery.start_soon(runner._send_held_progress_forever)

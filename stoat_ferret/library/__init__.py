@@ -1,6 +1,1 @@
-"""The SQLite library: videos, job history, and the schema that holds them."""
-
-from .models import KnownFile, Video
-from .store import Library, open_library
-
-__all__ = ["KnownFile", "Library", "Video", "open_library"]
+"""The SQLite library: records (:mod:`.models`), the store (:mod:`.store`), its schema."""

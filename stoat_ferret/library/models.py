@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
+from fractions import Fraction
 from typing import Any
 
 import attrs
 
-
-def utc_now() -> str:
-    """The current time as ISO 8601 UTC with a ``Z``, the form every timestamp is kept in."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+from ..timestamps import format_timestamp, optional_timestamp
 
 
 @attrs.frozen(kw_only=True)
@@ -32,13 +30,24 @@ class Video:
     file_size: int
     thumbnail_path: str | None
     missing: bool
-    missing_since: str | None
-    created_at: str
-    updated_at: str
-    probed_at: str
+    missing_since: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    probed_at: datetime
 
-    def to_dict(self) -> dict[str, Any]:
-        return attrs.asdict(self)
+    @property
+    def frame_rate(self) -> Fraction:
+        """The exact frame rate (``30000/1001``), as ffprobe gave it."""
+        return Fraction(self.frame_rate_numerator, self.frame_rate_denominator)
+
+    def to_wire(self) -> dict[str, Any]:
+        """The video object of the API."""
+        wire = attrs.asdict(self)
+        wire["missing_since"] = optional_timestamp(self.missing_since)
+        wire["created_at"] = format_timestamp(self.created_at)
+        wire["updated_at"] = format_timestamp(self.updated_at)
+        wire["probed_at"] = format_timestamp(self.probed_at)
+        return wire
 
 
 @attrs.frozen

@@ -21,9 +21,18 @@ from typing import Any, TypeVar
 import attrs
 import trio
 
-from ..jobs.models import JobSnapshot, JobStatus
-from ..probe import ProbeResult
-from .models import KnownFile, Video, utc_now
+from ..jobs.models import JobSnapshot
+from ..jobs.results import load_result
+from ..probe.parse import ProbeResult
+from ..protocol import JobStatus
+from ..timestamps import (
+    format_timestamp,
+    optional_timestamp,
+    parse_optional_timestamp,
+    parse_timestamp,
+    utc_now,
+)
+from .models import KnownFile, Video
 from .schema import migrate
 
 T = TypeVar("T")
@@ -87,28 +96,29 @@ def _video(row: sqlite3.Row) -> Video:
         file_size=row["file_size"],
         thumbnail_path=row["thumbnail_path"],
         missing=row["missing_since"] is not None,
-        missing_since=row["missing_since"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        probed_at=row["probed_at"],
+        missing_since=parse_optional_timestamp(row["missing_since"]),
+        created_at=parse_timestamp(row["created_at"]),
+        updated_at=parse_timestamp(row["updated_at"]),
+        probed_at=parse_timestamp(row["probed_at"]),
     )
 
 
 def _job(row: sqlite3.Row) -> JobSnapshot:
+    kind = row["kind"]
     return JobSnapshot(
         job_id=row["id"],
-        kind=row["kind"],
+        kind=kind,
         status=JobStatus(row["status"]),
         params=json.loads(row["params"]),
         progress=row["progress"],
         processed=row["processed"],
         total=row["total"],
         current_file=row["current_file"],
-        result=json.loads(row["result"]) if row["result"] is not None else None,
+        result=load_result(kind, json.loads(row["result"])) if row["result"] is not None else None,
         error=row["error"],
-        created_at=row["created_at"],
-        started_at=row["started_at"],
-        finished_at=row["finished_at"],
+        created_at=parse_timestamp(row["created_at"]),
+        started_at=parse_optional_timestamp(row["started_at"]),
+        finished_at=parse_optional_timestamp(row["finished_at"]),
     )
 
 
@@ -154,9 +164,12 @@ class Library:
         return await self._read(run)
 
     async def list_videos(self, *, limit: int, offset: int) -> tuple[list[Video], int]:
+        """A page of the library, newest first (by ``created_at``, then path)."""
+
         def run(conn: sqlite3.Connection) -> tuple[list[Video], int]:
             rows = conn.execute(
-                f"SELECT {_VIDEO_COLUMNS} FROM videos ORDER BY path LIMIT ? OFFSET ?",
+                f"SELECT {_VIDEO_COLUMNS} FROM videos ORDER BY created_at DESC, path "
+                "LIMIT ? OFFSET ?",
                 (limit, offset),
             ).fetchall()
             (total,) = conn.execute("SELECT count(*) FROM videos").fetchone()
@@ -221,7 +234,7 @@ class Library:
         """Insert or update probed files in one transaction; return ``(new, updated)``."""
 
         def run(conn: sqlite3.Connection) -> tuple[int, int]:
-            now = utc_now()
+            now = format_timestamp(utc_now())
             new = updated = 0
             with _transaction(conn):
                 for item in files:
@@ -306,7 +319,7 @@ class Library:
             return (
                 conn.execute(
                     "UPDATE videos SET thumbnail_path = ?, updated_at = ? WHERE id = ?",
-                    (thumbnail_path, utc_now(), video_id),
+                    (thumbnail_path, format_timestamp(utc_now()), video_id),
                 ).rowcount
                 > 0
             )
@@ -321,7 +334,7 @@ class Library:
             return 0
 
         def run(conn: sqlite3.Connection) -> int:
-            now = utc_now()
+            now = format_timestamp(utc_now())
             changed = 0
             with _transaction(conn):
                 for path in batch:
@@ -364,11 +377,11 @@ class Library:
                     job.processed,
                     job.total,
                     job.current_file,
-                    json.dumps(job.result) if job.result is not None else None,
+                    json.dumps(job.result.to_wire()) if job.result is not None else None,
                     job.error,
-                    job.created_at,
-                    job.started_at,
-                    job.finished_at,
+                    format_timestamp(job.created_at),
+                    optional_timestamp(job.started_at),
+                    optional_timestamp(job.finished_at),
                 ),
             )
 
@@ -421,7 +434,7 @@ class Library:
                 "WHERE status IN (?, ?)",
                 (
                     str(JobStatus.INTERRUPTED),
-                    utc_now(),
+                    format_timestamp(utc_now()),
                     str(JobStatus.PENDING),
                     str(JobStatus.RUNNING),
                 ),

@@ -1,6 +1,1 @@
-"""Scanning directories into the library."""
-
-from .job import ScanConflict, Scanner
-from .paths import InvalidPath, PathNotAllowed, ScanPathError
-
-__all__ = ["InvalidPath", "PathNotAllowed", "ScanConflict", "ScanPathError", "Scanner"]
+"""Scanning directories into the library: paths, the walk, the plan (pure) and the job."""

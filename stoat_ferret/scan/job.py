@@ -1,50 +1,51 @@
 """The scan job: walk a directory, probe what changed, keep the library in step.
 
-Probe workers send outcomes over a memory channel to a single writer, which
-commits them to the library in batches and reports progress after each commit,
-so progress never runs ahead of what is stored. When the job is cancelled the
-workers' ffprobe children are killed, and the writer commits what it already
-holds before the job ends: work done before a cancel is kept.
+Probe workers (:func:`~stoat_ferret.fanout.fan_out`) send outcomes over a memory
+channel to a single writer, which commits them to the library in batches and
+reports progress after each commit, so progress never runs ahead of what is
+stored. When the job is cancelled the workers' ffprobe children are killed, and
+the writer commits what it already holds before the job ends: work done before a
+cancel is kept, and thumbnails are queued for it as for a scan that completed.
 """
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Any
 
 import attrs
 import trio
 
-from ..events import EventType
-from ..jobs.models import JobKind, JobSnapshot
-from ..jobs.runner import JobContext, JobRunner, JobSpec, RunnerClosed, new_job_id
-from ..library import Library
-from ..library.store import ProbedFile
+from ..fanout import fan_out
+from ..jobs.errors import RunnerClosed
+from ..jobs.models import JobSnapshot
+from ..jobs.results import CappedErrors, FileError, ScanResult
+from ..jobs.runner import JobContext, JobRunner, JobSpec, new_job_id
+from ..library.store import Library, ProbedFile
 from ..metrics import Metrics
-from ..probe import ProbeError, ProbeResult, ProberMissing, probe_with_timeout
+from ..probe.errors import ProbeError, ProberMissing
+from ..probe.parse import ProbeResult
+from ..probe.run import probe_file
+from ..protocol import JobKind
 from ..settings import Settings
-from .paths import is_within, resolve_roots, resolve_scan_path
-from .plan import plan_scan
-from .walk import FoundFile, walk_directory
+from .errors import ScanConflict
+from .paths import resolve_roots, resolve_scan_path
+from .plan import FoundFile, is_within, plan_scan
+from .walk import walk_directory
+
+log = logging.getLogger(__name__)
 
 #: Outcomes committed per library transaction, at most.
 WRITE_BATCH = 64
-#: The result keeps this many per-file errors; ``error_count`` has them all.
-MAX_REPORTED_ERRORS = 500
 #: Seconds the writer may take to commit what it holds after a cancel.
 FLUSH_TIMEOUT = 10.0
+#: Seconds queueing the thumbnails of a scan may take when the scan was cancelled.
+HANDOFF_TIMEOUT = 10.0
 
-
-class ScanConflict(Exception):
-    """A scan of the same or an overlapping directory is already pending or running."""
-
-    def __init__(self, path: str, job_id: str) -> None:
-        super().__init__(f"a scan of {path} is already pending or running (job {job_id})")
-        self.path = path
-        self.job_id = job_id
+#: What runs after a scan that stored new or changed videos (queues their thumbnails).
+AfterScan = Callable[[], Awaitable[object]]
 
 
 @attrs.frozen
@@ -56,32 +57,29 @@ class _Outcome:
 
 @attrs.define
 class _Tally:
+    """A scan's counts while it runs; :meth:`result` is the value reported and kept."""
+
     scanned: int = 0
     new: int = 0
     updated: int = 0
     unchanged: int = 0
     missing: int = 0
     reappeared: int = 0
-    errors: list[dict[str, str]] = attrs.field(factory=list)
-    error_count: int = 0
+    errors: CappedErrors[FileError] = attrs.field(factory=CappedErrors)
 
     def add_error(self, path: str, reason: str) -> None:
-        self.error_count += 1
-        if len(self.errors) < MAX_REPORTED_ERRORS:
-            self.errors.append({"path": path, "error": reason})
+        self.errors = self.errors.add(FileError(path, reason))
 
-    def as_result(self) -> dict[str, Any]:
-        return {
-            "scanned": self.scanned,
-            "new": self.new,
-            "updated": self.updated,
-            "skipped": self.unchanged,
-            "unchanged": self.unchanged,
-            "missing": self.missing,
-            "reappeared": self.reappeared,
-            "error_count": self.error_count,
-            "errors": list(self.errors),
-        }
+    def result(self) -> ScanResult:
+        return ScanResult(
+            scanned=self.scanned,
+            new=self.new,
+            updated=self.updated,
+            unchanged=self.unchanged,
+            missing=self.missing,
+            reappeared=self.reappeared,
+            errors=self.errors,
+        )
 
 
 class Scanner:
@@ -94,19 +92,24 @@ class Scanner:
         metrics: Metrics,
         settings: Settings,
         probe_limiter: trio.CapacityLimiter,
+        *,
+        after_scan: AfterScan | None = None,
     ) -> None:
+        """``after_scan`` runs once a scan has stored new or changed videos, however it ended."""
         self._library = library
         self._runner = runner
-        self._metrics = metrics
         self._settings = settings
         self._limiter = probe_limiter
+        self._after_scan = after_scan
         self._roots = resolve_roots(settings.allowed_scan_roots)
-        #: Called when a scan completes having stored new or changed videos.
-        self.after_scan: Callable[[], Awaitable[object]] | None = None
         #: Resolved directory -> id of the job scanning it, while pending or running.
         self._active: dict[str, str] = {}
-        metrics.counter("stoat_probes_total", "ffprobe runs, by outcome.")
-        metrics.summary("stoat_probe_duration_seconds", "Wall time of ffprobe runs.")
+        self._probes = metrics.counter(
+            "stoat_probes_total", "ffprobe runs, by outcome.", ("outcome",)
+        )
+        self._probe_seconds = metrics.histogram(
+            "stoat_probe_duration_seconds", "Wall time of ffprobe runs."
+        )
 
     @property
     def allowed_roots(self) -> tuple[str, ...]:
@@ -117,9 +120,10 @@ class Scanner:
     ) -> JobSnapshot:
         """Check ``path`` and queue a scan of it.
 
-        Raises :class:`~stoat_ferret.scan.paths.ScanPathError` for a path that may
-        not or cannot be scanned, and :class:`ScanConflict` while a scan of the same
-        or an overlapping directory is pending or running.
+        Raises :class:`~stoat_ferret.scan.errors.ScanPathError` for a path that may
+        not or cannot be scanned, :class:`~stoat_ferret.scan.errors.ScanConflict`
+        while a scan of the same or an overlapping directory is pending or running,
+        and :class:`~stoat_ferret.jobs.errors.RunnerClosed` during shutdown.
         """
         resolved = await trio.to_thread.run_sync(resolve_scan_path, path, self._roots)
         for active, job_id in self._active.items():
@@ -135,8 +139,6 @@ class Scanner:
                     body=partial(self._scan, resolved, recursive=recursive, force=force),
                     timeout=self._settings.scan_timeout,
                     params=params,
-                    started_event=EventType.SCAN_STARTED,
-                    finished_event=EventType.SCAN_COMPLETED,
                     on_finish=lambda _job: self._release(resolved),
                 ),
                 job_id=job_id,
@@ -150,7 +152,7 @@ class Scanner:
 
     async def _scan(
         self, root: str, ctx: JobContext, *, recursive: bool, force: bool
-    ) -> dict[str, Any]:
+    ) -> ScanResult:
         walk = await trio.to_thread.run_sync(
             partial(walk_directory, root, recursive=recursive, allowed_roots=self._roots),
             abandon_on_cancel=True,
@@ -165,46 +167,54 @@ class Scanner:
         tally.reappeared = await self._library.set_missing(plan.reappeared, missing=False)
 
         total = len(walk.files)
-        ctx.report(processed=tally.unchanged, total=total, partial_result=tally.as_result())
+        ctx.report(processed=tally.unchanged, total=total, partial_result=tally.result())
         if not plan.to_probe:
-            return tally.as_result()
+            return tally.result()
 
         send, receive = trio.open_memory_channel[_Outcome](WRITE_BATCH)
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(self._probe_all, iter(plan.to_probe), send)
-            await self._write_all(receive, ctx, tally, total)
-        if (tally.new or tally.updated) and self.after_scan is not None:
-            # While shutting down nothing new is queued: a later request makes them.
-            with contextlib.suppress(RunnerClosed):
-                await self.after_scan()
-        return tally.as_result()
+        try:
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(
+                    partial(
+                        fan_out,
+                        plan.to_probe,
+                        self._probe_one,
+                        send,
+                        workers=self._settings.probe_concurrency,
+                        limiter=self._limiter,
+                    )
+                )
+                await self._write_all(receive, ctx, tally, total)
+        finally:
+            if tally.new or tally.updated:
+                # Shielded: a cancelled scan still hands on what it stored.
+                with trio.CancelScope(shield=True), trio.move_on_after(HANDOFF_TIMEOUT):
+                    await self._hand_off()
+        return tally.result()
 
-    async def _probe_all(
-        self, files: Iterator[FoundFile], send: trio.MemorySendChannel[_Outcome]
-    ) -> None:
-        async with send, trio.open_nursery() as nursery:
-            for _ in range(self._settings.probe_concurrency):
-                nursery.start_soon(self._probe_worker, files, send.clone())
+    async def _hand_off(self) -> None:
+        """Run ``after_scan`` for what this scan stored, however the scan ended.
 
-    async def _probe_worker(
-        self, files: Iterator[FoundFile], send: trio.MemorySendChannel[_Outcome]
-    ) -> None:
-        async with send:
-            # All workers share one iterator: trio switches tasks only at awaits, so
-            # each file is taken by exactly one worker.
-            for item in files:
-                async with self._limiter:
-                    outcome = await self._probe_one(item)
-                await send.send(outcome)
+        While the runner shuts down nothing new is queued: a later request makes them.
+        """
+        if self._after_scan is not None:
+            try:
+                await self._after_scan()
+            except RunnerClosed:
+                pass
+            except Exception:
+                # The scan's own outcome stands; thumbnails can be asked for later.
+                log.exception("could not queue thumbnails after a scan")
+        await trio.lowlevel.checkpoint()
 
     async def _probe_one(self, item: FoundFile) -> _Outcome:
         started = time.monotonic()
         try:
-            result = await probe_with_timeout(
+            result = await probe_file(
                 item.path,
                 file_size=item.size,
                 ffprobe=self._settings.ffprobe_path,
-                seconds=self._settings.probe_timeout,
+                timeout=self._settings.probe_timeout,
                 nice=self._settings.probe_nice,
             )
         except ProbeError as exc:
@@ -218,8 +228,8 @@ class Scanner:
 
     def _count_probe(self, outcome: str, started: float) -> None:
         """Probes that ran to an outcome; one cut short by a cancel counts in neither."""
-        self._metrics.inc("stoat_probes_total", outcome=outcome)
-        self._metrics.observe("stoat_probe_duration_seconds", time.monotonic() - started)
+        self._probes.labels(outcome=outcome).inc()
+        self._probe_seconds.observe(time.monotonic() - started)
 
     async def _write_all(
         self,
@@ -242,7 +252,7 @@ class Scanner:
                     processed=processed,
                     total=total,
                     current_file=batch[-1].file.path,
-                    partial_result=tally.as_result(),
+                    partial_result=tally.result(),
                 )
         finally:
             # Probes that finished but were not yet committed when the job was
@@ -252,7 +262,7 @@ class Scanner:
             if leftover:
                 with trio.CancelScope(shield=True), trio.move_on_after(FLUSH_TIMEOUT):
                     processed += await self._commit(leftover, tally)
-                    ctx.report(processed=processed, total=total, partial_result=tally.as_result())
+                    ctx.report(processed=processed, total=total, partial_result=tally.result())
 
     async def _commit(self, batch: list[_Outcome], tally: _Tally) -> int:
         probed = [ProbedFile(o.file.path, o.file.mtime_ns, o.probe) for o in batch if o.probe]

@@ -6,28 +6,10 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from .errors import InvalidPath, PathNotAllowed
+from .plan import is_within
+
 VIDEO_EXTENSIONS = frozenset({".mp4", ".mkv", ".avi", ".mov", ".webm", ".m4v"})
-
-
-class ScanPathError(ValueError):
-    """The requested scan path cannot be scanned."""
-
-    code = "INVALID_PATH"
-
-
-class InvalidPath(ScanPathError):
-    """Not a usable directory path (empty, holds NUL, does not exist, not a directory)."""
-
-
-class PathNotAllowed(ScanPathError):
-    """The path resolves to somewhere outside every allowed scan root."""
-
-    code = "PATH_NOT_ALLOWED"
-
-
-def is_within(path: str, root: str) -> bool:
-    """Whether resolved ``path`` is ``root`` or lies below it (both already resolved)."""
-    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
 
 
 def resolve_roots(roots: Sequence[Path]) -> tuple[str, ...]:

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 
 import attrs
 
-from ..library import KnownFile
-from .paths import is_within
-from .walk import FoundFile
+from ..library.models import KnownFile
+
+
+def is_within(path: str, root: str) -> bool:
+    """Whether resolved ``path`` is ``root`` or lies below it (both already resolved)."""
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+@attrs.frozen
+class FoundFile:
+    """A video file the walk found, with what change detection compares."""
+
+    path: str
+    size: int
+    mtime_ns: int
 
 
 @attrs.frozen

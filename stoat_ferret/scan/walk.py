@@ -8,14 +8,8 @@ from collections.abc import Sequence
 
 import attrs
 
-from .paths import VIDEO_EXTENSIONS, is_within
-
-
-@attrs.frozen
-class FoundFile:
-    path: str
-    size: int
-    mtime_ns: int
+from .paths import VIDEO_EXTENSIONS
+from .plan import FoundFile, is_within
 
 
 @attrs.frozen

@@ -1,15 +1,14 @@
-"""Running ffmpeg to grab one frame as a JPEG, through ``trio.run_process``."""
+"""Running ffmpeg to grab one frame as a JPEG, through :func:`~stoat_ferret.children.run_tool`."""
 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
-import subprocess
 
 import trio
 
-from ..children import cannot_run, kill_at_once, niced
-from ..probe.parse import summarize_stderr
+from ..children import ToolError, ToolTimeout, run_tool
 
 #: Width of thumbnails in pixels; the height follows the video's aspect ratio.
 THUMBNAIL_WIDTH = 320
@@ -24,38 +23,37 @@ class ThumbnailFailed(Exception):
         self.reason = reason
 
 
-def thumbnail_command(
-    ffmpeg: str, source: str, target: str, *, at_seconds: float, nice: int = 0
-) -> list[str]:
+class ThumbnailTimeout(ThumbnailFailed):
+    """ffmpeg took longer than the time allowed for one thumbnail, and was killed."""
+
+
+def thumbnail_command(ffmpeg: str, source: str, target: str, *, at_seconds: float) -> list[str]:
     """ffmpeg argv writing the frame at ``at_seconds`` of ``source`` to ``target``.
 
     Both paths are absolute and behind ``file:``, so no file name is read as an
     option or a protocol.
     """
-    return niced(
-        [
-            ffmpeg,
-            "-nostdin",
-            "-hide_banner",
-            "-v",
-            "error",
-            "-ss",
-            f"{at_seconds:.3f}",
-            "-i",
-            "file:" + os.path.abspath(source),
-            "-frames:v",
-            "1",
-            "-vf",
-            f"scale={THUMBNAIL_WIDTH}:-2",
-            "-q:v",
-            "5",
-            "-f",
-            "image2",
-            "-y",
-            "file:" + os.path.abspath(target),
-        ],
-        nice,
-    )
+    return [
+        ffmpeg,
+        "-nostdin",
+        "-hide_banner",
+        "-v",
+        "error",
+        "-ss",
+        f"{at_seconds:.3f}",
+        "-i",
+        "file:" + os.path.abspath(source),
+        "-frames:v",
+        "1",
+        "-vf",
+        f"scale={THUMBNAIL_WIDTH}:-2",
+        "-q:v",
+        "5",
+        "-f",
+        "image2",
+        "-y",
+        "file:" + os.path.abspath(target),
+    ]
 
 
 def frame_time(duration_seconds: float) -> float:
@@ -69,36 +67,33 @@ async def make_thumbnail(
     *,
     duration_seconds: float,
     ffmpeg: str,
+    # One deadline for both ffmpeg runs a thumbnail may take; reported as ThumbnailTimeout.
+    timeout: float | None = None,  # noqa: ASYNC109
     nice: int = 0,
 ) -> None:
     """Write a JPEG of one frame of ``source`` to ``target``, replacing it whole.
 
     The picture goes to a temporary file first and is renamed over ``target``, so a
     reader never sees half an image, and a cancelled run leaves nothing behind.
-    Cancelling kills and reaps ffmpeg at once.
+    ``timeout`` bounds the whole thumbnail (both tries, when the first frame chosen
+    gives no picture); past it, or on a cancel, ffmpeg is killed and reaped at once.
+    Raises :class:`ThumbnailFailed` (:class:`ThumbnailTimeout` for the time limit).
     """
     partial = target + ".part"
+    deadline = trio.current_time() + (math.inf if timeout is None else timeout)
     try:
         for at in dict.fromkeys((frame_time(duration_seconds), 0.0)):
             try:
-                done = await trio.run_process(
-                    thumbnail_command(ffmpeg, source, partial, at_seconds=at, nice=nice),
-                    capture_stdout=True,
-                    capture_stderr=True,
-                    check=False,
-                    stdin=subprocess.DEVNULL,
-                    deliver_cancel=kill_at_once,
+                await run_tool(
+                    thumbnail_command(ffmpeg, source, partial, at_seconds=at),
+                    timeout=None if timeout is None else max(deadline - trio.current_time(), 0),
+                    nice=nice,
+                    label="ffmpeg",
                 )
-            except OSError as exc:
-                raise ThumbnailFailed(
-                    source, f"cannot run {ffmpeg!r}: {exc.strerror or exc}"
-                ) from exc
-            missing = cannot_run(ffmpeg, done.returncode, nice)
-            if missing is not None:
-                raise ThumbnailFailed(source, missing)
-            if done.returncode != 0:
-                reason = summarize_stderr(done.stderr) or f"ffmpeg exited with {done.returncode}"
-                raise ThumbnailFailed(source, reason)
+            except ToolTimeout as exc:
+                raise ThumbnailTimeout(source, f"ffmpeg took longer than {timeout:g}s") from exc
+            except ToolError as exc:
+                raise ThumbnailFailed(source, exc.reason) from exc
             if await trio.to_thread.run_sync(_non_empty, partial):
                 await trio.to_thread.run_sync(os.replace, partial, target)
                 return

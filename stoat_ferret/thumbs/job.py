@@ -1,28 +1,35 @@
-"""The thumbnails job: one JPEG per video, made in parallel under the shared limit."""
+"""The thumbnails job: one JPEG per video, made in parallel under the shared limit.
+
+The :class:`Thumbnailer` owns the thumbnail files: it makes them, and removes the
+one of a video that leaves the library.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from functools import partial
-from typing import Any
 
+import attrs
 import trio
 
-from ..events import EventHub, EventType
-from ..jobs.models import JobKind, JobSnapshot, JobStatus
+from ..events.hub import EventHub
+from ..events.payloads import ThumbnailReady
+from ..fanout import fan_out
+from ..jobs.models import JobSnapshot
+from ..jobs.results import CappedErrors, ThumbnailResult, VideoError
 from ..jobs.runner import JobContext, JobRunner, JobSpec
-from ..library import Library, Video
+from ..library.models import Video
+from ..library.store import Library
 from ..metrics import Metrics
+from ..protocol import JobKind, JobStatus
 from ..settings import Settings
-from .ffmpeg import ThumbnailFailed, make_thumbnail
-
-#: The result keeps this many per-video errors; ``error_count`` has them all.
-MAX_REPORTED_ERRORS = 500
+from .ffmpeg import ThumbnailFailed, ThumbnailTimeout, make_thumbnail
 
 
 class Thumbnailer:
-    """Submits thumbnail jobs and runs them."""
+    """Submits thumbnail jobs and runs them; removes the thumbnails of removed videos."""
 
     def __init__(
         self,
@@ -36,17 +43,26 @@ class Thumbnailer:
         self._library = library
         self._runner = runner
         self._hub = hub
-        self._metrics = metrics
         self._settings = settings
         self._limiter = limiter
         # One job writes thumbnails at a time, so two never make the same file at once.
         self._writing = trio.Lock()
         #: A queued job for "every video without a thumbnail": a second request joins it.
         self._queued_all: JobSnapshot | None = None
-        metrics.counter("stoat_thumbnails_total", "Thumbnails made, by outcome.")
+        self._made = metrics.counter(
+            "stoat_thumbnails_total", "Thumbnails made, by outcome.", ("outcome",)
+        )
 
     def path_for(self, video_id: str) -> str:
         return os.path.join(self._settings.thumbnail_dir, f"{video_id}.jpg")
+
+    async def remove(self, video_id: str) -> None:
+        """Delete the thumbnail file of a video that left the library, if there is one.
+
+        By the video's id rather than its recorded path, so a thumbnail that a change
+        to the file made stale goes too.
+        """
+        await trio.to_thread.run_sync(_remove_quietly, self.path_for(video_id))
 
     async def submit(
         self, video_ids: Sequence[str] | None = None, *, force: bool = False
@@ -66,7 +82,7 @@ class Thumbnailer:
             JobSpec(
                 kind=JobKind.THUMBNAILS,
                 body=partial(self._run, ids, force=force),
-                timeout=self._settings.scan_timeout,
+                timeout=self._settings.thumbnail_job_timeout,
                 params={"video_ids": ids, "force": force},
             )
         )
@@ -76,96 +92,78 @@ class Thumbnailer:
 
     async def _run(
         self, video_ids: list[str] | None, ctx: JobContext, *, force: bool
-    ) -> dict[str, Any]:
+    ) -> ThumbnailResult:
         async with self._writing:
             await trio.to_thread.run_sync(
                 partial(os.makedirs, self._settings.thumbnail_dir, exist_ok=True)
             )
             present = await self._library.videos_for_thumbnails(video_ids, force=True)
             videos = [v for v in present if force or v.thumbnail_path is None]
-            result: dict[str, Any] = {
-                "total": len(videos),
-                "made": 0,
-                "error_count": 0,
-                "errors": [],
-            }
             found = {v.id for v in present}
+            errors: CappedErrors[VideoError] = CappedErrors()
             for video_id in video_ids or ():
                 if video_id not in found:
-                    _add_error(result, video_id, None, "no such video, or its file is missing")
+                    errors = errors.add(
+                        VideoError(video_id, None, "no such video, or its file is missing")
+                    )
+            result = ThumbnailResult(total=len(videos), errors=errors)
             processed = 0
-            ctx.report(processed=0, total=len(videos), partial_result=dict(result))
+            ctx.report(processed=0, total=len(videos), partial_result=result)
             send, receive = trio.open_memory_channel[tuple[Video, str | None]](0)
             async with trio.open_nursery() as nursery:
-                nursery.start_soon(self._make_all, iter(videos), send, ctx.job_id)
+                nursery.start_soon(
+                    partial(
+                        fan_out,
+                        videos,
+                        partial(self._make_one, job_id=ctx.job_id),
+                        send,
+                        workers=self._settings.probe_concurrency,
+                        limiter=self._limiter,
+                    )
+                )
                 async with receive:
                     async for video, error in receive:
                         processed += 1
                         if error is None:
-                            result["made"] += 1
+                            result = attrs.evolve(result, made=result.made + 1)
                         else:
-                            _add_error(result, video.id, video.path, error)
+                            failed = VideoError(video.id, video.path, error)
+                            result = attrs.evolve(result, errors=result.errors.add(failed))
                         ctx.report(
                             processed=processed,
                             total=len(videos),
                             current_file=video.path,
-                            partial_result=dict(result),
+                            partial_result=result,
                         )
             return result
 
-    async def _make_all(
-        self,
-        videos: Iterator[Video],
-        send: trio.MemorySendChannel[tuple[Video, str | None]],
-        job_id: str,
-    ) -> None:
-        async with send, trio.open_nursery() as nursery:
-            for _ in range(self._settings.probe_concurrency):
-                nursery.start_soon(self._worker, videos, send.clone(), job_id)
-
-    async def _worker(
-        self,
-        videos: Iterator[Video],
-        send: trio.MemorySendChannel[tuple[Video, str | None]],
-        job_id: str,
-    ) -> None:
-        async with send:
-            # One iterator shared by every worker: each video is taken exactly once.
-            for video in videos:
-                async with self._limiter:
-                    error = await self._make_one(video, job_id)
-                await send.send((video, error))
-
-    async def _make_one(self, video: Video, job_id: str) -> str | None:
-        """Make one thumbnail and record it; the reason on failure, else None."""
+    async def _make_one(self, video: Video, *, job_id: str) -> tuple[Video, str | None]:
+        """Make one thumbnail and record it: the video, and the reason on failure."""
         target = self.path_for(video.id)
         try:
-            with trio.fail_after(self._settings.probe_timeout):
-                await make_thumbnail(
-                    video.path,
-                    target,
-                    duration_seconds=video.duration_seconds,
-                    ffmpeg=self._settings.ffmpeg_path,
-                    nice=self._settings.probe_nice,
-                )
-        # make_thumbnail has awaited ffmpeg before either can be raised.
-        except trio.TooSlowError:
-            self._metrics.inc("stoat_thumbnails_total", outcome="timeout")
-            return f"ffmpeg took longer than {self._settings.probe_timeout:g}s"  # noqa: ASYNC910
-        except ThumbnailFailed as exc:
-            self._metrics.inc("stoat_thumbnails_total", outcome="failed")
-            return exc.reason  # noqa: ASYNC910
-        if await self._library.set_thumbnail(video.id, target):
-            self._metrics.inc("stoat_thumbnails_total", outcome="ok")
-            self._hub.publish(
-                EventType.THUMBNAIL_READY,
-                {"video_id": video.id, "job_id": job_id},
-                correlation_id=job_id,
+            await make_thumbnail(
+                video.path,
+                target,
+                duration_seconds=video.duration_seconds,
+                ffmpeg=self._settings.ffmpeg_path,
+                timeout=self._settings.thumbnail_timeout,
+                nice=self._settings.probe_nice,
             )
-        return None
+        # make_thumbnail has awaited ffmpeg before either can be raised.
+        except ThumbnailTimeout as exc:
+            self._made.labels(outcome="timeout").inc()
+            return video, exc.reason  # noqa: ASYNC910
+        except ThumbnailFailed as exc:
+            self._made.labels(outcome="failed").inc()
+            return video, exc.reason  # noqa: ASYNC910
+        if await self._library.set_thumbnail(video.id, target):
+            self._made.labels(outcome="ok").inc()
+            self._hub.publish(
+                ThumbnailReady(video_id=video.id, job_id=job_id), correlation_id=job_id
+            )
+        return video, None
 
 
-def _add_error(result: dict[str, Any], video_id: str, path: str | None, reason: str) -> None:
-    result["error_count"] += 1
-    if len(result["errors"]) < MAX_REPORTED_ERRORS:
-        result["errors"].append({"video_id": video_id, "path": path, "error": reason})
+def _remove_quietly(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)

@@ -13,6 +13,7 @@ import pytest
 import trio
 
 from stoat_ferret.settings import Settings
+from stoat_ferret.timestamps import format_timestamp, utc_now
 
 from ..conftest import LiveServer
 from ..support.media import copy_as
@@ -51,14 +52,14 @@ def settings(make_settings: Callable[..., Settings], prober: FakeProber) -> Sett
 
 
 async def scan(live_server: LiveServer, client: httpx.AsyncClient, path: Path) -> dict[str, Any]:
-    """Scan ``path`` to completion; return the job's result."""
+    """Scan ``path`` to completion; return the job's result as the API shows it."""
     response = await client.post("/api/v1/videos/scan", json={"path": str(path)})
     assert response.status_code == 202, response.text
     with trio.fail_after(30):
         job = await live_server.service.runner.wait(response.json()["job_id"])
     assert job.status == "complete"
     assert job.result is not None
-    return job.result
+    return job.result.to_wire()
 
 
 @pytest.fixture
@@ -93,19 +94,26 @@ def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, 
 # -- listing, one video, deleting -----------------------------------------------------------
 
 
-async def test_list_pages_through_the_library_by_path(
+def newest_first(videos: list[dict[str, Any]]) -> list[str]:
+    """File names in the default order: ``created_at`` descending, then path."""
+    by_path = sorted(videos, key=lambda v: v["path"])
+    return [v["filename"] for v in sorted(by_path, key=lambda v: v["created_at"], reverse=True)]
+
+
+async def test_list_pages_through_the_library_newest_first(
     live_server: LiveServer, client: httpx.AsyncClient, samples: dict[str, Path], media_root: Path
 ) -> None:
-    """Listing returns a page ordered by path, with the full total, limit and offset."""
+    """Listing returns a page newest first (then by path), with the total, limit and offset."""
     for name, path in samples.items():
         copy_as(path, media_root / name)
     await scan(live_server, client, media_root)
-    everything = sorted(samples)
 
     body = (await client.get("/api/v1/videos")).json()
     assert set(body) == {"videos", "total", "limit", "offset"}
     assert (body["total"], body["limit"], body["offset"]) == (len(samples), 20, 0)
-    assert [v["filename"] for v in body["videos"]] == everything
+    everything = [v["filename"] for v in body["videos"]]
+    assert sorted(everything) == sorted(samples)
+    assert everything == newest_first(body["videos"])
 
     pages = []
     for offset in range(0, len(samples), 4):
@@ -116,6 +124,30 @@ async def test_list_pages_through_the_library_by_path(
 
     past_the_end = (await client.get("/api/v1/videos?offset=100")).json()
     assert (past_the_end["videos"], past_the_end["total"]) == ([], len(samples))
+
+
+async def test_a_newly_scanned_video_is_listed_first(
+    live_server: LiveServer,
+    client: httpx.AsyncClient,
+    samples: dict[str, Path],
+    media_root: Path,
+) -> None:
+    """Without a sort, the video added last comes first, whatever its path."""
+    (media_root / "a").mkdir()
+    (media_root / "z").mkdir()
+    copy_as(samples["h264_aac.mp4"], media_root / "z" / "older.mp4")
+    await scan(live_server, client, media_root / "z")
+    [older] = (await client.get("/api/v1/videos")).json()["videos"]
+    # Timestamps are kept to the millisecond: let the clock pass the first video's.
+    while format_timestamp(utc_now()) <= older["created_at"]:  # noqa: ASYNC110 - the clock
+        await trio.sleep(0.001)
+    copy_as(samples["h264_aac.mp4"], media_root / "a" / "newer.mp4")
+    await scan(live_server, client, media_root / "a")
+
+    body = (await client.get("/api/v1/videos")).json()
+    assert [v["filename"] for v in body["videos"]] == ["newer.mp4", "older.mp4"]
+    second_page = (await client.get("/api/v1/videos?limit=1&offset=1")).json()
+    assert [v["filename"] for v in second_page["videos"]] == ["older.mp4"]
 
 
 async def test_empty_library_lists_nothing(client: httpx.AsyncClient) -> None:
@@ -369,7 +401,7 @@ async def test_symlink_inside_the_root_is_scanned(
         job = await live_server.service.runner.wait(response.json()["job_id"])
     assert job.params["path"] == os.path.join(real_root, "real")
     assert job.result is not None
-    assert job.result["new"] == 1
+    assert job.result.to_wire()["new"] == 1
 
 
 @pytest.mark.parametrize(

@@ -18,10 +18,12 @@ import trio
 import trio.testing
 from trio_websocket import WebSocketConnection, open_websocket_url
 
-from stoat_ferret.events import EventHub, EventType, Subscriber
+from stoat_ferret.events.hub import EventHub, Subscriber
+from stoat_ferret.protocol import EventType
 from stoat_ferret.settings import Settings
 
 from ..conftest import LiveServer
+from ..support.events import RawPayload
 from ..support.media import copy_as
 
 HEARTBEAT_INTERVAL = 0.2
@@ -223,7 +225,9 @@ async def test_resume_replays_exactly_the_events_after_the_given_id(
     async with open_websocket_url(live_server.ws_url) as first:
         await subscribed(hub, 1)
         published = [
-            hub.publish(EventType.JOB_STATUS, {"job_id": "j", "n": n}, correlation_id="j")
+            hub.publish(
+                RawPayload(EventType.JOB_STATUS, {"job_id": "j", "n": n}), correlation_id="j"
+            )
             for n in range(10)
         ]
         with trio.fail_after(10):
@@ -234,10 +238,14 @@ async def test_resume_replays_exactly_the_events_after_the_given_id(
     async with open_websocket_url(f"{live_server.ws_url}?last_event_id={resume_from}") as second:
         # Published after (or, if the server subscribes late, before) the subscription:
         # either way it must arrive exactly once, after the replayed events.
-        live = hub.publish(EventType.JOB_STATUS, {"job_id": "j", "n": "live"}, correlation_id="j")
+        live = hub.publish(
+            RawPayload(EventType.JOB_STATUS, {"job_id": "j", "n": "live"}), correlation_id="j"
+        )
         with trio.fail_after(10):
             replayed = [await next_event(second) for _ in range(7)]
-        hub.publish(EventType.JOB_STATUS, {"job_id": "j", "n": "end"}, correlation_id="j")
+        hub.publish(
+            RawPayload(EventType.JOB_STATUS, {"job_id": "j", "n": "end"}), correlation_id="j"
+        )
         with trio.fail_after(10):
             after = await next_event(second)
 
@@ -294,13 +302,15 @@ async def test_unusable_last_event_id_asks_for_a_resync(
 ) -> None:
     """An id from long ago or one that is not a number starts with resync_required, then live."""
     hub = live_server.service.hub
-    hub.publish(EventType.JOB_STATUS, {"job_id": "old"}, correlation_id="old")
+    hub.publish(RawPayload(EventType.JOB_STATUS, {"job_id": "old"}), correlation_id="old")
     url = f"{live_server.ws_url}?last_event_id={last_event_id}"
     async with open_websocket_url(url) as ws:
         with trio.fail_after(10):
             first = await next_event(ws)
             await subscribed(hub, 1)
-            live = hub.publish(EventType.JOB_STATUS, {"job_id": "new"}, correlation_id="new")
+            live = hub.publish(
+                RawPayload(EventType.JOB_STATUS, {"job_id": "new"}), correlation_id="new"
+            )
             second = await next_event(ws)
     assert set(first) == ENVELOPE_KEYS
     assert first["type"] == "resync_required"
@@ -351,17 +361,21 @@ async def test_a_stalled_client_stays_bounded_while_a_fast_one_gets_everything(
             published_before = hub.published
             with trio.fail_after(40):
                 for n in range(1, total + 1):
-                    hub.publish(EventType.JOB_PROGRESS, _progress(n, total, padding))
+                    hub.publish(RawPayload(EventType.JOB_PROGRESS, _progress(n, total, padding)))
                     highest_buffered = max(highest_buffered, stalled.buffered)
                     if n % status_every == 0:
                         event = hub.publish(
-                            EventType.JOB_STATUS, {"job_id": "flood", "n": n, "pad": padding}
+                            RawPayload(
+                                EventType.JOB_STATUS, {"job_id": "flood", "n": n, "pad": padding}
+                            )
                         )
                         status_ids.append(event.id or 0)
                         highest_buffered = max(highest_buffered, stalled.buffered)
                         # Let the reading client drain before the next batch.
                         await trio.testing.wait_all_tasks_blocked()
-                end = hub.publish(EventType.JOB_STATUS, {"job_id": "flood", "status": "end"})
+                end = hub.publish(
+                    RawPayload(EventType.JOB_STATUS, {"job_id": "flood", "status": "end"})
+                )
                 await done.wait()
             assert hub.published - published_before == total + total // status_every + 1
 
@@ -395,7 +409,7 @@ async def test_scan_completes_with_a_stalled_client_connected(
             job = await live_server.service.runner.wait(job_id)
         assert job.status == "complete"
         assert job.result is not None
-        assert job.result["new"] == len(samples)
+        assert job.result.to_wire()["new"] == len(samples)
         assert stalled.buffered <= CLIENT_BUFFER + 1
     listing = (await client.get("/api/v1/videos")).json()
     assert listing["total"] == len(samples)

@@ -31,10 +31,11 @@ from stoat_ferret.client import (
     open_client,
 )
 from stoat_ferret.client.events import open_event_stream
-from stoat_ferret.events import EventHub, Subscriber
+from stoat_ferret.events.hub import EventHub, Subscriber
 from stoat_ferret.settings import Settings
 
 from ..conftest import LiveServer, start_live_server
+from ..support.events import RawPayload
 from ..support.media import copy_as
 from ..support.prober import FakeProber, make_prober
 from .proxy import open_proxy
@@ -245,10 +246,14 @@ async def test_drop_before_any_event_loses_nothing(live_server: LiveServer) -> N
         with trio.fail_after(10):
             await proxy.held.wait()
         await subscriber_count_becomes(hub, 0)
-        missed = hub.publish(EventType.JOB_STATUS, {"job_id": "gap"}, correlation_id="gap")
+        missed = hub.publish(
+            RawPayload(EventType.JOB_STATUS, {"job_id": "gap"}), correlation_id="gap"
+        )
         proxy.release()
         await subscriber_count_becomes(hub, 1)
-        later = hub.publish(EventType.JOB_STATUS, {"job_id": "later"}, correlation_id="later")
+        later = hub.publish(
+            RawPayload(EventType.JOB_STATUS, {"job_id": "later"}), correlation_id="later"
+        )
         first = await next_event(stream)
 
     assert stream.reconnects == 1
@@ -264,14 +269,18 @@ async def test_resume_from_an_id_older_than_the_replay_buffer_asks_for_a_resync(
     """A last_event_id the server no longer holds yields resync_required first, then live events."""
     hub = live_server.service.hub
     published = [
-        hub.publish(EventType.JOB_STATUS, {"job_id": "old", "n": n}, correlation_id="old")
+        hub.publish(
+            RawPayload(EventType.JOB_STATUS, {"job_id": "old", "n": n}), correlation_id="old"
+        )
         for n in range(REPLAY_SIZE + 2)
     ]
     too_old = published[0].id
     assert too_old is not None
     async with open_event_stream(live_server.ws_url, last_event_id=too_old) as stream:
         first = await next_event(stream)
-        live = hub.publish(EventType.JOB_STATUS, {"job_id": "new"}, correlation_id="new")
+        live = hub.publish(
+            RawPayload(EventType.JOB_STATUS, {"job_id": "new"}), correlation_id="new"
+        )
         second = await next_event(stream)
 
     assert first.resync_required
@@ -289,12 +298,16 @@ async def test_resume_from_an_id_of_another_run_asks_for_a_resync_then_goes_live
     """An id from another server run yields resync_required, then that server's live events."""
     other_settings = make_settings(database_path=tmp_path / "other" / "library.db")
     async for other in start_live_server(other_settings):
-        other_id = other.service.hub.publish(EventType.JOB_STATUS, {"job_id": "elsewhere"}).id
+        other_id = other.service.hub.publish(
+            RawPayload(EventType.JOB_STATUS, {"job_id": "elsewhere"})
+        ).id
     assert other_id is not None
     hub = live_server.service.hub
     async with open_event_stream(live_server.ws_url, last_event_id=other_id) as stream:
         first = await next_event(stream)
-        live = hub.publish(EventType.JOB_STATUS, {"job_id": "here"}, correlation_id="here")
+        live = hub.publish(
+            RawPayload(EventType.JOB_STATUS, {"job_id": "here"}), correlation_id="here"
+        )
         second: Event | None = None
         with trio.move_on_after(2):
             second = await stream.__anext__()
@@ -316,7 +329,9 @@ async def test_heartbeats_are_yielded_only_when_asked_for(live_server: LiveServe
         async with open_event_stream(live_server.ws_url, heartbeats=True) as beating:
             beats = [await next_event(beating), await next_event(beating)]
         # The quiet stream's connection is older, so it was idle through these beats too.
-        published = hub.publish(EventType.JOB_STATUS, {"job_id": "j"}, correlation_id="j")
+        published = hub.publish(
+            RawPayload(EventType.JOB_STATUS, {"job_id": "j"}), correlation_id="j"
+        )
         event = await next_event(quiet)
 
     assert published.id is not None
@@ -335,7 +350,9 @@ async def test_iteration_raises_connection_failed_when_the_server_is_gone_for_go
         ws_url = proxy.url("ws", "/ws")
         async with open_event_stream(ws_url, reconnect_attempts=3) as stream:
             await subscriber_count_becomes(hub, 1)
-            seen = hub.publish(EventType.JOB_STATUS, {"job_id": "j"}, correlation_id="j")
+            seen = hub.publish(
+                RawPayload(EventType.JOB_STATUS, {"job_id": "j"}), correlation_id="j"
+            )
             assert (await next_event(stream)).id == seen.id
             await proxy.stop_listening()
             assert proxy.cut() == 1

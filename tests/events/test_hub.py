@@ -6,7 +6,10 @@ import pytest
 import trio
 import trio.testing
 
-from stoat_ferret.events import Event, EventHub, EventType, Subscriber
+from stoat_ferret.events.hub import Event, EventHub, Subscriber
+from stoat_ferret.protocol import EventType
+
+from ..support.events import RawPayload
 
 #: Seconds a test may wait for an event that should already be there (a bound, not a sleep).
 WAIT_LIMIT = 5.0
@@ -16,12 +19,15 @@ WAIT_LIMIT = 5.0
 
 def status(hub: EventHub, n: int, job_id: str = "job-1") -> Event:
     """Publish a (non-progress) job_status event numbered ``n`` in its payload."""
-    return hub.publish(EventType.JOB_STATUS, {"job_id": job_id, "n": n}, correlation_id=job_id)
+    return hub.publish(
+        RawPayload(EventType.JOB_STATUS, {"job_id": job_id, "n": n}), correlation_id=job_id
+    )
 
 
 def progress(hub: EventHub, job_id: str, value: float) -> Event:
     return hub.publish(
-        EventType.JOB_PROGRESS, {"job_id": job_id, "progress": value}, correlation_id=job_id
+        RawPayload(EventType.JOB_PROGRESS, {"job_id": job_id, "progress": value}),
+        correlation_id=job_id,
     )
 
 

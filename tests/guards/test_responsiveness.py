@@ -23,7 +23,7 @@ from trio_websocket import open_websocket_url
 
 import stoat_ferret.scan.job
 from stoat_ferret.loopwatch import SlowStep, watch_loop
-from stoat_ferret.probe import ProbeResult, parse_probe_output
+from stoat_ferret.probe.parse import ProbeResult, parse_probe_output
 from stoat_ferret.probe.run import probe_command
 from stoat_ferret.settings import Settings
 
@@ -138,7 +138,12 @@ async def blocking_prober_server(
     slow = make_prober(tmp_path / "bin", "slow=0.3")
 
     async def blocking_probe(
-        path: str, *, file_size: int, ffprobe: str, seconds: float, nice: int = 0
+        path: str,
+        *,
+        file_size: int,
+        ffprobe: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - probe_file's own signature
+        nice: int = 0,
     ) -> ProbeResult:
         # The earlier system's defect, planted on purpose: a synchronous child process.
         done = subprocess.run(  # noqa: ASYNC221 - the blocking call under test
@@ -146,7 +151,7 @@ async def blocking_prober_server(
         )
         return parse_probe_output(path, done.stdout, file_size=file_size)
 
-    monkeypatch.setattr(stoat_ferret.scan.job, "probe_with_timeout", blocking_probe)
+    monkeypatch.setattr(stoat_ferret.scan.job, "probe_file", blocking_probe)
     async for server in start_live_server(make_settings()):
         yield server
 

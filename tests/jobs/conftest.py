@@ -9,9 +9,10 @@ import pytest
 import trio
 import trio.testing
 
-from stoat_ferret.events import EventHub
+from stoat_ferret.events.hub import EventHub
+from stoat_ferret.events.jobs import JobEvents
 from stoat_ferret.jobs.runner import JobRunner, open_job_runner
-from stoat_ferret.library import Library, open_library
+from stoat_ferret.library.store import Library, open_library
 from stoat_ferret.metrics import Metrics
 
 #: Real seconds a test may spend before it is failed as hung.
@@ -67,7 +68,7 @@ def metrics() -> Metrics:
 async def runner(library: Library, hub: EventHub, metrics: Metrics) -> AsyncIterator[JobRunner]:
     """A runner with two slots; the test must leave no job behind in it."""
     async with open_job_runner(
-        library, hub, metrics, max_running=2, cancel_wait=30.0, shutdown_grace=30.0
+        library, JobEvents(hub), metrics, max_running=2, cancel_wait=30.0, shutdown_grace=30.0
     ) as job_runner:
         yield job_runner
         assert job_runner.live_count == 0, "the test left live jobs in the runner"

@@ -22,22 +22,24 @@ import pytest
 import trio
 import trio.testing
 
-from stoat_ferret.events import Event, EventHub, EventType, Subscriber
-from stoat_ferret.jobs import JobSnapshot, JobStatus
+from stoat_ferret.events.hub import Event, EventHub, Subscriber
+from stoat_ferret.events.jobs import JobEvents
+from stoat_ferret.jobs.errors import JobAlreadyTerminal, JobNotFound, RunnerClosed
+from stoat_ferret.jobs.models import JobSnapshot
+from stoat_ferret.jobs.results import JobResult, ScanResult
 from stoat_ferret.jobs.runner import (
     PROGRESS_EVENT_INTERVAL,
-    JobAlreadyTerminal,
     JobContext,
-    JobNotFound,
     JobRunner,
     JobSpec,
-    RunnerClosed,
     open_job_runner,
 )
-from stoat_ferret.library import Library, open_library
+from stoat_ferret.library.store import Library, open_library
 from stoat_ferret.metrics import Metrics
+from stoat_ferret.protocol import EventType, JobKind, JobStatus
+from stoat_ferret.timestamps import parse_timestamp
 
-Body = Callable[[JobContext], Awaitable[dict[str, Any] | None]]
+Body = Callable[[JobContext], Awaitable[JobResult | None]]
 
 CANCELLED_ERROR = "cancelled on request"
 INTERRUPTED_ERROR = "the server stopped before the job finished"
@@ -46,8 +48,19 @@ INTERRUPTED_ERROR = "the server stopped before the job finished"
 # -- helpers -------------------------------------------------------------------------------
 
 
+PARAMS = {"path": "/media", "recursive": True, "force": False}
+
+
 def make_spec(body: Body, *, timeout: float = 3600.0, **extra: Any) -> JobSpec:
-    return JobSpec(kind="test", body=body, timeout=timeout, params={"path": "/media"}, **extra)
+    """A scan-kind job running ``body`` (the runner itself knows nothing of scans)."""
+    return JobSpec(kind=JobKind.SCAN, body=body, timeout=timeout, params=PARAMS, **extra)
+
+
+def finished_count(metrics: Metrics, status: JobStatus) -> float | None:
+    """``stoat_jobs_finished_total`` of scan jobs that ended ``status``, as /metrics shows it."""
+    return metrics.registry.get_sample_value(
+        "stoat_jobs_finished_total", {"kind": "scan", "status": str(status)}
+    )
 
 
 async def drain(subscriber: Subscriber) -> list[Event]:
@@ -75,14 +88,14 @@ def progress_events(events: list[Event], job_id: str) -> list[Event]:
 class Controlled:
     """A job body that optionally reports, signals that it runs, then waits to be released."""
 
-    result: dict[str, Any] | None = attrs.field(factory=lambda: {"scanned": 1})
-    partial: dict[str, Any] | None = None
+    result: JobResult | None = attrs.field(factory=lambda: ScanResult(scanned=1))
+    partial: JobResult | None = None
     started: trio.Event = attrs.field(factory=trio.Event)
     release: trio.Event = attrs.field(factory=trio.Event)
     runs: int = 0
     saw_cancel: bool = False
 
-    async def __call__(self, ctx: JobContext) -> dict[str, Any] | None:
+    async def __call__(self, ctx: JobContext) -> JobResult | None:
         self.runs += 1
         if self.partial is not None:
             ctx.report(processed=3, total=10, current_file="c.mp4", partial_result=self.partial)
@@ -98,7 +111,7 @@ class Controlled:
 def recording(body: Body, raised: list[BaseException]) -> Body:
     """Wrap ``body`` so the exception it raises is kept for the test to inspect."""
 
-    async def run(ctx: JobContext) -> dict[str, Any] | None:
+    async def run(ctx: JobContext) -> JobResult | None:
         try:
             return await body(ctx)
         except BaseException as exc:
@@ -125,10 +138,8 @@ async def test_job_goes_pending_running_complete_with_events_in_order(
     runner: JobRunner, hub: EventHub, library: Library, metrics: Metrics
 ) -> None:
     """A job is published pending, running, complete (in that order) and stored complete."""
-    body = Controlled(result={"scanned": 2})
-    spec = make_spec(
-        body, started_event=EventType.SCAN_STARTED, finished_event=EventType.SCAN_COMPLETED
-    )
+    body = Controlled(result=ScanResult(scanned=2))
+    spec = make_spec(body)
     with hub.subscribe() as sub:
         first = await runner.submit(spec)
         assert first.status is JobStatus.PENDING
@@ -144,7 +155,7 @@ async def test_job_goes_pending_running_complete_with_events_in_order(
         events = await drain(sub)
 
     assert final.status is JobStatus.COMPLETE
-    assert final.result == {"scanned": 2}
+    assert final.result == ScanResult(scanned=2)
     assert final.progress == 1.0
     assert final.error is None
     assert final.finished_at is not None
@@ -161,16 +172,18 @@ async def test_job_goes_pending_running_complete_with_events_in_order(
     assert len(ids) == len(events)
     assert ids == sorted(set(ids))
     assert events[3].payload["progress"] == 1.0
+    assert events[2].payload == {"job_id": first.job_id, **PARAMS}
+    assert events[4].payload == final.to_wire()
     assert events[5].payload == {
         "job_id": first.job_id,
-        "path": "/media",
+        **PARAMS,
         "status": "complete",
-        "result": {"scanned": 2},
+        "result": ScanResult(scanned=2).to_wire(),
         "error": None,
     }
     assert await library.get_job(first.job_id) == final
     assert await runner.get(first.job_id) == final
-    assert 'stoat_jobs_finished_total{kind="test",status="complete"} 1\n' in metrics.render()
+    assert finished_count(metrics, JobStatus.COMPLETE) == 1
 
 
 # -- failures ------------------------------------------------------------------------------
@@ -269,13 +282,13 @@ async def test_timeout_ends_the_job_at_its_limit(
     # abandon it, as a thread call already under way is not cancellable.
     times: dict[str, float] = {}
 
-    async def body(ctx: JobContext) -> dict[str, Any]:
+    async def body(ctx: JobContext) -> ScanResult:
         times["start"] = trio.current_time()
         try:
             await trio.sleep(work)
         finally:
             times["end"] = trio.current_time()
-        return {"worked": work}
+        return ScanResult(scanned=int(work))
 
     job = await runner.submit(make_spec(body, timeout=30.0))
     final = await runner.wait(job.job_id)
@@ -284,7 +297,7 @@ async def test_timeout_ends_the_job_at_its_limit(
     assert final.error == error
     assert times["end"] - times["start"] == pytest.approx(ran_for)
     assert await library.get_job(job.job_id) == final
-    assert f'stoat_jobs_finished_total{{kind="test",status="{status}"}} 1\n' in metrics.render()
+    assert finished_count(metrics, status) == 1
 
 
 async def test_timed_out_job_keeps_its_partial_result(
@@ -297,7 +310,7 @@ async def test_timed_out_job_keeps_its_partial_result(
     # leaps past FINAL_SAVE_TIMEOUT and the timeout row is never stored (seen in about
     # one run in twenty). A small real timeout would work but would race the scheduler;
     # here time moves only when the test moves it, so every run takes the same path.
-    body = Controlled(partial={"scanned": 3})
+    body = Controlled(partial=ScanResult(scanned=3))
     job = await runner.submit(make_spec(body, timeout=5.0))
     await body.started.wait()
     mock_clock.jump(5.0)
@@ -306,7 +319,7 @@ async def test_timed_out_job_keeps_its_partial_result(
     assert body.saw_cancel
     assert final.status is JobStatus.TIMEOUT
     assert final.error == "the job ran longer than its limit of 5s"
-    assert final.result == {"scanned": 3}
+    assert final.result == ScanResult(scanned=3)
     assert (final.progress, final.processed, final.total) == (0.3, 3, 10)
     assert await library.get_job(job.job_id) == final
 
@@ -321,7 +334,7 @@ async def test_running_jobs_are_capped_and_the_rest_stay_pending(
     active = peak = 0
 
     def tracked(body: Controlled) -> Body:
-        async def run(ctx: JobContext) -> dict[str, Any] | None:
+        async def run(ctx: JobContext) -> JobResult | None:
             nonlocal active, peak
             active += 1
             peak = max(peak, active)
@@ -343,9 +356,8 @@ async def test_running_jobs_are_capped_and_the_rest_stay_pending(
     for job_id in running:
         await by_id[job_id].started.wait()
     assert [by_id[job_id].runs for job_id in pending] == [0, 0]
-    rendered = metrics.render()
-    assert "stoat_jobs_running 2\n" in rendered
-    assert "stoat_jobs_pending 2\n" in rendered
+    assert metrics.registry.get_sample_value("stoat_jobs_running") == 2
+    assert metrics.registry.get_sample_value("stoat_jobs_pending") == 2
 
     by_id[running[0]].release.set()
     assert (await runner.wait(running[0])).status is JobStatus.COMPLETE
@@ -402,7 +414,7 @@ async def test_cancelling_a_running_job_keeps_its_partial_result(
     runner: JobRunner, hub: EventHub, library: Library, metrics: Metrics
 ) -> None:
     """Cancelling a running job ends it cancelled at once, keeping its partial result."""
-    body = Controlled(partial={"scanned": 3, "errors": []})
+    body = Controlled(partial=ScanResult(scanned=3))
     with hub.subscribe() as sub:
         job = await runner.submit(make_spec(body))
         await body.started.wait()
@@ -413,13 +425,13 @@ async def test_cancelling_a_running_job_keeps_its_partial_result(
     assert body.saw_cancel
     assert snapshot.status is JobStatus.CANCELLED
     assert snapshot.error == CANCELLED_ERROR
-    assert snapshot.result == {"scanned": 3, "errors": []}
+    assert snapshot.result == ScanResult(scanned=3)
     assert (snapshot.progress, snapshot.processed, snapshot.current_file) == (0.3, 3, "c.mp4")
     assert snapshot.started_at is not None
     assert snapshot.finished_at is not None
     assert statuses(events, job.job_id) == ["pending", "running", "cancelled"]
     assert await library.get_job(job.job_id) == snapshot
-    assert 'stoat_jobs_finished_total{kind="test",status="cancelled"} 1\n' in metrics.render()
+    assert finished_count(metrics, JobStatus.CANCELLED) == 1
     with pytest.raises(JobAlreadyTerminal, match=r"has already finished as cancelled$"):
         await runner.cancel(job.job_id)
 
@@ -431,13 +443,13 @@ async def test_cancel_that_races_a_finishing_body_loses(
     in_last_step = trio.Event()
     finish = trio.Event()
 
-    async def body(ctx: JobContext) -> dict[str, Any]:
+    async def body(ctx: JobContext) -> ScanResult:
         # The last step cannot be interrupted; after it the body returns without a
         # checkpoint, so the cancel already fired at its scope is never delivered.
         with trio.CancelScope(shield=True):
             in_last_step.set()
             await finish.wait()
-        return {"scanned": 5}
+        return ScanResult(scanned=5)
 
     refused: list[JobAlreadyTerminal] = []
 
@@ -463,7 +475,7 @@ async def test_cancel_that_races_a_finishing_body_loses(
     assert len(refused) == 1
     final = refused[0].job
     assert final.status is JobStatus.COMPLETE
-    assert final.result == {"scanned": 5}
+    assert final.result == ScanResult(scanned=5)
     assert final.progress == 1.0
     assert final.error is None
     assert statuses(events, job.job_id) == ["pending", "running", "complete"]
@@ -483,10 +495,10 @@ async def test_cancel_requested_by_the_body_as_it_returns_loses(
 
     async with trio.open_nursery() as nursery:
 
-        async def body(ctx: JobContext) -> dict[str, Any]:
+        async def body(ctx: JobContext) -> ScanResult:
             await trio.lowlevel.checkpoint()
             nursery.start_soon(cancel_it, ctx.job_id)
-            return {"scanned": 1}
+            return ScanResult(scanned=1)
 
         job = await runner.submit(make_spec(body))
         final = await runner.wait(job.job_id)
@@ -494,7 +506,7 @@ async def test_cancel_requested_by_the_body_as_it_returns_loses(
     assert len(refused) == 1
     assert refused[0].job.status is JobStatus.COMPLETE
     assert final.status is JobStatus.COMPLETE
-    assert final.result == {"scanned": 1}
+    assert final.result == ScanResult(scanned=1)
     assert await library.get_job(job.job_id) == final
 
 
@@ -502,7 +514,7 @@ async def test_terminal_state_never_changes(
     runner: JobRunner, hub: EventHub, library: Library
 ) -> None:
     """Cancelling a complete job is refused, changes nothing, and publishes nothing."""
-    body = Controlled(result={"scanned": 4})
+    body = Controlled(result=ScanResult(scanned=4))
     body.release.set()
     job = await runner.submit(make_spec(body))
     final = await runner.wait(job.job_id)
@@ -586,11 +598,11 @@ async def test_progress_never_decreases(
     """Lower or total-less reports never lower progress, in snapshots or in events."""
     steps_send, steps_receive = trio.open_memory_channel[tuple[int, int | None]](0)
 
-    async def body(ctx: JobContext) -> dict[str, Any]:
+    async def body(ctx: JobContext) -> ScanResult:
         async with steps_receive:
             async for processed, total in steps_receive:
                 ctx.report(processed=processed, total=total)
-        return {"done": True}
+        return ScanResult()
 
     # (processed, total) reported -> (progress, processed, total) the job then shows
     table: list[tuple[tuple[int, int | None], tuple[float, int, int | None]]] = [
@@ -634,12 +646,12 @@ async def test_progress_events_are_rate_limited_but_the_latest_is_sent(
     reported = trio.Event()
     release = trio.Event()
 
-    async def body(ctx: JobContext) -> dict[str, Any]:
+    async def body(ctx: JobContext) -> ScanResult:
         for processed in (1, 2, 3):
             ctx.report(processed=processed, total=10)
         reported.set()
         await release.wait()
-        return {"done": True}
+        return ScanResult()
 
     with hub.subscribe() as sub:
         job = await runner.submit(make_spec(body))
@@ -659,16 +671,46 @@ async def test_progress_events_are_rate_limited_but_the_latest_is_sent(
     assert [e.payload["progress"] for e in last] == [1.0]
 
 
+# -- the job list --------------------------------------------------------------------------
+
+
+async def test_list_jobs_shows_live_jobs_as_they_stand(
+    runner: JobRunner, library: Library, mock_clock: trio.testing.MockClock
+) -> None:
+    """The job list shows a running job's latest progress, not its lagging history row."""
+    # The manual clock holds back the once-a-second history write.
+    body = Controlled(partial=ScanResult(scanned=3))
+    job = await runner.submit(make_spec(body))
+    await body.started.wait()
+
+    stored, _ = await library.list_jobs(limit=10, offset=0)
+    listed, total = await runner.list_jobs(limit=10, offset=0)
+    only_done, done_total = await runner.list_jobs(limit=10, offset=0, status=JobStatus.COMPLETE)
+
+    assert [(j.job_id, j.progress) for j in stored] == [(job.job_id, None)]
+    assert listed == [runner.live_snapshot(job.job_id)]
+    assert (listed[0].progress, listed[0].processed, listed[0].result) == (
+        0.3,
+        3,
+        None,
+    )
+    assert total == 1
+    assert (only_done, done_total) == ([], 0)
+    body.release.set()
+    final = await runner.wait(job.job_id)
+    assert await runner.list_jobs(limit=10, offset=0) == ([final], 1)
+
+
 # -- restart and shutdown ------------------------------------------------------------------
 
 
 def stored_job(job_id: str, status: JobStatus, **fields: Any) -> JobSnapshot:
     return JobSnapshot(
         job_id=job_id,
-        kind="test",
+        kind=JobKind.SCAN,
         status=status,
-        params={"path": "/media"},
-        created_at="2024-05-01T10:00:00.000Z",
+        params=PARAMS,
+        created_at=parse_timestamp("2024-05-01T10:00:00.000Z"),
         **fields,
     )
 
@@ -677,7 +719,7 @@ async def test_reopening_marks_jobs_a_crashed_process_left_as_interrupted(
     db_path: Path, hub: EventHub, metrics: Metrics, hang_guard: None
 ) -> None:
     """Jobs left pending or running by a process that died are interrupted on reopening."""
-    started = "2024-05-01T10:00:01.000Z"
+    started = parse_timestamp("2024-05-01T10:00:01.000Z")
     running = stored_job(
         "a" * 32, JobStatus.RUNNING, progress=0.4, processed=4, total=10, started_at=started
     )
@@ -686,9 +728,9 @@ async def test_reopening_marks_jobs_a_crashed_process_left_as_interrupted(
         "c" * 32,
         JobStatus.COMPLETE,
         progress=1.0,
-        result={"scanned": 2},
+        result=ScanResult(scanned=2),
         started_at=started,
-        finished_at="2024-05-01T10:00:02.000Z",
+        finished_at=parse_timestamp("2024-05-01T10:00:02.000Z"),
     )
     # What a process that crashed mid-job leaves behind: rows it wrote while the jobs
     # were live, and no final write (a graceful exit would have recorded them itself).
@@ -699,7 +741,7 @@ async def test_reopening_marks_jobs_a_crashed_process_left_as_interrupted(
     async with open_library(db_path) as library:
         assert await library.get_job(running.job_id) == running
         async with open_job_runner(
-            library, hub, metrics, max_running=1, cancel_wait=5.0, shutdown_grace=5.0
+            library, JobEvents(hub), metrics, max_running=1, cancel_wait=5.0, shutdown_grace=5.0
         ) as runner:
             assert runner.live_count == 0
             after_running = await runner.get(running.job_id)
@@ -720,11 +762,11 @@ async def test_exit_interrupts_live_jobs_within_the_grace_period(
 ) -> None:
     """Leaving open_job_runner ends running and pending jobs as interrupted, stored."""
     grace = 5.0
-    running_body = Controlled(partial={"scanned": 3})
+    running_body = Controlled(partial=ScanResult(scanned=3))
     pending_body = Controlled()
     with hub.subscribe() as sub:
         async with open_job_runner(
-            library, hub, metrics, max_running=1, cancel_wait=5.0, shutdown_grace=grace
+            library, JobEvents(hub), metrics, max_running=1, cancel_wait=5.0, shutdown_grace=grace
         ) as runner:
             running = await runner.submit(make_spec(running_body))
             pending = await runner.submit(make_spec(pending_body))
@@ -743,7 +785,7 @@ async def test_exit_interrupts_live_jobs_within_the_grace_period(
     assert stopped is not None
     assert stopped.status is JobStatus.INTERRUPTED
     assert stopped.error == INTERRUPTED_ERROR
-    assert stopped.result == {"scanned": 3}
+    assert stopped.result == ScanResult(scanned=3)
     assert stopped.progress == 0.3
     never_ran = await library.get_job(pending.job_id)
     assert never_ran is not None
@@ -759,7 +801,7 @@ async def test_submit_after_shutdown_raises_runner_closed(
     """Once the runner has shut down, submit refuses new jobs with RunnerClosed."""
     body = Controlled()
     async with open_job_runner(
-        library, hub, metrics, max_running=1, cancel_wait=5.0, shutdown_grace=5.0
+        library, JobEvents(hub), metrics, max_running=1, cancel_wait=5.0, shutdown_grace=5.0
     ) as runner:
         pass
     with pytest.raises(RunnerClosed, match=r"^the server is shutting down$"):

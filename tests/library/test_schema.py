@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import trio
 
-from stoat_ferret.library import open_library, schema
+from stoat_ferret.library import schema
 from stoat_ferret.library.schema import SCHEMA_VERSION, SchemaTooNew, migrate
-from stoat_ferret.library.store import ProbedFile
-from stoat_ferret.probe import ProbeResult
+from stoat_ferret.library.store import ProbedFile, open_library
+from stoat_ferret.probe.parse import ProbeResult
 
 TABLES = {"videos", "videos_fts", "jobs"}
 

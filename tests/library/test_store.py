@@ -9,13 +9,17 @@ from typing import Any
 
 import attrs
 import pytest
+import trio
 
-from stoat_ferret.jobs.models import JobSnapshot, JobStatus
-from stoat_ferret.library import KnownFile, Library, open_library
-from stoat_ferret.library.store import ProbedFile, fts_query
-from stoat_ferret.probe import ProbeResult
+from stoat_ferret.jobs.models import JobSnapshot
+from stoat_ferret.jobs.results import CappedErrors, FileError, OpaqueResult, ScanResult
+from stoat_ferret.library.models import KnownFile
+from stoat_ferret.library.store import Library, ProbedFile, fts_query, open_library
+from stoat_ferret.probe.parse import ProbeResult
+from stoat_ferret.protocol import JobStatus
+from stoat_ferret.timestamps import parse_timestamp, utc_now
 
-CREATED = "2024-05-01T10:00:00.000Z"
+CREATED = parse_timestamp("2024-05-01T10:00:00.000Z")
 
 
 def probe_result(**changes: Any) -> ProbeResult:
@@ -66,6 +70,7 @@ async def test_save_probed_inserts_with_every_field(library: Library) -> None:
     assert total == 1
     assert (video.path, video.filename) == ("/media/a/clip.mp4", "clip.mp4")
     assert (video.frame_rate_numerator, video.frame_rate_denominator) == (30000, 1001)
+    assert video.frame_rate == Fraction(30000, 1001)
     assert (video.duration_frames, video.duration_seconds) == (300, 10.01)
     assert (video.width, video.height) == (1920, 1080)
     assert (video.video_codec, video.audio_codec) == ("h264", "aac")
@@ -83,7 +88,7 @@ async def test_save_probed_counts_new_and_updated(library: Library) -> None:
     assert await library.save_probed([probed("/m/b.mp4"), probed("/m/c.mp4")]) == (1, 1)
     assert await library.save_probed([probed("/m/a.mp4"), probed("/m/c.mp4")]) == (0, 2)
     assert await library.save_probed([]) == (0, 0)
-    assert await paths_of(library) == ["/m/a.mp4", "/m/b.mp4", "/m/c.mp4"]
+    assert sorted(await paths_of(library)) == ["/m/a.mp4", "/m/b.mp4", "/m/c.mp4"]
 
 
 async def test_update_keeps_the_id_and_takes_new_values(library: Library) -> None:
@@ -322,6 +327,33 @@ def test_fts_query(text: str, expected: str | None) -> None:
     assert fts_query(text) == expected
 
 
+async def test_videos_are_listed_newest_first_then_by_path(library: Library) -> None:
+    """list_videos puts the latest added first; videos added together go in path order."""
+    await library.save_probed([probed("/m/old-b.mp4"), probed("/m/old-a.mp4")])
+    [first, _], _ = await library.list_videos(limit=10, offset=0)
+    # Timestamps are kept to the millisecond: let the clock pass the first batch's.
+    while utc_now() <= first.created_at:  # noqa: ASYNC110 - waits for the wall clock itself
+        await trio.sleep(0.001)
+    await library.save_probed([probed("/m/new-z.mp4"), probed("/m/new-y.mp4")])
+
+    assert await paths_of(library) == [
+        "/m/new-y.mp4",
+        "/m/new-z.mp4",
+        "/m/old-a.mp4",
+        "/m/old-b.mp4",
+    ]
+    page, total = await library.list_videos(limit=2, offset=1)
+    assert ([v.path for v in page], total) == (["/m/new-z.mp4", "/m/old-a.mp4"], 4)
+    # A rescan that updates an old video does not move it to the front.
+    await library.save_probed([probed("/m/old-b.mp4", mtime_ns=7)])
+    assert await paths_of(library) == [
+        "/m/new-y.mp4",
+        "/m/new-z.mp4",
+        "/m/old-a.mp4",
+        "/m/old-b.mp4",
+    ]
+
+
 # -- jobs ---------------------------------------------------------------------------------------
 
 
@@ -335,10 +367,12 @@ async def test_job_round_trip(library: Library) -> None:
         processed=7,
         total=7,
         current_file=None,
-        result={"new": 5, "errors": [{"path": "/media/x.mp4", "reason": "empty"}]},
+        result=ScanResult(
+            scanned=7, new=5, errors=CappedErrors((FileError("/media/x.mp4", "empty"),), 1)
+        ),
         error=None,
-        started_at="2024-05-01T10:00:01.000Z",
-        finished_at="2024-05-01T10:00:09.500Z",
+        started_at=parse_timestamp("2024-05-01T10:00:01.000Z"),
+        finished_at=parse_timestamp("2024-05-01T10:00:09.500Z"),
     )
     await library.save_job(snapshot)
     assert await library.get_job("j1") == snapshot
@@ -351,7 +385,9 @@ async def test_running_job_updates_in_place(library: Library) -> None:
     running = job("j1", JobStatus.RUNNING, progress=0.5, processed=1, total=2, current_file="/m/a")
     await library.save_job(running)
     assert await library.get_job("j1") == running
-    done = job("j1", JobStatus.COMPLETE, progress=1.0, processed=2, total=2, result={"new": 2})
+    done = job(
+        "j1", JobStatus.COMPLETE, progress=1.0, processed=2, total=2, result=ScanResult(new=2)
+    )
     await library.save_job(done)
     assert await library.get_job("j1") == done
     assert (await library.list_jobs(limit=10, offset=0))[1] == 1
@@ -369,7 +405,13 @@ async def test_running_job_updates_in_place(library: Library) -> None:
 )
 async def test_terminal_job_is_never_overwritten(library: Library, final: JobStatus) -> None:
     """Once a job is terminal, a late snapshot of it running does not change its row."""
-    finished = job("j1", final, progress=1.0, error="why", finished_at="2024-05-01T10:01:00.000Z")
+    finished = job(
+        "j1",
+        final,
+        progress=1.0,
+        error="why",
+        finished_at=parse_timestamp("2024-05-01T10:01:00.000Z"),
+    )
     await library.save_job(job("j1", JobStatus.RUNNING, progress=0.2))
     await library.save_job(finished)
     await library.save_job(job("j1", JobStatus.RUNNING, progress=0.9, current_file="/m/late"))
@@ -404,9 +446,18 @@ async def test_list_jobs_newest_first_with_filters(library: Library) -> None:
 async def test_interrupt_unfinished(library: Library) -> None:
     """Pending and running jobs become interrupted with a reason; terminal ones stay as they are."""
     finished = {
-        "done": job("done", JobStatus.COMPLETE, finished_at="2024-05-01T10:05:00.000Z"),
-        "failed": job("failed", JobStatus.FAILED, error="boom", finished_at="2024-05-01T10:06:00Z"),
-        "cancelled": job("cancelled", JobStatus.CANCELLED, finished_at="2024-05-01T10:07:00Z"),
+        "done": job(
+            "done", JobStatus.COMPLETE, finished_at=parse_timestamp("2024-05-01T10:05:00.000Z")
+        ),
+        "failed": job(
+            "failed",
+            JobStatus.FAILED,
+            error="boom",
+            finished_at=parse_timestamp("2024-05-01T10:06:00Z"),
+        ),
+        "cancelled": job(
+            "cancelled", JobStatus.CANCELLED, finished_at=parse_timestamp("2024-05-01T10:07:00Z")
+        ),
     }
     for snapshot in finished.values():
         await library.save_job(snapshot)
@@ -432,3 +483,18 @@ async def test_interrupt_unfinished(library: Library) -> None:
     assert busy is not None
     assert busy.progress == 0.3
     assert await library.interrupt_unfinished() == 0
+
+
+async def test_results_of_kinds_without_a_type_are_kept_as_stored(library: Library) -> None:
+    """A result of an unknown kind, or one that does not fit its kind, reads back untouched."""
+    await library.save_job(
+        job("w", JobStatus.COMPLETE, kind="watch", result=OpaqueResult({"applied": 3}))
+    )
+    await library.save_job(job("s", JobStatus.COMPLETE, result=OpaqueResult({"scanned": "x"})))
+
+    watch = await library.get_job("w")
+    odd = await library.get_job("s")
+    assert watch is not None
+    assert odd is not None
+    assert watch.result == OpaqueResult({"applied": 3})
+    assert odd.result == OpaqueResult({"scanned": "x"})

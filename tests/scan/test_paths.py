@@ -8,12 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from stoat_ferret.scan.paths import (
-    InvalidPath,
-    PathNotAllowed,
-    resolve_roots,
-    resolve_scan_path,
-)
+from stoat_ferret.scan.errors import InvalidPath, PathNotAllowed
+from stoat_ferret.scan.paths import resolve_roots, resolve_scan_path
 
 
 @pytest.fixture

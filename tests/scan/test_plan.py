@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from stoat_ferret.library import KnownFile
+from stoat_ferret.library.models import KnownFile
 from stoat_ferret.scan.paths import resolve_roots
-from stoat_ferret.scan.plan import ScanPlan, plan_scan
-from stoat_ferret.scan.walk import FoundFile, walk_directory
+from stoat_ferret.scan.plan import FoundFile, ScanPlan, plan_scan
+from stoat_ferret.scan.walk import walk_directory
 
 from .test_walk import make_too_long_directory, touch
 

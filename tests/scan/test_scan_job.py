@@ -10,15 +10,16 @@ from typing import Any
 import pytest
 import trio
 
-from stoat_ferret.events import EventType
-from stoat_ferret.jobs import JobSnapshot, JobStatus
-from stoat_ferret.scan import ScanConflict
+from stoat_ferret.jobs.models import JobSnapshot
+from stoat_ferret.jobs.results import FileError
+from stoat_ferret.protocol import EventType, JobStatus
+from stoat_ferret.scan.errors import ScanConflict
 from stoat_ferret.service import Service, open_service
 from stoat_ferret.settings import Settings
 
 from ..support.media import HOSTILE_NAMES, SAMPLES, copy_as, make_broken_files
-from ..support.prober import make_prober, process_exists
-from ..support.waiting import wait_for_spawns
+from ..support.prober import make_prober, process_exists, process_running
+from ..support.waiting import poll_until, wait_for_spawns
 
 
 @pytest.fixture
@@ -80,10 +81,10 @@ async def test_scan_finds_every_container_and_reports_each_broken_file(
     assert job.status is JobStatus.COMPLETE
     assert job.progress == 1.0
     assert job.result is not None
-    assert job.result["scanned"] == len(samples) + len(expected_errors)
-    assert job.result["new"] == len(samples)
-    assert job.result["updated"] == 0
-    errors = {Path(e["path"]).name: e["error"] for e in job.result["errors"]}
+    assert job.result.scanned == len(samples) + len(expected_errors)
+    assert job.result.new == len(samples)
+    assert job.result.updated == 0
+    errors = {Path(e.path).name: e.error for e in job.result.errors.items}
     assert set(errors) == set(expected_errors)
     for name, word in expected_errors.items():
         assert word in errors[name], (name, errors[name])
@@ -110,8 +111,8 @@ async def test_hostile_file_names_are_probed_and_stored_verbatim(
     job = await scan(service, media_root)
 
     assert job.result is not None
-    assert job.result["errors"] == []
-    assert job.result["new"] == len(HOSTILE_NAMES)
+    assert job.result.errors.items == ()
+    assert job.result.new == len(HOSTILE_NAMES)
     videos, _ = await service.library.list_videos(limit=100, offset=0)
     assert sorted(v.filename for v in videos) == sorted(HOSTILE_NAMES)
     assert all(v.video_codec == "h264" for v in videos)
@@ -136,15 +137,15 @@ async def test_rescan_of_unchanged_files_spawns_no_ffprobe(
     assert prober.spawn_count() == len(files)
     assert again.status is JobStatus.COMPLETE
     assert again.result is not None
-    assert again.result["unchanged"] == again.result["skipped"] == len(files)
-    assert (again.result["new"], again.result["updated"]) == (0, 0)
+    assert again.result.unchanged == again.result.to_wire()["skipped"] == len(files)
+    assert (again.result.new, again.result.updated) == (0, 0)
     assert again.progress == 1.0
 
     forced = await scan(service, media_root, force=True)
 
     assert prober.spawn_count() == 2 * len(files)
     assert forced.result is not None
-    assert (forced.result["new"], forced.result["updated"]) == (0, len(files))
+    assert (forced.result.new, forced.result.updated) == (0, len(files))
 
 
 async def test_rescan_probes_only_changed_files_and_keeps_ids(
@@ -166,7 +167,7 @@ async def test_rescan_probes_only_changed_files_and_keeps_ids(
 
     assert prober.spawn_count() == len(files) + 1
     assert job.result is not None
-    assert (job.result["updated"], job.result["unchanged"]) == (1, len(files) - 1)
+    assert (job.result.updated, job.result.unchanged) == (1, len(files) - 1)
     after = {v.path: v.id for v in (await service.library.list_videos(limit=50, offset=0))[0]}
     assert after == before
 
@@ -185,7 +186,7 @@ async def test_missing_files_are_marked_and_unmarked_when_they_return(
     job = await scan(service, media_root)
 
     assert job.result is not None
-    assert job.result["missing"] == 1
+    assert job.result.missing == 1
     videos = {v.path: v for v in (await service.library.list_videos(limit=50, offset=0))[0]}
     assert videos[str(gone)].missing
     assert videos[str(gone)].missing_since is not None
@@ -195,7 +196,7 @@ async def test_missing_files_are_marked_and_unmarked_when_they_return(
     job = await scan(service, media_root)
 
     assert job.result is not None
-    assert (job.result["reappeared"], job.result["missing"]) == (1, 0)
+    assert (job.result.reappeared, job.result.missing) == (1, 0)
     video = await service.library.get_video(videos[str(gone)].id)
     assert video is not None
     assert not video.missing
@@ -215,7 +216,7 @@ async def test_non_recursive_scan_leaves_subdirectories_alone(
     job = await scan(service, media_root, recursive=False, force=True)
 
     assert job.result is not None
-    assert (job.result["scanned"], job.result["updated"], job.result["missing"]) == (1, 1, 0)
+    assert (job.result.scanned, job.result.updated, job.result.missing) == (1, 1, 0)
 
 
 async def test_progress_is_monotonic_and_counts_files(
@@ -275,7 +276,7 @@ async def test_cancel_mid_probe_kills_children_and_keeps_finished_work(
     assert finished
     assert job.status is JobStatus.CANCELLED
     assert job.result is not None
-    assert job.result["new"] == 4
+    assert job.result.new == 4
     assert [pid for pid in prober.pids() if process_exists(pid)] == []
     stored = await service.library.get_job(submitted.job_id)
     assert stored is not None
@@ -284,6 +285,31 @@ async def test_cancel_mid_probe_kills_children_and_keeps_finished_work(
     assert total == 4
     assert all("fine" in v.filename for v in videos)
     assert service.runner.live_count == 0
+
+
+async def test_cancel_kills_the_child_a_wrapper_prober_left_running(
+    open_test_service: Callable[..., Any],
+    samples: dict[str, Path],
+    media_root: Path,
+    tmp_path: Path,
+) -> None:
+    """Cancelling a scan kills its prober's whole process group: a wrapper's own child too."""
+    copy_as(samples["h264_aac.mp4"], media_root / "stuck.mp4")
+    prober = make_prober(tmp_path / "bin", "hang", fork_child=True)
+    service = await open_test_service(ffprobe_path=str(prober.path))
+    submitted = await service.scanner.submit(str(media_root))
+    [wrapper] = await wait_for_spawns(prober, 1)
+    with trio.fail_after(20):
+        await poll_until(lambda: bool(prober.child_pids()))
+    [child] = prober.child_pids()
+    assert process_running(child)
+
+    job, finished = await service.runner.cancel(submitted.job_id)
+
+    assert (finished, job.status) == (True, JobStatus.CANCELLED)
+    assert not process_exists(wrapper)
+    with trio.fail_after(20):
+        await poll_until(lambda: not process_running(child))
 
 
 async def test_hung_probe_times_out_as_a_file_error_and_the_scan_goes_on(
@@ -302,10 +328,10 @@ async def test_hung_probe_times_out_as_a_file_error_and_the_scan_goes_on(
 
     assert job.status is JobStatus.COMPLETE
     assert job.result is not None
-    assert job.result["new"] == 1
-    assert job.result["errors"] == [
-        {"path": str(media_root / "stuck-hang.mp4"), "error": "ffprobe took longer than 0.5s"}
-    ]
+    assert job.result.new == 1
+    assert job.result.errors.items == (
+        FileError(str(media_root / "stuck-hang.mp4"), "ffprobe took longer than 0.5s"),
+    )
     assert [pid for pid in prober.pids() if process_exists(pid)] == []
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from stoat_ferret.scan.paths import resolve_roots
-from stoat_ferret.scan.walk import FoundFile, WalkResult, walk_directory
+from stoat_ferret.scan.plan import FoundFile
+from stoat_ferret.scan.walk import WalkResult, walk_directory
 
 #: Longer paths than this cannot be opened on Linux (PATH_MAX, counting the final NUL).
 PATH_MAX = 4096

@@ -11,16 +11,20 @@ import httpx
 import pytest
 import trio
 
-from stoat_ferret.events import EventType
-from stoat_ferret.jobs import JobStatus
+from stoat_ferret.jobs.results import ThumbnailResult, VideoError
+from stoat_ferret.protocol import EventType, JobKind, JobStatus
 from stoat_ferret.settings import Settings
-from stoat_ferret.thumbs import ThumbnailFailed, make_thumbnail
-from stoat_ferret.thumbs.ffmpeg import THUMBNAIL_WIDTH
+from stoat_ferret.thumbs.ffmpeg import (
+    THUMBNAIL_WIDTH,
+    ThumbnailFailed,
+    ThumbnailTimeout,
+    make_thumbnail,
+)
 
 from ..conftest import LiveServer, start_live_server
 from ..support.media import HOSTILE_NAMES, copy_as
 from ..support.prober import FakeProber, make_prober, process_exists
-from ..support.waiting import poll_until
+from ..support.waiting import poll_until, wait_for_spawns
 
 JPEG_MAGIC = b"\xff\xd8\xff"
 
@@ -101,6 +105,28 @@ async def test_missing_ffmpeg_is_named(samples: dict[str, Path], tmp_path: Path)
         )
 
 
+async def test_hung_ffmpeg_times_out_at_the_thumbnail_limit_and_is_reaped(
+    samples: dict[str, Path], tmp_path: Path
+) -> None:
+    """ffmpeg past the per-thumbnail limit is killed; the reason names the limit."""
+    hanging = make_prober(tmp_path / "bin", "hang")
+    target = tmp_path / "out" / "thumb.jpg"
+    target.parent.mkdir()
+
+    with pytest.raises(ThumbnailTimeout, match=r"^.*: ffmpeg took longer than 0\.5s$"):
+        await make_thumbnail(
+            str(samples["h264_aac.mp4"]),
+            str(target),
+            duration_seconds=1.0,
+            ffmpeg=str(hanging.path),
+            timeout=0.5,
+        )
+
+    assert len(hanging.pids()) == 1
+    assert not process_exists(hanging.pids()[0])
+    assert os.listdir(target.parent) == []
+
+
 @pytest.fixture
 async def thumbs_server(
     make_settings: Callable[..., Settings],
@@ -142,12 +168,7 @@ async def test_a_scan_queues_thumbnails_and_they_are_served(
                     ready.append(event.payload["video_id"])
 
         assert done.status is JobStatus.COMPLETE
-        assert done.result == {
-            "total": len(samples),
-            "made": len(samples),
-            "error_count": 0,
-            "errors": [],
-        }
+        assert done.result == ThumbnailResult(total=len(samples), made=len(samples))
         videos = (await http.get("/api/v1/videos")).json()["videos"]
         assert sorted(ready) == sorted(v["id"] for v in videos)
         for video in videos:
@@ -180,8 +201,11 @@ async def test_placeholder_until_a_thumbnail_exists_and_on_demand_jobs(
     job = await live_server.service.runner.wait(response.json()["job_id"])
     assert job.status is JobStatus.COMPLETE
     assert job.result is not None
-    assert (job.result["made"], job.result["error_count"]) == (1, 1)
-    assert job.result["errors"][0]["video_id"] == "no-such-video"
+    assert isinstance(job.result, ThumbnailResult)
+    assert (job.result.made, job.result.errors.count) == (1, 1)
+    assert job.result.errors.items == (
+        VideoError("no-such-video", None, "no such video, or its file is missing"),
+    )
     image = await client.get(f"/api/v1/videos/{video['id']}/thumbnail")
     assert image.headers["content-type"] == "image/jpeg"
 
@@ -285,3 +309,112 @@ async def test_requests_for_all_missing_thumbnails_join_the_pending_job(
         assert forced["job_id"] != first
         assert [j["status"] for j in await thumbnail_jobs(http)] == ["pending", "pending"]
         await http.post(f"/api/v1/jobs/{scan.json()['job_id']}/cancel")
+
+
+async def test_thumbnails_job_uses_its_own_time_limits(
+    make_settings: Callable[..., Settings],
+    samples: dict[str, Path],
+    media_root: Path,
+    tmp_path: Path,
+) -> None:
+    """A hung ffmpeg is cut off at STOAT_THUMBNAIL_TIMEOUT, not at the probe's limit."""
+    hanging = make_prober(tmp_path / "bin", "hang")
+    copy_as(samples["h264_aac.mp4"], media_root / "clip.mp4")
+    settings = make_settings(ffmpeg_path=str(hanging.path), thumbnail_timeout=0.5)
+    async for server in start_live_server(settings):
+        async with server.client() as http:
+            await scan_and_wait(server, http, media_root)
+            made = await http.post("/api/v1/videos/thumbnails", json={})
+            job = await server.service.runner.wait(made.json()["job_id"])
+
+    assert settings.probe_timeout == 20.0
+    assert job.status is JobStatus.COMPLETE
+    assert isinstance(job.result, ThumbnailResult)
+    assert (job.result.total, job.result.made) == (1, 0)
+    [error] = job.result.errors.items
+    assert (error.path, error.error) == (
+        str(media_root / "clip.mp4"),
+        "ffmpeg took longer than 0.5s",
+    )
+    assert [pid for pid in hanging.pids() if process_exists(pid)] == []
+
+
+async def test_a_cancelled_scan_still_queues_thumbnails_for_what_it_stored(
+    make_settings: Callable[..., Settings],
+    samples: dict[str, Path],
+    media_root: Path,
+    tmp_path: Path,
+) -> None:
+    """Videos a scan stored before it was cancelled get their thumbnails all the same."""
+    for i in range(3):
+        copy_as(samples["h264_aac.mp4"], media_root / f"a{i}-fine.mp4")
+    copy_as(samples["h264_aac.mp4"], media_root / "z-hang.mp4")
+    prober = make_prober(tmp_path / "bin", "hang-on=hang")
+    settings = make_settings(
+        ffprobe_path=str(prober.path), probe_concurrency=1, thumbnails_after_scan=True
+    )
+    async for server in start_live_server(settings):
+        async with server.client() as http:
+            scan = await http.post("/api/v1/videos/scan", json={"path": str(media_root)})
+            scan_id = scan.json()["job_id"]
+            # Files are probed in path order, one at a time: the three fine ones are
+            # stored, then the prober hangs on the last.
+            await wait_for_spawns(prober, 4)
+            cancelled = await http.post(f"/api/v1/jobs/{scan_id}/cancel")
+            [queued] = await thumbnail_jobs(http)
+            done = await server.service.runner.wait(queued["job_id"])
+            videos = (await http.get("/api/v1/videos")).json()["videos"]
+
+    assert cancelled.json()["status"] == "cancelled"
+    assert cancelled.json()["result"]["new"] == 3
+    assert done.kind == JobKind.THUMBNAILS
+    assert done.status is JobStatus.COMPLETE
+    assert done.result == ThumbnailResult(total=3, made=3)
+    assert sorted(v["filename"] for v in videos) == [f"a{i}-fine.mp4" for i in range(3)]
+    assert all(v["thumbnail_path"] is not None for v in videos)
+
+
+async def test_a_scan_cancelled_before_storing_anything_queues_no_thumbnails(
+    make_settings: Callable[..., Settings],
+    samples: dict[str, Path],
+    media_root: Path,
+    tmp_path: Path,
+) -> None:
+    """A scan cancelled before it stored a video queues no thumbnails job."""
+    copy_as(samples["h264_aac.mp4"], media_root / "z-hang.mp4")
+    prober = make_prober(tmp_path / "bin", "hang-on=hang")
+    settings = make_settings(ffprobe_path=str(prober.path), thumbnails_after_scan=True)
+    async for server in start_live_server(settings):
+        async with server.client() as http:
+            scan = await http.post("/api/v1/videos/scan", json={"path": str(media_root)})
+            await wait_for_spawns(prober, 1)
+            cancelled = await http.post(f"/api/v1/jobs/{scan.json()['job_id']}/cancel")
+            jobs = await thumbnail_jobs(http)
+
+    assert cancelled.json()["status"] == "cancelled"
+    assert jobs == []
+
+
+async def test_a_scan_interrupted_by_shutdown_queues_no_thumbnails(
+    make_settings: Callable[..., Settings],
+    samples: dict[str, Path],
+    media_root: Path,
+    tmp_path: Path,
+) -> None:
+    """At shutdown a scan ends interrupted, keeping what it stored, and queues nothing new."""
+    copy_as(samples["h264_aac.mp4"], media_root / "a-fine.mp4")
+    copy_as(samples["h264_aac.mp4"], media_root / "z-hang.mp4")
+    prober = make_prober(tmp_path / "bin", "hang-on=hang")
+    settings = make_settings(
+        ffprobe_path=str(prober.path), probe_concurrency=1, thumbnails_after_scan=True
+    )
+    async for server in start_live_server(settings):
+        async with server.client() as http:
+            scan = await http.post("/api/v1/videos/scan", json={"path": str(media_root)})
+            await wait_for_spawns(prober, 2)
+            await server.service.stop()
+            jobs = (await http.get("/api/v1/jobs")).json()["jobs"]
+
+    assert [(j["kind"], j["status"]) for j in jobs] == [("scan", "interrupted")]
+    assert jobs[0]["job_id"] == scan.json()["job_id"]
+    assert jobs[0]["result"]["new"] == 1

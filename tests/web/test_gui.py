@@ -266,7 +266,10 @@ def test_abort_shows_the_cancelled_state_with_what_was_kept(
     screenshot(page, "scan-dialog-cancelled")
 
     page.get_by_role("button", name="Close", exact=True).click()
-    expect(page.locator("#video-grid .card .name")).to_have_text(sorted(FOUR))
+    # The kept videos, in the library's order (newest first).
+    kept = [v["filename"] for v in server.get("/api/v1/videos")["videos"]]
+    assert sorted(kept) == sorted(FOUR)
+    expect(page.locator("#video-grid .card .name")).to_have_text(kept)
 
 
 def test_api_errors_are_shown_with_their_message(page: Page, server: GuiServer) -> None:
@@ -380,7 +383,11 @@ def test_jobs_panel_is_live_and_cancels_a_running_job(
     expect(row.locator(".status")).to_have_text(ended["status"])
     expect(row.locator(".outcome")).to_have_text(ended["error"])
     expect(row.locator(".cancel")).to_be_hidden()
-    expect(page.locator("#jobs-body tr")).to_have_count(1)
+    # The four videos the scan stored before the cancel get their thumbnails job.
+    jobs = server.get("/api/v1/jobs")["jobs"]
+    assert [j["kind"] for j in jobs] == ["thumbnails", "scan"]
+    expect(page.locator(f'#jobs-body tr[data-job-id="{jobs[0]["job_id"]}"]')).to_be_visible()
+    expect(page.locator("#jobs-body tr")).to_have_count(2)
 
 
 def test_search_paging_and_deep_links(

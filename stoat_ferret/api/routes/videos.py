@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 from typing import Any
 
@@ -16,10 +15,8 @@ from quart_schema import (
     validate_response,
 )
 
-from ...jobs.runner import RunnerClosed
-from ...scan import ScanConflict, ScanPathError
+from ...library.errors import VideoNotFound
 from ..context import current_service
-from ..errors import ApiError
 from ..openapi import NoContent
 from ..schemas import (
     ErrorResponse,
@@ -42,12 +39,12 @@ blueprint = Blueprint("videos", __name__, url_prefix="/api/v1/videos")
 @validate_querystring(PageQuery)
 @validate_response(VideoList)
 async def list_videos(query_args: PageQuery) -> dict[str, Any]:
-    """A page of the library, ordered by path."""
+    """A page of the library, newest first (by ``created_at``, then path)."""
     videos, total = await current_service().library.list_videos(
         limit=query_args.limit, offset=query_args.offset
     )
     return {
-        "videos": [v.to_dict() for v in videos],
+        "videos": [v.to_wire() for v in videos],
         "total": total,
         "limit": query_args.limit,
         "offset": query_args.offset,
@@ -63,7 +60,7 @@ async def search_videos(query_args: SearchQuery) -> dict[str, Any]:
     videos, total = await current_service().library.search_videos(
         query_args.q, limit=query_args.limit
     )
-    return {"videos": [v.to_dict() for v in videos], "total": total, "query": query_args.q}
+    return {"videos": [v.to_wire() for v in videos], "total": total, "query": query_args.q}
 
 
 @blueprint.get("/<video_id>")
@@ -74,8 +71,8 @@ async def get_video(video_id: str) -> dict[str, Any]:
     """One video."""
     video = await current_service().library.get_video(video_id)
     if video is None:
-        raise ApiError(404, "NOT_FOUND", f"no video with id {video_id!r}")
-    return video.to_dict()
+        raise VideoNotFound(video_id)
+    return video.to_wire()
 
 
 @blueprint.delete("/<video_id>")
@@ -86,15 +83,9 @@ async def delete_video(video_id: str) -> tuple[str, int]:
     """Remove a video from the library (the file on disk is not touched; its thumbnail is)."""
     service = current_service()
     if not await service.library.delete_video(video_id):
-        raise ApiError(404, "NOT_FOUND", f"no video with id {video_id!r}")
-    # By its own name, so a thumbnail made stale by a change goes too.
-    await trio.to_thread.run_sync(_remove_quietly, service.thumbnailer.path_for(video_id))
+        raise VideoNotFound(video_id)
+    await service.thumbnailer.remove(video_id)
     return "", 204
-
-
-def _remove_quietly(path: str) -> None:
-    with contextlib.suppress(OSError):
-        os.unlink(path)
 
 
 @blueprint.get("/<video_id>/thumbnail")
@@ -106,7 +97,7 @@ async def thumbnail(video_id: str) -> Response:
     service = current_service()
     video = await service.library.get_video(video_id)
     if video is None:
-        raise ApiError(404, "NOT_FOUND", f"no video with id {video_id!r}")
+        raise VideoNotFound(video_id)
     path = video.thumbnail_path
     if path is not None and await trio.to_thread.run_sync(os.path.isfile, path):
         response = await send_file(path, mimetype="image/jpeg")
@@ -130,10 +121,7 @@ async def make_thumbnails(data: ThumbnailRequest) -> tuple[dict[str, Any], int]:
     A request for every video without one, while such a job is still pending,
     answers with that job.
     """
-    try:
-        job = await current_service().thumbnailer.submit(data.video_ids, force=data.force)
-    except RunnerClosed as exc:
-        raise ApiError(503, "SHUTTING_DOWN", str(exc)) from exc
+    job = await current_service().thumbnailer.submit(data.video_ids, force=data.force)
     return {"job_id": job.job_id}, 202
 
 
@@ -162,13 +150,5 @@ async def scan(data: ScanRequest) -> tuple[dict[str, Any], int]:
     the same or an overlapping directory is pending or running.
     """
     service = current_service()
-    try:
-        job = await service.scanner.submit(data.path, recursive=data.recursive, force=data.force)
-    except ScanPathError as exc:
-        http_status = 403 if exc.code == "PATH_NOT_ALLOWED" else 400
-        raise ApiError(http_status, exc.code, str(exc)) from exc
-    except ScanConflict as exc:
-        raise ApiError(409, "SCAN_IN_PROGRESS", str(exc), extra={"job_id": exc.job_id}) from exc
-    except RunnerClosed as exc:
-        raise ApiError(503, "SHUTTING_DOWN", str(exc)) from exc
+    job = await service.scanner.submit(data.path, recursive=data.recursive, force=data.force)
     return {"job_id": job.job_id}, 202

@@ -5,7 +5,8 @@ from __future__ import annotations
 import trio
 from quart import Blueprint, websocket
 
-from ...events import EventType, Subscriber, make_event
+from ...events.hub import Subscriber, make_event
+from ...events.payloads import Heartbeat
 from ..context import current_service
 
 blueprint = Blueprint("ws", __name__)
@@ -52,5 +53,5 @@ async def _send_events(subscriber: Subscriber, heartbeat_interval: float) -> Non
         except trio.EndOfChannel:
             return
         if idle.cancelled_caught:
-            event = make_event(EventType.HEARTBEAT, {"last_event_id": hub.last_id})
+            event = make_event(Heartbeat(last_event_id=hub.last_id))
         await websocket.send(event.to_json())
