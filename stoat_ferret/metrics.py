@@ -1,69 +1,100 @@
-"""Process-local counters and gauges, rendered as Prometheus text exposition."""
+"""The service's metrics, on prometheus_client, in a registry of each service's own.
+
+Several services can live in one process (the test suite runs many), so nothing is
+registered in prometheus_client's global registry: each :class:`Metrics` holds its
+own, with the process collector (RSS, open file descriptors, CPU time) added, and
+each part of the service registers its instruments there.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 
-_Labels = tuple[tuple[str, str], ...]
+import prometheus_client
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+    Summary,
+)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
+from prometheus_client.registry import Collector
+
+#: The content type of :meth:`Metrics.render`: Prometheus text exposition, version 0.0.4.
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
+
+#: Buckets (seconds) for things that take from a millisecond to a minute: requests, probes.
+DURATION_BUCKETS = (
+    0.001,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    30.0,
+    60.0,
+)
+
+# A `_created` timestamp beside every counter and histogram doubles the exposition for
+# nothing a dashboard of this service reads.
+prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]  # untyped upstream
 
 
-def _format_labels(labels: _Labels) -> str:
-    if not labels:
-        return ""
-    escaped = (
-        (k, v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")) for k, v in labels
-    )
-    return "{" + ",".join(f'{k}="{v}"' for k, v in escaped) + "}"
+class _ReadOnScrape(Collector):
+    """One unlabelled value, read from the service each time the metrics are rendered."""
 
+    def __init__(self, name: str, help: str, read: Callable[[], float], *, counter: bool) -> None:
+        self._name = name
+        self._help = help
+        self._read = read
+        self._counter = counter
 
-def _number(value: float) -> str:
-    """Exact text for a sample: whole numbers without exponent, others at full precision."""
-    if float(value).is_integer():
-        return str(int(value))
-    return repr(float(value))
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily if self._counter else GaugeMetricFamily
+        yield family(self._name, self._help, value=self._read())
 
 
 class Metrics:
-    """A small registry: counters, summaries (sum and count) and gauges read on demand."""
+    """One service's registry and the helpers its parts register their metrics with."""
 
     def __init__(self) -> None:
-        self._help: dict[str, tuple[str, str]] = {}
-        self._values: dict[str, dict[_Labels, float]] = defaultdict(dict)
-        self._gauges: dict[str, Callable[[], float]] = {}
+        self.registry = CollectorRegistry()
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
 
-    def counter(self, name: str, help: str) -> None:
-        self._help[name] = ("counter", help)
+    def counter(self, name: str, help: str, labels: Sequence[str] = ()) -> Counter:
+        return Counter(name, help, labels, registry=self.registry)
 
-    def summary(self, name: str, help: str) -> None:
-        self._help[name] = ("summary", help)
+    def summary(self, name: str, help: str, labels: Sequence[str] = ()) -> Summary:
+        return Summary(name, help, labels, registry=self.registry)
 
-    def gauge(
-        self, name: str, help: str, read: Callable[[], float], *, kind: str = "gauge"
-    ) -> None:
-        """A value read when rendered; ``kind="counter"`` for one that only grows."""
-        self._help[name] = (kind, help)
-        self._gauges[name] = read
+    def histogram(
+        self,
+        name: str,
+        help: str,
+        labels: Sequence[str] = (),
+        *,
+        buckets: Sequence[float] = DURATION_BUCKETS,
+    ) -> Histogram:
+        return Histogram(name, help, labels, registry=self.registry, buckets=buckets)
 
-    def inc(self, name: str, amount: float = 1.0, **labels: str) -> None:
-        key = tuple(sorted(labels.items()))
-        series = self._values[name]
-        series[key] = series.get(key, 0.0) + amount
+    def gauge(self, name: str, help: str, read: Callable[[], float]) -> None:
+        """A value read when the metrics are rendered."""
+        self.registry.register(_ReadOnScrape(name, help, read, counter=False))
 
-    def observe(self, name: str, value: float, **labels: str) -> None:
-        self.inc(name + "_sum", value, **labels)
-        self.inc(name + "_count", 1.0, **labels)
+    def counter_from(self, name: str, help: str, read: Callable[[], float]) -> None:
+        """A count the service keeps itself (it only grows), read when rendered."""
+        self.registry.register(_ReadOnScrape(name, help, read, counter=True))
 
-    def render(self) -> str:
-        lines: list[str] = []
-        for name, (kind, help) in sorted(self._help.items()):
-            lines.append(f"# HELP {name} {help}")
-            lines.append(f"# TYPE {name} {kind}")
-            if name in self._gauges:
-                lines.append(f"{name} {_number(self._gauges[name]())}")
-                continue
-            suffixes = ("_sum", "_count") if kind == "summary" else ("",)
-            for suffix in suffixes:
-                for labels, value in sorted(self._values.get(name + suffix, {}).items()):
-                    lines.append(f"{name}{suffix}{_format_labels(labels)} {_number(value)}")
-        return "\n".join(lines) + "\n"
+    def render(self) -> bytes:
+        """Every metric as Prometheus text exposition (:data:`CONTENT_TYPE`)."""
+        return generate_latest(self.registry)

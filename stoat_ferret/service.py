@@ -3,30 +3,24 @@
 from __future__ import annotations
 
 import logging
-import os
-import shutil
-import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import attrs
 import trio
 
-from .events import EventHub
+from .events.hub import EventHub
+from .events.jobs import JobEvents
+from .health import Check, ToolChecks, check_database
 from .jobs.runner import JobRunner, open_job_runner
-from .library import Library, open_library
+from .library.store import Library, open_library
 from .loopwatch import LoopWatch, SlowStep, watch_loop
 from .metrics import Metrics
-from .scan import Scanner
+from .scan.job import Scanner
 from .settings import Settings
-from .thumbs import Thumbnailer
+from .thumbs.job import Thumbnailer
 
 log = logging.getLogger(__name__)
-
-#: Seconds a health check of an external program may take.
-TOOL_CHECK_TIMEOUT = 5.0
-#: Seconds a program check's answer is reused, so frequent /health/ready probes spawn little.
-TOOL_CHECK_TTL = 10.0
 
 
 @attrs.frozen
@@ -42,51 +36,38 @@ class Service:
     metrics: Metrics
     loop_watch: LoopWatch
 
-    #: Program -> (when it was checked, the problem or None): recent ``check_tool`` answers.
-    _tool_checks: dict[str, tuple[float, str | None]] = attrs.field(factory=dict)
+    tool_checks: ToolChecks = attrs.field(factory=ToolChecks)
+    _stopping: trio.Lock = attrs.field(factory=trio.Lock)
+    _stopped: trio.Event = attrs.field(factory=trio.Event)
 
-    async def check_tool(self, program: str) -> str | None:
-        """:func:`check_tool`, its answer reused for :data:`TOOL_CHECK_TTL` seconds."""
-        now = trio.current_time()
-        cached = self._tool_checks.get(program)
-        if cached is not None and now - cached[0] < TOOL_CHECK_TTL:
-            await trio.lowlevel.checkpoint()
-            return cached[1]
-        problem = await check_tool(program)
-        self._tool_checks[program] = (now, problem)
-        return problem
+    async def readiness(self) -> dict[str, Check]:
+        """Each readiness check by name: the database, ffprobe and ffmpeg."""
+        return {
+            "database": await check_database(self.library),
+            "ffprobe": await self.tool_checks.check(self.settings.ffprobe_path),
+            "ffmpeg": await self.tool_checks.check(self.settings.ffmpeg_path),
+        }
 
     async def stop(self) -> None:
-        """Interrupt live jobs (their final events still go out), then end every stream."""
-        await self.runner.shutdown(self.settings.shutdown_grace)
-        self.hub.close()
+        """Stop the service's work, in the one order shutdown has.
 
-
-async def check_tool(program: str) -> str | None:
-    """``None`` if ``program -version`` runs cleanly, else a message saying what is wrong."""
-    if await trio.to_thread.run_sync(shutil.which, program) is None:
-        return f"{program} not found" + ("" if os.sep in program else " on PATH")
-    try:
-        with trio.fail_after(TOOL_CHECK_TIMEOUT):
-            done = await trio.run_process(
-                [program, "-version"],
-                capture_stdout=True,
-                capture_stderr=True,
-                check=False,
-                stdin=subprocess.DEVNULL,
-            )
-    except trio.TooSlowError:
-        return f"{program} -version took longer than {TOOL_CHECK_TIMEOUT:g}s"
-    except OSError as exc:
-        return f"cannot run {program}: {exc.strerror or exc}"
-    if done.returncode != 0:
-        return f"{program} -version exited with status {done.returncode}"
-    return None
+        First the jobs: the runner takes no new ones, and live ones end as
+        ``interrupted`` within ``STOAT_SHUTDOWN_GRACE``, their final events still
+        published. Then the event streams close, each ``/ws`` handler sending what
+        it still holds first. The HTTP server stops once this returns (see
+        :func:`stoat_ferret.server.serve_service`). A second call waits for the first.
+        """
+        async with self._stopping:
+            if self._stopped.is_set():
+                return
+            await self.runner.shutdown(self.settings.shutdown_grace)
+            self.hub.close()
+            self._stopped.set()
 
 
 @asynccontextmanager
 async def open_service(settings: Settings) -> AsyncIterator[Service]:
-    """Open the library, start the job runner; on exit, interrupt jobs and close all."""
+    """Open the library, start the job runner; on exit, stop the service and close all."""
     with watch_loop(settings.loop_warn_threshold, on_slow_step=_log_slow_step) as loop_watch:
         async with _open_parts(settings, loop_watch) as service:
             yield service
@@ -111,17 +92,14 @@ async def _open_parts(settings: Settings, loop_watch: LoopWatch) -> AsyncIterato
     )
     hub = EventHub(replay_size=settings.ws_replay_size, client_buffer=settings.ws_client_buffer)
     metrics.gauge("stoat_ws_subscribers", "Open /ws connections.", lambda: len(hub.subscribers))
-    metrics.gauge(
-        "stoat_events_published_total",
-        "Events published since start.",
-        lambda: hub.published,
-        kind="counter",
+    metrics.counter_from(
+        "stoat_events_published_total", "Events published since start.", lambda: hub.published
     )
     async with (
         open_library(settings.database_path) as library,
         open_job_runner(
             library,
-            hub,
+            JobEvents(hub),
             metrics,
             max_running=settings.max_running_jobs,
             cancel_wait=settings.cancel_wait,
@@ -130,13 +108,20 @@ async def _open_parts(settings: Settings, loop_watch: LoopWatch) -> AsyncIterato
     ):
         # One limit on ffprobe and ffmpeg children together: they compete for the same CPUs.
         media_tools = trio.CapacityLimiter(settings.probe_concurrency)
-        scanner = Scanner(library, runner, metrics, settings, media_tools)
         thumbnailer = Thumbnailer(library, runner, hub, metrics, settings, media_tools)
-        if settings.thumbnails_after_scan:
-            scanner.after_scan = thumbnailer.submit
+        scanner = Scanner(
+            library,
+            runner,
+            metrics,
+            settings,
+            media_tools,
+            after_scan=thumbnailer.submit if settings.thumbnails_after_scan else None,
+        )
         service = Service(settings, library, hub, runner, scanner, thumbnailer, metrics, loop_watch)
         try:
             yield service
         finally:
+            # Served, the service was stopped already (a no-op now); cancelled or used
+            # without a server, this is where it stops.
             with trio.CancelScope(shield=True):
                 await service.stop()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from quart import Response, send_from_directory
 from quart_schema import QuartSchema, hide
@@ -10,9 +10,11 @@ from quart_trio import QuartTrio
 from swagger_ui_bundle import swagger_ui_path
 
 from .. import __version__
+from ..metrics import CONTENT_TYPE
 from ..service import Service
 from .context import SERVICE_KEY, current_service
-from .errors import ApiError, install_error_handlers
+from .errors import InvalidJson, install_error_handlers
+from .http_metrics import install_http_metrics
 from .openapi import OpenAPIGenerator
 from .routes import health, info, jobs, videos, web, ws
 
@@ -27,7 +29,7 @@ def create_app(service: Service) -> QuartTrio:
 
     class Request(app.request_class):  # type: ignore[name-defined,misc]
         def on_json_loading_failed(self, error: Exception) -> NoReturn:
-            raise ApiError(422, "INVALID_JSON", f"the request body is not valid JSON: {error}")
+            raise InvalidJson(f"the request body is not valid JSON: {error}")
 
     app.request_class = Request
 
@@ -47,14 +49,13 @@ def create_app(service: Service) -> QuartTrio:
         openapi_provider_class=OpenAPIGenerator,
     )
     install_error_handlers(app)
+    install_http_metrics(app, service.metrics)
     for module in (health, info, videos, jobs, ws, web):
         app.register_blueprint(module.blueprint)
 
     @app.get("/metrics")
     async def metrics() -> Response:
-        """Prometheus text exposition of the service's counters and gauges."""
-        service = current_service()
-        body: Any = service.metrics.render()
-        return Response(body, content_type="text/plain; version=0.0.4; charset=utf-8")
+        """Prometheus text exposition of the service's metrics, process metrics included."""
+        return Response(current_service().metrics.render(), content_type=CONTENT_TYPE)
 
     return app

@@ -110,7 +110,8 @@ class Client:
         body = await self._request("GET", "/health/ready", ok=(503,))
         if not isinstance(body, dict) or not isinstance(body.get("checks"), dict):
             raise ProtocolError("/health/ready answered with an unexpected shape")
-        return Readiness(ok=body.get("status") == "ok", checks=dict(body["checks"]))
+        checks = {str(name): _check_text(check) for name, check in body["checks"].items()}
+        return Readiness(ok=body.get("status") == "ok", checks=checks)
 
     # -- videos ---------------------------------------------------------------------------
 
@@ -308,3 +309,12 @@ async def open_client(
 
 
 __all__ = ["Client", "EventStream", "JobHandle", "VideoIterator", "open_client"]
+
+
+def _check_text(check: Any) -> str:
+    """A readiness check as one word or sentence: ``ok``, or what is wrong."""
+    if isinstance(check, dict):
+        if check.get("status") == "ok":
+            return "ok"
+        return str(check.get("reason") or check.get("status"))
+    return str(check)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 import trio
+from prometheus_client.parser import text_string_to_metric_families
 
 from stoat_ferret.settings import Settings
 
@@ -141,14 +143,33 @@ async def test_liveness(client: httpx.AsyncClient) -> None:
     assert response.json() == {"status": "ok"}
 
 
+def tool_version(program: str) -> str:
+    """The version ``program -version`` reports first, as the readiness check should give it."""
+    first_line = (
+        subprocess.run([program, "-version"], capture_output=True, check=True)
+        .stdout.decode()
+        .splitlines()[0]
+    )
+    return first_line.split()[2]
+
+
 async def test_readiness_ok(client: httpx.AsyncClient) -> None:
-    """/health/ready is 200 ok when the database, ffprobe and ffmpeg all work."""
+    """/health/ready is 200 ok, each check an object: database latency, program versions."""
     response = await client.get("/health/ready")
     assert response.status_code == 200
-    assert response.json() == {
-        "status": "ok",
-        "checks": {"database": "ok", "ffprobe": "ok", "ffmpeg": "ok"},
-    }
+    body = response.json()
+    assert set(body) == {"status", "checks"}
+    assert body["status"] == "ok"
+    checks = body["checks"]
+    assert set(checks) == {"database", "ffprobe", "ffmpeg"}
+    assert set(checks["database"]) == {"status", "latency_ms"}
+    assert checks["database"]["status"] == "ok"
+    assert 0 < checks["database"]["latency_ms"] < 2000
+    versions = await trio.to_thread.run_sync(
+        lambda: [tool_version(p) for p in ("ffprobe", "ffmpeg")]
+    )
+    assert checks["ffprobe"] == {"status": "ok", "version": versions[0]}
+    assert checks["ffmpeg"] == {"status": "ok", "version": versions[1]}
 
 
 async def test_readiness_degraded_without_ffprobe(
@@ -162,10 +183,9 @@ async def test_readiness_degraded_without_ffprobe(
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "degraded"
-    assert body["checks"]["database"] == "ok"
-    assert body["checks"]["ffmpeg"] == "ok"
-    assert missing in body["checks"]["ffprobe"]
-    assert "not found" in body["checks"]["ffprobe"]
+    assert body["checks"]["database"]["status"] == "ok"
+    assert body["checks"]["ffmpeg"]["status"] == "ok"
+    assert body["checks"]["ffprobe"] == {"status": "error", "reason": f"{missing} not found"}
 
 
 async def test_readiness_degraded_when_ffprobe_fails(
@@ -182,17 +202,66 @@ async def test_readiness_degraded_when_ffprobe_fails(
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "degraded"
-    assert body["checks"]["ffprobe"] == f"{broken} -version exited with status 3"
-    assert (body["checks"]["database"], body["checks"]["ffmpeg"]) == ("ok", "ok")
+    assert body["checks"]["ffprobe"] == {
+        "status": "error",
+        "reason": f"{broken} -version exited with status 3",
+    }
+    assert (body["checks"]["database"]["status"], body["checks"]["ffmpeg"]["status"]) == (
+        "ok",
+        "ok",
+    )
+
+
+async def test_readiness_schema_describes_check_objects(document: dict[str, Any]) -> None:
+    """/openapi.json gives each readiness check as an object with a status and its details."""
+    responses = document["paths"]["/health/ready"]["get"]["responses"]
+    body = resolve(document, responses["200"]["content"]["application/json"]["schema"])
+    check = resolve(document, body["properties"]["checks"]["additionalProperties"])
+    assert set(check["properties"]) == {"status", "latency_ms", "version", "reason"}
+    assert check["required"] == ["status"]
+    assert check["properties"]["status"]["enum"] == ["ok", "error"]
 
 
 # -- metrics --------------------------------------------------------------------------------
 
 
+def samples_of(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """Every sample of a Prometheus text exposition, by name and labels."""
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def value(
+    samples: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str
+) -> float | None:
+    return samples.get((name, frozenset(labels.items())))
+
+
+#: The service's own series, by type: kept, with their names and meanings, across versions.
+SERVICE_SERIES = {
+    "stoat_jobs_finished_total": "counter",
+    "stoat_job_duration_seconds": "summary",
+    "stoat_jobs_running": "gauge",
+    "stoat_jobs_pending": "gauge",
+    "stoat_probes_total": "counter",
+    "stoat_probe_duration_seconds": "histogram",
+    "stoat_thumbnails_total": "counter",
+    "stoat_ws_subscribers": "gauge",
+    "stoat_events_published_total": "counter",
+    "stoat_loop_longest_step_seconds": "gauge",
+    "stoat_loop_slow_steps": "gauge",
+    "http_requests_total": "counter",
+    "http_request_duration_seconds": "histogram",
+}
+
+
 async def test_metrics_count_a_finished_scan(
     live_server: LiveServer, client: httpx.AsyncClient, samples: dict[str, Path], media_root: Path
 ) -> None:
-    """/metrics is Prometheus text that counts a completed scan and its probe."""
+    """/metrics is Prometheus text that counts a completed scan, its probe and its requests."""
     before = await client.get("/metrics")
     assert 'stoat_jobs_finished_total{kind="scan"' not in before.text
 
@@ -206,12 +275,72 @@ async def test_metrics_count_a_finished_scan(
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
     lines = response.text.splitlines()
-    assert "# TYPE stoat_jobs_finished_total counter" in lines
-    assert 'stoat_jobs_finished_total{kind="scan",status="complete"} 1' in lines
-    assert 'stoat_probes_total{outcome="ok"} 1' in lines
-    assert "stoat_jobs_running 0" in lines
-    for line in lines:
-        if line and not line.startswith("#"):
-            name_and_labels, value = line.rsplit(" ", 1)
-            float(value)
-            assert name_and_labels.startswith("stoat_")
+    for name, kind in SERVICE_SERIES.items():
+        assert f"# TYPE {name} {kind}" in lines, name
+    found = samples_of(response.text)
+    assert value(found, "stoat_jobs_finished_total", kind="scan", status="complete") == 1
+    assert value(found, "stoat_job_duration_seconds_count", kind="scan") == 1
+    assert value(found, "stoat_probes_total", outcome="ok") == 1
+    assert value(found, "stoat_probe_duration_seconds_count") == 1
+    assert value(found, "stoat_jobs_running") == 0
+    assert value(found, "stoat_events_published_total") == live_server.service.hub.published
+    scan = {"method": "POST", "route": "/api/v1/videos/scan", "status": "202"}
+    assert value(found, "http_requests_total", **scan) == 1
+    assert value(found, "http_request_duration_seconds_count", **scan) == 1
+    assert value(found, "http_requests_total", method="GET", route="/metrics", status="200") == 1
+    for name, _labels in found:
+        assert name.startswith(("stoat_", "http_", "process_", "python_")), name
+
+
+async def test_metrics_include_the_process(client: httpx.AsyncClient) -> None:
+    """/metrics carries the process's resident memory, open file descriptors and CPU time."""
+    found = samples_of((await client.get("/metrics")).text)
+    rss = value(found, "process_resident_memory_bytes")
+    fds = value(found, "process_open_fds")
+    cpu = value(found, "process_cpu_seconds_total")
+    assert rss is not None
+    assert rss > 10_000_000
+    assert fds is not None
+    assert fds > 5
+    assert cpu is not None
+    assert cpu > 0
+
+
+async def test_request_metrics_are_labelled_by_route_template(client: httpx.AsyncClient) -> None:
+    """Requests count under the route that answered, never the path; unknown ones together."""
+    for video_id in ("one-id", "another-id"):
+        assert (await client.get(f"/api/v1/videos/{video_id}")).status_code == 404
+    for path in ("/no/such/page", "/other-nonsense"):
+        assert (await client.get(path)).status_code == 404
+    assert (await client.patch("/api/v1/videos")).status_code == 405
+
+    text = (await client.get("/metrics")).text
+    found = samples_of(text)
+    one_video = {"method": "GET", "route": "/api/v1/videos/<video_id>", "status": "404"}
+    assert value(found, "http_requests_total", **one_video) == 2
+    assert value(found, "http_request_duration_seconds_count", **one_video) == 2
+    unmatched = {"method": "GET", "route": "unmatched", "status": "404"}
+    assert value(found, "http_requests_total", **unmatched) == 2
+    assert value(found, "http_requests_total", method="PATCH", route="unmatched", status="405") == 1
+    for raw in ("one-id", "another-id", "no/such", "nonsense"):
+        assert raw not in text
+
+
+async def test_each_service_counts_its_own_requests(
+    live_server: LiveServer,
+    client: httpx.AsyncClient,
+    make_settings: Callable[..., Settings],
+    tmp_path: Path,
+) -> None:
+    """Two services in one process keep separate metrics: one's requests are not the other's."""
+    other_settings = make_settings(database_path=tmp_path / "other" / "library.db")
+    async for other in start_live_server(other_settings):
+        async with other.client() as http:
+            for _ in range(3):
+                await http.get("/health/live")
+            other_text = (await http.get("/metrics")).text
+    own_text = (await client.get("/metrics")).text
+
+    live = {"method": "GET", "route": "/health/live", "status": "200"}
+    assert value(samples_of(other_text), "http_requests_total", **live) == 3
+    assert value(samples_of(own_text), "http_requests_total", **live) is None
