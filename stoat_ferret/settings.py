@@ -1,26 +1,39 @@
-"""Service settings, read from ``STOAT_*`` environment variables.
+"""Service settings, read from ``STOAT_*`` environment variables (pydantic-settings).
 
 Every setting has a default that works on a fresh machine: data goes under the
 user's data directory, the API binds loopback only, and scans are allowed under
-the user's home directory.
+the user's home directory. :meth:`Settings.from_env` reads the environment; a
+``Settings(...)`` built with keywords takes only what it is given. A value that
+cannot be used raises :class:`SettingsError`, whose message names the variable:
+``STOAT_LOG_LEVEL must be one of CRITICAL, ERROR, WARNING, INFO, DEBUG, got 'loud'``.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import attrs
 import platformdirs
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 ENV_PREFIX = "STOAT_"
 
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+
 
 class SettingsError(ValueError):
-    """A ``STOAT_*`` variable holds a value that cannot be used."""
+    """A setting holds a value that cannot be used; the message names its variable."""
 
 
 def default_data_dir() -> Path:
@@ -28,89 +41,151 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("stoat-ferret", appauthor=False))
 
 
-def _positive_float(_instance: object, attribute: attrs.Attribute[Any], value: float) -> None:
-    if not value > 0:
-        raise SettingsError(f"{attribute.name} must be greater than 0, got {value!r}")
+def env_name(field: str) -> str:
+    """The environment variable of the setting ``field``: ``STOAT_`` and its name in capitals."""
+    return ENV_PREFIX + field.upper()
 
 
-def _positive_int(_instance: object, attribute: attrs.Attribute[Any], value: int) -> None:
-    if value < 1:
-        raise SettingsError(f"{attribute.name} must be at least 1, got {value!r}")
+def _expand_user(path: Path) -> Path:
+    return path.expanduser()
 
 
-def _path_tuple(roots: Iterable[str | Path]) -> tuple[Path, ...]:
-    return tuple(Path(r) for r in roots)
+def _scan_roots(value: object) -> object:
+    """A JSON list of directories, or one directory path as it is."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not text.startswith("["):
+            return [text]
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            raise ValueError(
+                'must be one directory path, or a JSON list of them such as ["/srv/media"]'
+            ) from exc
+    if isinstance(value, list | tuple) and all(isinstance(r, str | Path) for r in value):
+        return tuple(value)
+    raise ValueError('must be one directory path, or a JSON list of them such as ["/srv/media"]')
 
 
-def _boolean(value: bool | str) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = value.strip().lower()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise SettingsError(f"expected true or false, got {value!r}")
+def _log_level(value: object) -> object:
+    if isinstance(value, str) and value.strip().upper() in LOG_LEVELS:
+        return value.strip().upper()
+    raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
 
 
-def _niceness(_instance: object, attribute: attrs.Attribute[Any], value: int) -> None:
+def _niceness(value: int) -> int:
     if not 0 <= value <= 19:
-        raise SettingsError(f"{attribute.name} must be from 0 to 19, got {value!r}")
+        raise ValueError("must be from 0 to 19")
+    return value
 
 
-_LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+UserPath = Annotated[Path, AfterValidator(_expand_user)]
+Seconds = Annotated[float, Field(gt=0)]
+Count = Annotated[int, Field(ge=1)]
 
 
-def _upper(value: str) -> str:
-    return value.upper()
-
-
-def _log_level(_instance: object, attribute: attrs.Attribute[Any], value: str) -> None:
-    if value not in _LOG_LEVELS:
-        raise SettingsError(f"{attribute.name} must be one of {', '.join(_LOG_LEVELS)}")
-
-
-@attrs.frozen(kw_only=True)
-class Settings:
+class Settings(BaseSettings):
     """Everything the service can be told at start-up."""
 
-    database_path: Path = attrs.field(factory=lambda: default_data_dir() / "library.db")
-    thumbnail_dir: Path = attrs.field(factory=lambda: default_data_dir() / "thumbnails")
-    api_host: str = "127.0.0.1"
-    api_port: int = 8000
-    #: Directories a scan may read below. Unset means the user's home directory.
-    allowed_scan_roots: tuple[Path, ...] = attrs.field(
-        factory=lambda: (Path.home(),), converter=_path_tuple
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_ignore_empty=True,
+        frozen=True,
+        extra="forbid",
+        validate_default=True,
     )
-    log_level: str = attrs.field(default="INFO", converter=_upper, validator=_log_level)
-    ffprobe_path: str = "ffprobe"
-    ffmpeg_path: str = "ffmpeg"
-    #: Seconds one ffprobe call may take before the file is reported as timed out.
-    probe_timeout: float = attrs.field(default=30.0, validator=_positive_float)
-    #: Parallel ffprobe processes across all jobs.
-    probe_concurrency: int = attrs.field(
-        factory=lambda: os.cpu_count() or 1, validator=_positive_int
+
+    database_path: UserPath = Field(
+        default_factory=lambda: default_data_dir() / "library.db",
+        description="The SQLite library; missing parent directories are created.",
     )
-    #: Niceness ffprobe runs at (0 to 19; 0 = the server's own priority). Below the
-    #: server's, so probing every core still leaves the event loop a CPU when it needs one.
-    probe_nice: int = attrs.field(default=10, validator=_niceness)
-    #: Queue a thumbnails job after each scan that stored new or changed videos.
-    thumbnails_after_scan: bool = attrs.field(default=True, converter=_boolean)
-    #: Jobs running at once; the rest wait as ``pending``.
-    max_running_jobs: int = attrs.field(default=2, validator=_positive_int)
-    #: Seconds a scan job may run before it ends as ``timeout``.
-    scan_timeout: float = attrs.field(default=4 * 3600.0, validator=_positive_float)
-    #: Seconds ``POST /jobs/{id}/cancel`` waits for the job to reach its final state.
-    cancel_wait: float = attrs.field(default=10.0, validator=_positive_float)
-    #: Seconds running jobs get to wind down at shutdown before they are abandoned.
-    shutdown_grace: float = attrs.field(default=5.0, validator=_positive_float)
-    #: A task step holding the event loop longer than this (seconds) is logged as a warning.
-    loop_warn_threshold: float = attrs.field(default=0.1, validator=_positive_float)
-    ws_heartbeat_interval: float = attrs.field(default=30.0, validator=_positive_float)
-    #: Events kept for clients that reconnect with the last id they saw.
-    ws_replay_size: int = attrs.field(default=2048, validator=_positive_int)
-    #: Undelivered non-progress events one WebSocket client may fall behind by.
-    ws_client_buffer: int = attrs.field(default=256, validator=_positive_int)
+    thumbnail_dir: UserPath = Field(
+        default_factory=lambda: default_data_dir() / "thumbnails",
+        description="Where thumbnail images are kept (created when needed).",
+    )
+    api_host: str = Field(default="127.0.0.1", description="Address to bind.")
+    api_port: int = Field(default=8000, ge=0, le=65535, description="Port to bind.")
+    allowed_scan_roots: Annotated[tuple[UserPath, ...], NoDecode, BeforeValidator(_scan_roots)] = (
+        Field(
+            default_factory=lambda: (Path.home(),),
+            description="Directories scans may read below: one path, or a JSON list of paths.",
+        )
+    )
+    log_level: Annotated[str, BeforeValidator(_log_level)] = Field(
+        default="INFO", description=f"Log level: {', '.join(LOG_LEVELS)} (any case)."
+    )
+    ffprobe_path: str = Field(
+        default="ffprobe", description="The ffprobe program (looked up on PATH unless a path)."
+    )
+    ffmpeg_path: str = Field(default="ffmpeg", description="The ffmpeg program, for thumbnails.")
+    probe_timeout: Seconds = Field(
+        default=30.0, description="Seconds one ffprobe run may take; then the file is an error."
+    )
+    probe_concurrency: Count = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        description="ffprobe and ffmpeg processes at once, across all jobs (default: CPUs).",
+    )
+    probe_nice: Annotated[int, AfterValidator(_niceness)] = Field(
+        default=10,
+        description="Niceness ffprobe and ffmpeg run at (0-19; 0 is the server's own).",
+    )
+    thumbnails_after_scan: bool = Field(
+        default=True,
+        description="Queue a thumbnails job after each scan that stored new or changed videos.",
+    )
+    thumbnail_timeout: Seconds = Field(
+        default=30.0,
+        description="Seconds ffmpeg may take to make one thumbnail; then the video is an error.",
+    )
+    thumbnail_job_timeout: Seconds = Field(
+        default=4 * 3600.0,
+        description="Seconds a thumbnails job may run before it ends as timeout.",
+    )
+    max_running_jobs: Count = Field(
+        default=2, description="Jobs running at once; the rest wait as pending."
+    )
+    scan_timeout: Seconds = Field(
+        default=4 * 3600.0, description="Seconds a scan job may run before it ends as timeout."
+    )
+    cancel_wait: Seconds = Field(
+        default=10.0,
+        description="Seconds a cancel request waits for the job's final state before 202.",
+    )
+    shutdown_grace: Seconds = Field(
+        default=5.0, description="Seconds running jobs get to wind down at shutdown."
+    )
+    loop_warn_threshold: Seconds = Field(
+        default=0.1,
+        description="A task step holding the event loop longer than this is logged as a warning.",
+    )
+    ws_heartbeat_interval: Seconds = Field(
+        default=30.0, description="Seconds of silence on /ws before a heartbeat is sent."
+    )
+    ws_replay_size: Count = Field(
+        default=2048, description="Events kept for clients that reconnect with the last id."
+    )
+    ws_client_buffer: Count = Field(
+        default=256,
+        description="Undelivered non-progress events one /ws client may fall behind by.",
+    )
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise SettingsError(_describe(exc)) from exc
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Keywords only: the environment is read by from_env, from the mapping it is given.
+        return (init_settings,)
 
     @property
     def data_dir(self) -> Path:
@@ -118,37 +193,78 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        """Build settings from ``STOAT_*`` variables; ``overrides`` win over both."""
+        """Build settings from ``STOAT_*`` variables (default: the process's); ``overrides`` win.
+
+        An unset or empty variable means the default.
+        """
+        source = EnvSettingsSource(cls)
         env = os.environ if environ is None else environ
-        values: dict[str, Any] = {}
-        for field in attrs.fields(cls):
-            raw = env.get(ENV_PREFIX + field.name.upper())
-            if raw is None or raw == "":
-                continue
-            values[field.name] = _parse(field.name, field.type, raw)
-        values.update(overrides)
+        # The source reads the names in lower case (settings are not case-sensitive).
+        source.env_vars = {k.lower(): v for k, v in env.items() if v != ""}
         try:
-            return cls(**values)
-        except (TypeError, ValueError) as exc:
+            values = source()
+        except ValueError as exc:
             raise SettingsError(str(exc)) from exc
+        return cls(**{**values, **overrides})
 
 
-def _parse(name: str, kind: Any, raw: str) -> Any:
-    env_name = ENV_PREFIX + name.upper()
-    try:
-        if kind in ("int", int):
-            return int(raw)
-        if kind in ("float", float):
-            return float(raw)
-        if kind in ("bool", bool):
-            return _boolean(raw)
-        if kind in ("Path", Path):
-            return Path(raw).expanduser()
-        if name == "allowed_scan_roots":
-            roots = json.loads(raw)
-            if not isinstance(roots, list) or not all(isinstance(r, str) for r in roots):
-                raise ValueError("expected a JSON list of directory paths")
-            return tuple(Path(r).expanduser() for r in roots)
-    except ValueError as exc:
-        raise SettingsError(f"{env_name}={raw!r}: {exc}") from exc
-    return raw
+def _describe(error: ValidationError) -> str:
+    """One sentence per bad value, naming its variable."""
+    sentences = []
+    for problem in error.errors(include_url=False):
+        field = str(problem["loc"][0]) if problem["loc"] else "settings"
+        sentences.append(f"{env_name(field)} {_what_is_wrong(problem)}, got {problem['input']!r}")
+    return "; ".join(sentences)
+
+
+def _what_is_wrong(problem: Any) -> str:
+    kind = problem["type"]
+    context = problem.get("ctx") or {}
+    if kind == "value_error":
+        return str(context["error"])
+    if kind == "greater_than":
+        return f"must be greater than {context['gt']:g}"
+    if kind == "greater_than_equal":
+        return f"must be at least {context['ge']:g}"
+    if kind == "less_than_equal":
+        return f"must be at most {context['le']:g}"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return "must be a whole number"
+    if kind in ("float_parsing", "float_type", "finite_number"):
+        return "must be a number"
+    if kind in ("bool_parsing", "bool_type"):
+        return "must be true or false"
+    if kind == "extra_forbidden":
+        return "is not a setting"
+    message = str(problem["msg"])
+    return message[:1].lower() + message[1:]
+
+
+@attrs.frozen
+class SettingHelp:
+    """One setting as ``serve --help`` lists it."""
+
+    variable: str
+    default: str
+    help: str
+
+
+def describe_settings() -> list[SettingHelp]:
+    """Every ``STOAT_*`` variable with its default (as it would be here) and what it does."""
+    defaults = Settings()
+    described = []
+    for name, field in Settings.model_fields.items():
+        described.append(
+            SettingHelp(env_name(name), _as_text(getattr(defaults, name)), field.description or "")
+        )
+    return described
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, tuple):
+        return json.dumps([str(v) for v in value])
+    return str(value)

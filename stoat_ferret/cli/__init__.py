@@ -26,11 +26,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    from .serve import settings_help
+
     serve = sub.add_parser(
         "serve",
         help="run the service",
-        description="Run the HTTP/WebSocket service until SIGINT or SIGTERM. Settings come "
-        "from STOAT_* variables; these flags override them.",
+        description="Run the HTTP/WebSocket service until SIGINT or SIGTERM. Settings come\n"
+        "from the STOAT_* variables listed below; these flags override them.",
+        epilog=settings_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     serve.add_argument("--host", help="address to bind (STOAT_API_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to bind (STOAT_API_PORT, default 8000)")

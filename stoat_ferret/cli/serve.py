@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import textwrap
 from typing import Any
 
 import trio
 
-from ..settings import Settings, SettingsError
+from ..excgroups import leaves
+from ..settings import Settings, SettingsError, describe_settings
 
 
 async def _serve_until_signalled(settings: Settings) -> None:
@@ -51,15 +53,19 @@ def run_serve(host: str | None, port: int | None) -> int:
     try:
         trio.run(_serve_until_signalled, settings)
     except* OSError as group:
-        problems = [str(exc) for exc in _leaves(group)]
+        problems = [str(exc) for exc in leaves(group)]
     if problems:
         print(f"stoat-ferret: cannot serve: {'; '.join(problems)}", file=sys.stderr)
         return 1
     return 0
 
 
-def _leaves(group: BaseExceptionGroup[OSError]) -> list[OSError]:
-    found: list[OSError] = []
-    for exc in group.exceptions:
-        found.extend(_leaves(exc) if isinstance(exc, BaseExceptionGroup) else [exc])
-    return found
+def settings_help(*, width: int = 78) -> str:
+    """Every ``STOAT_*`` variable, its default here and what it does: for ``serve --help``."""
+    lines = ["settings (environment variables; --host and --port override the API ones):"]
+    for setting in describe_settings():
+        lines.append(f"  {setting.variable}  (default: {setting.default})")
+        lines.extend(
+            textwrap.wrap(setting.help, width, initial_indent=" " * 6, subsequent_indent=" " * 6)
+        )
+    return "\n".join(lines)

@@ -15,9 +15,11 @@ import httpx
 import pytest
 import trio
 
-from .support.media import copy_as
-from .support.prober import FakeProber, make_prober, process_exists
-from .support.waiting import poll_until
+from stoat_ferret.settings import describe_settings
+
+from ..support.media import copy_as
+from ..support.prober import FakeProber, make_prober, process_exists
+from ..support.waiting import poll_until
 
 LISTENING = re.compile(rb"serving the library at .* on (http://\S+)")
 
@@ -154,9 +156,9 @@ async def test_jobs_of_a_killed_server_are_interrupted_after_restart(
     assert b"marked 1 job(s) left unfinished" in restarted.stderr
 
 
-async def test_invalid_setting_exits_with_a_clear_message(tmp_path: Path) -> None:
-    """A malformed STOAT_ALLOWED_SCAN_ROOTS stops start-up with one line saying why."""
-    env = server_env(tmp_path, tmp_path, STOAT_ALLOWED_SCAN_ROOTS="/media")
+async def test_invalid_setting_exits_with_a_message_naming_the_variable(tmp_path: Path) -> None:
+    """An unusable STOAT_* value stops start-up with exit 2 and one line naming the variable."""
+    env = server_env(tmp_path, tmp_path, STOAT_LOG_LEVEL="loud")
     done = await trio.run_process(
         [sys.executable, "-m", "stoat_ferret", "serve"],
         env=env,
@@ -165,6 +167,35 @@ async def test_invalid_setting_exits_with_a_clear_message(tmp_path: Path) -> Non
         check=False,
     )
     assert done.returncode == 2
-    assert done.stderr.decode().startswith(
-        "stoat-ferret: invalid setting: STOAT_ALLOWED_SCAN_ROOTS"
+    assert done.stderr.decode() == (
+        "stoat-ferret: invalid setting: STOAT_LOG_LEVEL must be one of CRITICAL, ERROR, "
+        "WARNING, INFO, DEBUG, got 'loud'\n"
     )
+
+
+async def test_a_bare_path_is_a_scan_root(
+    tmp_path: Path, media_root: Path, nursery_for_servers: trio.Nursery
+) -> None:
+    """STOAT_ALLOWED_SCAN_ROOTS may be one directory path, not only a JSON list."""
+    env = server_env(tmp_path, media_root, STOAT_ALLOWED_SCAN_ROOTS=str(media_root))
+    server = await start_server(nursery_for_servers, env)
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        info = (await client.get("/api/v1/info")).json()
+    server.process.send_signal(signal.SIGTERM)
+    with trio.fail_after(15):
+        assert await server.process.wait() == 0
+    assert info["allowed_scan_roots"] == [str(await trio.Path(media_root).resolve())]
+
+
+async def test_serve_help_lists_every_setting_with_its_default() -> None:
+    """``serve --help`` names every STOAT_* variable with its default and what it does."""
+    done = await trio.run_process(
+        [sys.executable, "-m", "stoat_ferret", "serve", "--help"],
+        capture_stdout=True,
+        capture_stderr=True,
+    )
+    text = done.stdout.decode()
+    for setting in describe_settings():
+        assert f"  {setting.variable}  (default: {setting.default})\n" in text
+        assert setting.help.split()[0] in text
+    assert text.count("  STOAT_") == len(describe_settings())
