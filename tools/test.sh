@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole check, as CI runs it: lint (with the async rules), types, tests.
+# The whole check, as CI runs it: lint (with the async rules), types, layers, tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,5 +11,7 @@ echo "== ruff (format)"
 .venv/bin/ruff format --check .
 echo "== mypy"
 .venv/bin/mypy
+echo "== import-linter (the layer contracts in pyproject.toml)"
+.venv/bin/lint-imports --no-cache
 echo "== pytest"
 .venv/bin/pytest "$@"
