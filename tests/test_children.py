@@ -60,6 +60,18 @@ async def wait_for_child(prober: FakeProber) -> tuple[int, int]:
     return wrapper, child
 
 
+async def run_out_the_clock(mock_clock: trio.testing.MockClock, done: list[ToolTimeout]) -> None:
+    """Move the manual clock on until the run in progress has given up.
+
+    The run may not have started its clock yet when its processes are seen (they start
+    while trio hands the new process back), so one jump could land before its deadline
+    exists; each jump is followed by letting every task run until it waits again.
+    """
+    while not done:
+        mock_clock.jump(30.0)
+        await trio.testing.wait_all_tasks_blocked()
+
+
 async def gone(pid: int) -> bool:
     """Whether ``pid`` stops running (it was sent SIGKILL) within WAIT_LIMIT seconds."""
     return await eventually(lambda: not process_running(pid))
@@ -120,7 +132,7 @@ async def test_timeout_kills_the_whole_group_of_a_forking_wrapper(
         nursery.start_soon(run)
         wrapper, child = await wait_for_child(prober)
         assert (process_running(wrapper), process_running(child)) == (True, True)
-        mock_clock.jump(30.0)
+        await run_out_the_clock(mock_clock, raised)
 
     assert [e.seconds for e in raised] == [30.0]
     assert not process_exists(wrapper)
@@ -163,7 +175,7 @@ async def test_a_child_holding_the_pipes_after_its_parent_exits_is_killed_on_tim
         assert await eventually(pid_file.exists)
         child = int(pid_file.read_text())
         # The script exits at once; its child still holds the pipes, so the run waits on.
-        mock_clock.jump(30.0)
+        await run_out_the_clock(mock_clock, raised)
 
     assert len(raised) == 1
     assert await gone(child)
