@@ -20,11 +20,12 @@ from prometheus_client import (
     Summary,
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
+from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 
-#: The content type of :meth:`Metrics.render`: Prometheus text exposition, version 0.0.4.
-CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
+#: The content type of :meth:`Metrics.render`: Prometheus text exposition, version 0.0.4
+#: (what ``generate_latest`` writes).
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 #: Buckets (seconds) for things that take from a millisecond to a minute: requests, probes.
 DURATION_BUCKETS = (

@@ -201,11 +201,14 @@ def test_a_file_gone_since_the_last_scan_is_marked_missing(
 ) -> None:
     """After a rescan without it, a file's card says since when it is missing; the rest do not."""
     kept = copy_as(samples["h264_aac.mp4"], server.media_root / "kept.mp4")
-    gone = copy_as(samples["vp9_opus.webm"], server.media_root / "gone.webm")
     assert server.post("/api/v1/videos/scan", {"path": str(server.media_root)}).status_code == 202
     page.goto("/library")
     wait_until_live(page)
     cards = page.locator("#video-grid .card")
+    expect(cards.locator(".name")).to_have_text([kept.name])
+    # Added later, so listed first (the library is newest first).
+    gone = copy_as(samples["vp9_opus.webm"], server.media_root / "gone.webm")
+    assert server.post("/api/v1/videos/scan", {"path": str(server.media_root)}).status_code == 202
     expect(cards.locator(".name")).to_have_text([gone.name, kept.name])
 
     gone.unlink()
