@@ -11,8 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
 from ..jobs.models import JobStatus
-
-MAX_PAGE = 500
+from ..protocol import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 
 
 class ErrorDetail(BaseModel):
@@ -58,7 +57,7 @@ class Video(BaseModel):
 
 
 class PageQuery(BaseModel):
-    limit: int = Field(default=20, ge=1, le=MAX_PAGE)
+    limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
     offset: int = Field(default=0, ge=0, le=2**62)
 
 
@@ -71,7 +70,8 @@ class VideoList(BaseModel):
 
 class SearchQuery(BaseModel):
     q: str = Field(min_length=1, max_length=1000, description="Words to find in name or path.")
-    limit: int = Field(default=20, ge=1, le=MAX_PAGE)
+    limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+    offset: int = Field(default=0, ge=0, le=2**62, description="Matches to skip, best first.")
 
 
 class SearchResult(BaseModel):
@@ -114,7 +114,13 @@ class Job(BaseModel):
 class JobsQuery(BaseModel):
     status: JobStatus | None = None
     kind: str | None = Field(default=None, max_length=64)
-    limit: int = Field(default=20, ge=1, le=MAX_PAGE)
+    id_prefix: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="Only jobs whose id starts with this (to find a job by the start of its id).",
+    )
+    limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
     offset: int = Field(default=0, ge=0, le=2**62)
 
 

@@ -20,12 +20,13 @@ blueprint = Blueprint("jobs", __name__, url_prefix="/api/v1/jobs")
 @validate_querystring(JobsQuery)
 @validate_response(JobList)
 async def list_jobs(query_args: JobsQuery) -> dict[str, Any]:
-    """Job history, newest first; filter by ``status`` and ``kind``."""
+    """Job history, newest first; filter by ``status``, ``kind`` and ``id_prefix``."""
     jobs, total = await current_service().library.list_jobs(
         limit=query_args.limit,
         offset=query_args.offset,
         status=query_args.status,
         kind=query_args.kind,
+        id_prefix=query_args.id_prefix,
     )
     return {
         "jobs": [_live_view(job.job_id, job.to_dict()) for job in jobs],
