@@ -16,7 +16,7 @@ from stoat_ferret.jobs.models import JobSnapshot
 from stoat_ferret.library.models import Video
 
 #: The client's own bookkeeping, not wire fields.
-CLIENT_ONLY = {"extra", "_absent"}
+CLIENT_ONLY = {"extra", "_source"}
 
 #: The video fields the API contract promises (docs/api.md, after the original's).
 VIDEO_CONTRACT = {

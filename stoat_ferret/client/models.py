@@ -104,7 +104,6 @@ def _build(
     if not isinstance(data, dict):
         raise ProtocolError(f"expected a JSON object for {what}, got {type(data).__name__}")
     known = {*values, *consumed}
-    absent = set()
     for field in attrs.fields(cls):
         read = field.metadata.get(_READ)
         if read is None:
@@ -117,30 +116,40 @@ def _build(
                 raise ProtocolError(f"malformed {what}: {field.name}: {exc}") from exc
         elif field.default is attrs.NOTHING:
             raise ProtocolError(f"malformed {what}: it has no {field.name!r}")
-        else:
-            absent.add(field.name)
-    absent.update(name for name in values if name not in data)
     values["extra"] = {k: v for k, v in data.items() if k not in known}
-    values["absent"] = frozenset(absent)
+    values["source"] = data
     return cls(**values)
 
 
 def _dump(model: Any, **values: Any) -> dict[str, Any]:
     """``model``'s wire fields as JSON, then ``values``, then what ``extra`` kept.
 
-    A field the server's JSON left out stays out, so ``to_json`` gives back exactly
-    what ``from_json`` was given.
+    For a model read from JSON, a field the JSON left out stays out, and a field whose
+    value is still the one read is written as it was read, so ``to_json`` gives back
+    exactly what ``from_json`` was given (timestamps in the server's own form included).
     """
+    source: dict[str, Any] | None = model._source
     data: dict[str, Any] = {}
     for field in attrs.fields(type(model)):
-        if _READ not in field.metadata or field.name in model._absent:
+        read = field.metadata.get(_READ)
+        if read is None or (source is not None and field.name not in source):
             continue
         value = getattr(model, field.name)
-        write = field.metadata[_WRITE]
-        data[field.name] = write(value) if write is not None else value
-    data.update(values)
+        if source is not None and _reads_as(read, source[field.name], value):
+            data[field.name] = source[field.name]
+        else:
+            write = field.metadata[_WRITE]
+            data[field.name] = write(value) if write is not None else value
+    data.update({k: v for k, v in values.items() if source is None or k in source})
     data.update(model.extra)
     return data
+
+
+def _reads_as(read: Callable[[Any], Any], sent: Any, value: Any) -> bool:
+    try:
+        return bool(read(sent) == value)
+    except (TypeError, ValueError):
+        return False
 
 
 def _as_enum(enum: Callable[[str], M], value: str) -> M | str:
@@ -182,7 +191,7 @@ class Video:
         default=None, metadata=_wire(_optional(_time), _write_optional_time)
     )
     extra: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
-    _absent: frozenset[str] = attrs.field(factory=frozenset, eq=False, repr=False)
+    _source: dict[str, Any] | None = attrs.field(default=None, eq=False, repr=False)
 
     @property
     def frame_rate(self) -> Fraction:
@@ -233,7 +242,7 @@ class ItemError:
     #: The video concerned, for a job that works on videos (thumbnails).
     video_id: str | None = attrs.field(default=None, metadata=_wire(_optional(_str)))
     extra: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
-    _absent: frozenset[str] = attrs.field(factory=frozenset, eq=False, repr=False)
+    _source: dict[str, Any] | None = attrs.field(default=None, eq=False, repr=False)
 
     @classmethod
     def from_json(cls, data: Any) -> ItemError:
@@ -279,7 +288,7 @@ class JobResult:
 
     errors: ErrorList = ErrorList()
     extra: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
-    _absent: frozenset[str] = attrs.field(factory=frozenset, eq=False, repr=False)
+    _source: dict[str, Any] | None = attrs.field(default=None, eq=False, repr=False)
 
     @property
     def error_count(self) -> int:
@@ -390,7 +399,7 @@ class Job:
         default=None, metadata=_wire(_optional(_time), _write_optional_time)
     )
     extra: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
-    _absent: frozenset[str] = attrs.field(factory=frozenset, eq=False, repr=False)
+    _source: dict[str, Any] | None = attrs.field(default=None, eq=False, repr=False)
 
     @property
     def terminal(self) -> bool:
@@ -415,8 +424,6 @@ class Job:
         return _build(cls, data, "job", result=result)
 
     def to_json(self) -> dict[str, Any]:
-        if "result" in self._absent:
-            return _dump(self)
         return _dump(self, result=None if self.result is None else self.result.to_json())
 
 
@@ -443,7 +450,7 @@ class Check:
     #: The program's version (ffprobe's and ffmpeg's).
     version: str | None = attrs.field(default=None, metadata=_wire(_optional(_str)))
     extra: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
-    _absent: frozenset[str] = attrs.field(factory=frozenset, eq=False, repr=False)
+    _source: dict[str, Any] | None = attrs.field(default=None, eq=False, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -454,8 +461,8 @@ class Check:
         """An object ``{"status": …}``, or a bare string: ``"ok"`` or what is wrong."""
         if isinstance(data, str):
             if data == "ok":
-                return cls(status="ok", absent=frozenset({"reason", "latency_ms", "version"}))
-            return cls(status="error", reason=data, absent=frozenset({"latency_ms", "version"}))
+                return cls(status="ok", source={"status": "ok"})
+            return cls(status="error", reason=data, source={"status": "error", "reason": data})
         return _build(cls, data, "readiness check")
 
     def to_json(self) -> dict[str, Any]:
@@ -502,7 +509,7 @@ class ServerInfo:
     #: Every job status, job kind, event type and error code, as the server spells them.
     protocol: dict[str, Any] = attrs.field(factory=dict, metadata=_wire(_object))
     extra: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
-    _absent: frozenset[str] = attrs.field(factory=frozenset, eq=False, repr=False)
+    _source: dict[str, Any] | None = attrs.field(default=None, eq=False, repr=False)
 
     @classmethod
     def from_json(cls, data: Any) -> ServerInfo:
@@ -526,7 +533,7 @@ class Event:
     correlation_id: str | None = attrs.field(default=None, metadata=_wire(_optional(_str)))
     timestamp: datetime = attrs.field(metadata=_wire(_time, format_time))
     extra: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
-    _absent: frozenset[str] = attrs.field(factory=frozenset, eq=False, repr=False)
+    _source: dict[str, Any] | None = attrs.field(default=None, eq=False, repr=False)
 
     @property
     def job_id(self) -> str | None:

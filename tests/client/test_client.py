@@ -240,7 +240,7 @@ def clip_size(clip: Path) -> int:
 async def test_videos_are_typed_with_the_probed_values(
     live_server: LiveServer, client: Client, media_root: Path, real_root: Path, clip_size: int
 ) -> None:
-    """list_videos and get_video give Video values holding exactly what ffprobe found."""
+    """list_videos and get_video give Video values of what ffprobe found; to_json is the API's."""
     before = datetime.now(UTC)
     await scan_to_completion(client, media_root)
 

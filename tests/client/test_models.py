@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
 
+import attrs
 import pytest
 
 from stoat_ferret.client import (
@@ -22,6 +23,8 @@ from stoat_ferret.client import (
     ThumbnailResult,
     Video,
 )
+
+CREATED = datetime(2026, 3, 1, 12, tzinfo=UTC)
 
 
 def video_json(**changes: Any) -> dict[str, Any]:
@@ -197,8 +200,31 @@ def test_a_running_job_without_a_result_or_times() -> None:
         0,
     )
     assert job.created_at == datetime(2026, 3, 1, 12, tzinfo=UTC)
-    # Written back as the server writes timestamps.
-    assert job.to_json() == sent | {"created_at": "2026-03-01T12:00:00.000Z"}
+    assert job.to_json() == sent
+
+
+def test_changed_and_hand_made_values_are_written_in_the_servers_form() -> None:
+    """A field changed since it was read, and every field of a model built by hand, is written
+    as the server writes it (timestamps in UTC with milliseconds and Z)."""
+    job = Job.from_json(job_json(created_at="2026-03-01T12:00Z", processed=1))
+    moved = attrs.evolve(job, created_at=datetime(2026, 3, 2, 9, 30, 0, 5000, tzinfo=UTC))
+    assert moved.to_json() == job_json(created_at="2026-03-02T09:30:00.005Z", processed=1)
+    made = Job(job_id="j", kind=JobKind.SCAN, status=JobStatus.PENDING, created_at=CREATED)
+    assert made.to_json() == {
+        "job_id": "j",
+        "kind": "scan",
+        "status": "pending",
+        "params": {},
+        "progress": None,
+        "processed": 0,
+        "total": None,
+        "current_file": None,
+        "result": None,
+        "error": None,
+        "created_at": "2026-03-01T12:00:00.000Z",
+        "started_at": None,
+        "finished_at": None,
+    }
 
 
 def test_an_unknown_job_status_raises_protocol_error() -> None:
