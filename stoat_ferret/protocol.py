@@ -11,6 +11,12 @@ from __future__ import annotations
 
 import enum
 
+#: Items per page when a list request (or a client call) names no ``limit``: the HTTP API,
+#: the Python client and the command line all use this one.
+DEFAULT_PAGE_SIZE = 20
+#: The largest ``limit`` a list request may ask for.
+MAX_PAGE_SIZE = 500
+
 
 class JobStatus(enum.StrEnum):
     PENDING = "pending"

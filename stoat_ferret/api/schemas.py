@@ -18,9 +18,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from ..protocol import ErrorCode, JobKind, JobStatus
-
-MAX_PAGE = 500
+from ..protocol import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ErrorCode, JobKind, JobStatus
 
 #: A point in time as the API writes it: ISO 8601 in UTC with milliseconds and a ``Z``.
 Timestamp = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
@@ -92,7 +90,7 @@ class Video(BaseModel):
 class PageQuery(BaseModel):
     """A page of the library, newest first (``created_at`` descending, then path)."""
 
-    limit: int = Field(default=20, ge=1, le=MAX_PAGE)
+    limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
     offset: int = Field(default=0, ge=0, le=2**62)
 
 
@@ -105,7 +103,8 @@ class VideoList(BaseModel):
 
 class SearchQuery(BaseModel):
     q: str = Field(min_length=1, max_length=1000, description="Words to find in name or path.")
-    limit: int = Field(default=20, ge=1, le=MAX_PAGE)
+    limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+    offset: int = Field(default=0, ge=0, le=2**62, description="Matches to skip, best first.")
 
 
 class SearchResult(BaseModel):
@@ -210,7 +209,13 @@ class Job(RootModel[AnyJob]):
 class JobsQuery(BaseModel):
     status: JobStatus | None = None
     kind: str | None = Field(default=None, max_length=64)
-    limit: int = Field(default=20, ge=1, le=MAX_PAGE)
+    id_prefix: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="Only jobs whose id starts with this (to find a job by the start of its id).",
+    )
+    limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
     offset: int = Field(default=0, ge=0, le=2**62)
 
 

@@ -5,58 +5,79 @@ from __future__ import annotations
 import argparse
 import signal
 import time
-from typing import Any
+from datetime import datetime
 
 import attrs
 import trio
 
-from ..client import Client, Job, JobHandle, JobStatus, Video
-from ..protocol import EventType
-from .console import Console, format_duration, format_size
+from ..client import Client, Job, JobHandle, JobResult, JobStatus, ScanResult, ThumbnailResult
+from .console import Console
+from .format import (
+    format_frame_rate,
+    format_local_time,
+    format_percent,
+    format_size,
+    format_span,
+    format_timecode,
+    table,
+)
 
 #: Exit status of a scan stopped with Ctrl-C (128 + SIGINT), as shells report it.
 EXIT_INTERRUPTED = 130
+#: Exit status of a usage error: bad arguments, or a job id prefix that fits several jobs.
+EXIT_USAGE = 2
+#: How many of a job's per-file errors are printed.
+ERRORS_SHOWN = 20
 
 
-def job_json(job: Job) -> dict[str, Any]:
-    data = attrs.asdict(job)
-    data["status"] = str(job.status)
-    return data
-
-
-def video_json(video: Video) -> dict[str, Any]:
-    return attrs.asdict(video)
-
-
-def describe_result(job: Job) -> str:
-    """What a scan did, in one line."""
-    result = job.result or {}
-    parts = [
-        f"{result.get('scanned', 0)} found",
-        f"{result.get('new', 0)} new",
-        f"{result.get('updated', 0)} updated",
-        f"{result.get('unchanged', 0)} unchanged",
-    ]
-    if result.get("missing"):
-        parts.append(f"{result['missing']} missing")
-    parts.append(f"{result.get('error_count', 0)} errors")
+def describe_result(result: JobResult) -> str:
+    """What a job did, in one line."""
+    if isinstance(result, ScanResult):
+        parts = [
+            f"{result.scanned} found",
+            f"{result.new} new",
+            f"{result.updated} updated",
+            f"{result.unchanged} unchanged",
+        ]
+        for count, what in (
+            (result.missing, "missing"),
+            (result.moved, "moved"),
+            (result.ignored, "ignored"),
+        ):
+            if count:
+                parts.append(f"{count} {what}")
+    elif isinstance(result, ThumbnailResult):
+        parts = [f"{result.made} of {result.total} made"]
+    else:
+        parts = []
+    parts.append(f"{result.error_count} errors")
     return ", ".join(parts)
+
+
+async def print_errors(console: Console, result: JobResult) -> None:
+    await trio.lowlevel.checkpoint()
+    shown = result.errors.items[:ERRORS_SHOWN]
+    for item in shown:
+        await console.line(f"  error: {item.path or item.video_id}: {item.error}")
+    if result.error_count > len(shown):
+        await console.line(f"  ({result.error_count - len(shown)} more errors not shown)")
 
 
 async def print_scan_outcome(console: Console, job: Job) -> None:
     if console.json_mode:
-        await console.data(job_json(job))
+        await console.data(job.to_json())
         return
     if job.status is JobStatus.COMPLETE:
-        await console.line(f"scan complete: {describe_result(job)}")
-    elif job.status is JobStatus.CANCELLED:
-        await console.line(f"scan cancelled; kept what was done: {describe_result(job)}")
+        assert job.result is not None
+        await console.line(f"scan complete: {describe_result(job.result)}")
+    elif job.status is JobStatus.CANCELLED and job.result is not None:
+        await console.line(f"scan cancelled; kept what was done: {describe_result(job.result)}")
     else:
         await console.line(f"scan {job.status}: {job.error or 'no reason given'}")
-        if job.result:
-            await console.line(f"kept what was done: {describe_result(job)}")
-    for item in (job.result or {}).get("errors", [])[:20]:
-        await console.line(f"  error: {item['path']}: {item['error']}")
+        if job.result is not None:
+            await console.line(f"kept what was done: {describe_result(job.result)}")
+    if job.result is not None:
+        await print_errors(console, job.result)
 
 
 @attrs.define
@@ -78,32 +99,16 @@ class _Rate:
 async def follow_job(client: Client, console: Console, job_id: str) -> Job:
     """Show the job's progress until it is terminal; return it."""
     rate = _Rate()
-    async with client.events(job_id=job_id) as stream:
-        job = await client.get_job(job_id)
-        if job.terminal:
-            return job
-        await console.progress(
-            processed=job.processed,
-            total=job.total,
-            rate=rate.update(job.processed),
-            current_file=job.current_file,
-        )
-        async for event in stream:
-            if event.resync_required:
-                job = await client.get_job(job_id)
-            elif event.type == EventType.JOB_STATUS:
-                job = Job.from_json(event.payload)
-            elif event.type == EventType.JOB_PROGRESS:
-                processed = int(event.payload.get("processed") or 0)
+    async with client.follow(job_id) as updates:
+        async for job in updates:
+            if not job.terminal:
                 await console.progress(
-                    processed=processed,
-                    total=event.payload.get("total"),
-                    rate=rate.update(processed),
-                    current_file=event.payload.get("current_file"),
+                    processed=job.processed,
+                    total=job.total,
+                    rate=rate.update(job.processed),
+                    current_file=job.current_file,
                 )
-            if job.terminal:
-                return job
-    return await client.get_job(job_id)
+    return updates.job
 
 
 async def scan(client: Client, console: Console, args: argparse.Namespace) -> int:
@@ -112,7 +117,7 @@ async def scan(client: Client, console: Console, args: argparse.Namespace) -> in
     if args.detach:
         job = await client.scan(args.path, recursive=recursive, force=args.force)
         if console.json_mode:
-            await console.data(job_json(job))
+            await console.data(job.to_json())
         else:
             await console.line(job.job_id)
         return 0
@@ -156,48 +161,89 @@ async def _report_interrupted(client: Client, console: Console, handle: JobHandl
     return EXIT_INTERRUPTED
 
 
+def job_progress(job: Job) -> str:
+    """Percent done, and the counts once the total is known: ``50% (1/2)``."""
+    text = format_percent(job.progress)
+    return text if job.total is None else f"{text} ({job.processed}/{job.total})"
+
+
+def job_duration(job: Job) -> str:
+    """How long the job ran (or ``in progress``, ``waiting``); ``-`` if it never ran."""
+    if job.started_at is not None and job.finished_at is not None:
+        return format_span((job.finished_at - job.started_at).total_seconds())
+    if not job.terminal:
+        return "in progress" if job.started_at is not None else "waiting"
+    return "-"
+
+
 async def jobs(client: Client, console: Console, args: argparse.Namespace) -> int:
     """Recent jobs, newest first."""
-    page = await client.list_jobs(status=args.status, kind=args.kind, limit=args.limit)
+    page = await client.list_jobs(
+        status=args.status, kind=args.kind, limit=args.limit, offset=args.offset
+    )
     if console.json_mode:
-        await console.data({"jobs": [job_json(j) for j in page.jobs], "total": page.total})
+        await console.data({"jobs": [j.to_json() for j in page.jobs], "total": page.total})
         return 0
     if not page.jobs:
         await console.line("no jobs")
         return 0
-    await console.line(f"{'JOB':32}  {'KIND':10}  {'STATUS':11}  {'PROGRESS':>8}  CREATED")
-    for job in page.jobs:
-        progress = "-" if job.progress is None else f"{job.progress * 100:.0f}%"
-        await console.line(
-            f"{job.job_id:32}  {job.kind:10}  {job.status:11}  {progress:>8}  {job.created_at}"
-        )
-    if page.total > len(page.jobs):
-        await console.line(f"({page.total - len(page.jobs)} older; use --limit)")
+    rows = [
+        [
+            job.job_id,
+            str(job.kind),
+            str(job.status),
+            job_progress(job),
+            format_local_time(job.started_at or job.created_at),
+            job_duration(job),
+        ]
+        for job in page.jobs
+    ]
+    header = ["JOB", "KIND", "STATUS", "PROGRESS", "STARTED", "DURATION"]
+    for line in table(header, rows, right={3}):
+        await console.line(line)
+    older = page.total - page.offset - len(page.jobs)
+    if older > 0:
+        await console.line(f"({older} older; use --limit or --offset)")
     return 0
 
 
 async def job(client: Client, console: Console, args: argparse.Namespace) -> int:
     """One job in full."""
-    found = await client.get_job(args.job_id)
+    found = await client.get_job(await client.resolve_job_id(args.job_id))
     if console.json_mode:
-        await console.data(job_json(found))
+        await console.data(found.to_json())
         return 0
-    for name in ("job_id", "kind", "status", "params", "progress", "processed", "total"):
-        await console.line(f"{name + ':':13} {getattr(found, name)}")
-    for name in ("current_file", "error", "created_at", "started_at", "finished_at"):
-        value = getattr(found, name)
+    fields: list[tuple[str, object]] = [
+        ("job_id", found.job_id),
+        ("kind", found.kind),
+        ("status", found.status),
+        ("params", found.params),
+        ("progress", job_progress(found)),
+        ("current_file", found.current_file),
+        ("error", found.error),
+        ("created_at", format_local_time(found.created_at)),
+        ("started_at", _local_time(found.started_at)),
+        ("finished_at", _local_time(found.finished_at)),
+        ("duration", job_duration(found)),
+        ("result", None if found.result is None else describe_result(found.result)),
+    ]
+    for name, value in fields:
         if value is not None:
             await console.line(f"{name + ':':13} {value}")
     if found.result is not None:
-        await console.line(f"{'result:':13} {describe_result(found)}")
+        await print_errors(console, found.result)
     return 0
+
+
+def _local_time(when: datetime | None) -> str | None:
+    return None if when is None else format_local_time(when)
 
 
 async def cancel(client: Client, console: Console, args: argparse.Namespace) -> int:
     """Cancel a job; waits until the server says it is cancelled."""
-    stopped = await client.cancel_job(args.job_id, wait=True)
+    stopped = await client.cancel_job(await client.resolve_job_id(args.job_id), wait=True)
     if console.json_mode:
-        await console.data(job_json(stopped))
+        await console.data(stopped.to_json())
     else:
         await console.line(f"{stopped.job_id}: {stopped.status}")
     return 0
@@ -206,25 +252,30 @@ async def cancel(client: Client, console: Console, args: argparse.Namespace) -> 
 async def videos(client: Client, console: Console, args: argparse.Namespace) -> int:
     """The library, or the videos matching a search."""
     if args.search is not None:
-        if args.offset:
-            await console.error("--offset does not apply to --search (results come best first)")
-            return 2
-        result = await client.search_videos(args.search, limit=args.limit)
-        found, total = list(result.videos), result.total
+        result = await client.search_videos(args.search, limit=args.limit, offset=args.offset)
+        found, total = result.videos, result.total
     else:
         page = await client.list_videos(limit=args.limit, offset=args.offset)
-        found, total = list(page.videos), page.total
+        found, total = page.videos, page.total
     if console.json_mode:
-        await console.data({"videos": [video_json(v) for v in found], "total": total})
+        await console.data({"videos": [v.to_json() for v in found], "total": total})
         return 0
-    for video in found:
-        rate = video.frame_rate_numerator / video.frame_rate_denominator
-        flags = "  [missing]" if video.missing else ""
-        await console.line(
-            f"{format_duration(video.duration_seconds):>8}  {video.width}x{video.height:<5} "
-            f"{rate:6.2f} fps  {video.video_codec:6} {video.audio_codec or '-':6} "
-            f"{format_size(video.file_size):>10}  {video.path}{flags}"
-        )
+    rows = [
+        [
+            format_timecode(video.duration_frames, video.frame_rate),
+            f"{video.width}x{video.height}",
+            format_frame_rate(video.frame_rate),
+            video.video_codec,
+            video.audio_codec or "-",
+            format_size(video.file_size),
+            video.path + ("  [missing]" if video.missing else ""),
+        ]
+        for video in found
+    ]
+    if rows:
+        header = ["DURATION", "RESOLUTION", "FPS", "VIDEO", "AUDIO", "SIZE", "PATH"]
+        for line in table(header, rows, right={2, 5}):
+            await console.line(line)
     await console.line(f"{len(found)} of {total} videos")
     return 0
 
@@ -233,9 +284,10 @@ async def health(client: Client, console: Console, args: argparse.Namespace) -> 
     """Whether the server is up and its database, ffprobe and ffmpeg work."""
     readiness = await client.ready()
     if console.json_mode:
-        await console.data({"ok": readiness.ok, "checks": readiness.checks})
+        checks = {name: check.to_json() for name, check in readiness.checks.items()}
+        await console.data({"ok": readiness.ok, "checks": checks})
     else:
         await console.line(f"{client.base_url}: {'ok' if readiness.ok else 'degraded'}")
-        for name, state in sorted(readiness.checks.items()):
-            await console.line(f"  {name}: {state}")
+        for name, check in sorted(readiness.checks.items()):
+            await console.line(f"  {name}: {check.describe()}")
     return 0 if readiness.ok else 1

@@ -3,28 +3,42 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+import warnings
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import partial
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import attrs
 import httpx
 import trio
 
-from ..protocol import EventType, JobStatus
-from .errors import AlreadyTerminal, ConnectionFailed, ProtocolError, StoatFerretError
+from ..protocol import DEFAULT_PAGE_SIZE, JobKind, JobStatus
+from .errors import (
+    AlreadyTerminal,
+    AmbiguousJobId,
+    ConnectionFailed,
+    NotFound,
+    ProtocolError,
+    StoatFerretError,
+)
 from .errors import error_from_response as _error_from_response
 from .events import EventStream, open_event_stream
-from .models import Job, JobPage, Readiness, SearchResult, Video, VideoPage
+from .follow import JobUpdates
+from .models import Job, JobPage, Readiness, SearchResult, ServerInfo, Video, VideoPage
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 DEFAULT_URL = "http://127.0.0.1:8000"
+#: Seconds for each HTTP request, unless ``open_client(timeout=...)`` says otherwise.
+DEFAULT_TIMEOUT = 30.0
 #: Seconds the server-side cancel may take when a ``scan_job`` block is left by an error.
 CANCEL_ON_EXIT_TIMEOUT = 15.0
+#: How many matching ids an :class:`AmbiguousJobId` names.
+AMBIGUOUS_SHOWN = 10
 
 
 @attrs.define(eq=False)
@@ -71,13 +85,24 @@ class JobHandle:
 
 
 class Client:
-    """A connection to one stoat-ferret server. Create with :func:`open_client`."""
+    """A connection to one stoat-ferret server. Create with :func:`open_client`.
 
-    def __init__(self, http: httpx.AsyncClient, base_url: str) -> None:
+    ``ws_headers`` go with the event stream's opening handshakes (``open_client``
+    passes the token and the extra headers it was given).
+    """
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        base_url: str,
+        *,
+        ws_headers: Sequence[tuple[bytes, bytes]] = (),
+    ) -> None:
         self._http = http
         self.base_url = base_url
         scheme, _, rest = base_url.partition("://")
         self.ws_url = ("wss" if scheme == "https" else "ws") + "://" + rest + "/ws"
+        self._ws_headers = tuple(ws_headers)
 
     # -- transport ------------------------------------------------------------------------
 
@@ -107,15 +132,16 @@ class Client:
 
     async def ready(self) -> Readiness:
         """The server's own checks: database, ffprobe, ffmpeg (``/health/ready``)."""
-        body = await self._request("GET", "/health/ready", ok=(503,))
-        if not isinstance(body, dict) or not isinstance(body.get("checks"), dict):
-            raise ProtocolError("/health/ready answered with an unexpected shape")
-        checks = {str(name): _check_text(check) for name, check in body["checks"].items()}
-        return Readiness(ok=body.get("status") == "ok", checks=checks)
+        return Readiness.from_json(await self._request("GET", "/health/ready", ok=(503,)))
+
+    async def info(self) -> ServerInfo:
+        """The server's version, allowed scan roots and vocabulary (``/api/v1/info``)."""
+        return ServerInfo.from_json(await self._request("GET", "/api/v1/info"))
 
     # -- videos ---------------------------------------------------------------------------
 
-    async def list_videos(self, *, limit: int = 100, offset: int = 0) -> VideoPage:
+    async def list_videos(self, *, limit: int = DEFAULT_PAGE_SIZE, offset: int = 0) -> VideoPage:
+        """One page of the library."""
         body = await self._request(
             "GET", "/api/v1/videos", params={"limit": limit, "offset": offset}
         )
@@ -126,30 +152,52 @@ class Client:
             offset=_field(body, "offset", int),
         )
 
-    def iter_videos(self, *, page_size: int = 100) -> VideoIterator:
-        """Every video in the library, page by page, ordered by path.
+    def iter_videos(self, *, page_size: int = DEFAULT_PAGE_SIZE) -> VideoIterator:
+        """Every video in the library, page by page, in the server's order.
 
         ``async for video in client.iter_videos(): ...``
         """
         return VideoIterator(self, page_size)
 
-    async def search_videos(self, query: str, *, limit: int = 20) -> SearchResult:
-        """Videos whose name or path holds every word of ``query`` (as a prefix)."""
-        body = await self._request(
-            "GET", "/api/v1/videos/search", params={"q": query, "limit": limit}
-        )
+    async def search_videos(
+        self, query: str, *, limit: int = DEFAULT_PAGE_SIZE, offset: int = 0
+    ) -> SearchResult:
+        """Videos whose name or path holds every word of ``query`` (as a prefix), best first."""
+        params: dict[str, Any] = {"q": query, "limit": limit}
+        if offset:
+            params["offset"] = offset
+        body = await self._request("GET", "/api/v1/videos/search", params=params)
         return SearchResult(
             videos=tuple(Video.from_json(v) for v in _items(body, "videos")),
             total=_field(body, "total", int),
             query=_field(body, "query", str),
+            offset=offset,
         )
 
     async def get_video(self, video_id: str) -> Video:
-        return Video.from_json(await self._request("GET", f"/api/v1/videos/{video_id}"))
+        return Video.from_json(await self._request("GET", f"/api/v1/videos/{_segment(video_id)}"))
 
     async def delete_video(self, video_id: str) -> None:
         """Remove a video from the library (the file on disk stays)."""
-        await self._request("DELETE", f"/api/v1/videos/{video_id}")
+        await self._request("DELETE", f"/api/v1/videos/{_segment(video_id)}")
+
+    async def make_thumbnails(
+        self, video_ids: Sequence[str] | None = None, *, force: bool = False
+    ) -> Job:
+        """Start a job making thumbnails; return the job as it stands then.
+
+        ``video_ids`` names the videos; ``None`` means every video that has none yet
+        (the server answers with the job already pending for that, if there is one).
+        ``force`` makes them again where they exist.
+        """
+        if isinstance(video_ids, str):
+            raise TypeError("video_ids is a sequence of ids, not one id")
+        body = await self._request(
+            "POST",
+            "/api/v1/videos/thumbnails",
+            json={"video_ids": None if video_ids is None else list(video_ids), "force": force},
+        )
+        return await self.get_job(_field(body, "job_id", str))
 
     # -- jobs -----------------------------------------------------------------------------
 
@@ -169,22 +217,25 @@ class Client:
         return _field(body, "job_id", str)
 
     async def get_job(self, job_id: str) -> Job:
-        return Job.from_json(await self._request("GET", f"/api/v1/jobs/{job_id}"))
+        return Job.from_json(await self._request("GET", f"/api/v1/jobs/{_segment(job_id)}"))
 
     async def list_jobs(
         self,
         *,
         status: JobStatus | str | None = None,
-        kind: str | None = None,
-        limit: int = 20,
+        kind: JobKind | str | None = None,
+        id_prefix: str | None = None,
+        limit: int = DEFAULT_PAGE_SIZE,
         offset: int = 0,
     ) -> JobPage:
-        """Job history, newest first."""
+        """Job history, newest first; ``id_prefix`` keeps jobs whose id starts with it."""
         params: dict[str, Any] = {"limit": limit, "offset": offset}
         if status is not None:
             params["status"] = str(status)
         if kind is not None:
-            params["kind"] = kind
+            params["kind"] = str(kind)
+        if id_prefix is not None:
+            params["id_prefix"] = id_prefix
         body = await self._request("GET", "/api/v1/jobs", params=params)
         return JobPage(
             jobs=tuple(Job.from_json(j) for j in _items(body, "jobs")),
@@ -193,6 +244,28 @@ class Client:
             offset=_field(body, "offset", int),
         )
 
+    async def resolve_job_id(self, id_or_prefix: str) -> str:
+        """The id of the job whose id is ``id_or_prefix``, or the one job whose id starts with it.
+
+        Raises :class:`NotFound` if no job matches, and :class:`AmbiguousJobId`
+        (naming the matches) if more than one does.
+        """
+        if not id_or_prefix:
+            raise ValueError("an empty string is no job id")
+        try:
+            return (await self.get_job(id_or_prefix)).job_id
+        except NotFound as exc:
+            unknown = exc
+        page = await self.list_jobs(id_prefix=id_or_prefix, limit=AMBIGUOUS_SHOWN)
+        matches = [job.job_id for job in page.jobs]
+        if any(not job_id.startswith(id_or_prefix) for job_id in matches):
+            raise ProtocolError("the server does not filter jobs by id_prefix")
+        if page.total == 0:
+            raise unknown
+        if page.total > 1:
+            raise AmbiguousJobId(id_or_prefix, matches, page.total)
+        return matches[0]
+
     async def cancel_job(self, job_id: str, *, wait: bool = True) -> Job:
         """Cancel a job on the server and return it once it is ``cancelled``.
 
@@ -200,7 +273,7 @@ class Client:
         still stopping; then this waits for the end too, unless ``wait`` is false.
         Raises :class:`AlreadyTerminal` if the job had finished first.
         """
-        job = Job.from_json(await self._request("POST", f"/api/v1/jobs/{job_id}/cancel"))
+        job = Job.from_json(await self._request("POST", f"/api/v1/jobs/{_segment(job_id)}/cancel"))
         if wait and not job.terminal:
             job = await self.wait(job_id)
         return job
@@ -210,19 +283,25 @@ class Client:
 
         Cancelling this wait only stops waiting: the job goes on on the server.
         """
+        async with self.follow(job_id) as updates:
+            async for _ in updates:
+                pass
+        return updates.job
+
+    @asynccontextmanager
+    async def follow(self, job_id: str) -> AsyncIterator[JobUpdates]:
+        """Follow a job: ``async with client.follow(job_id) as updates: async for job in updates``.
+
+        Yields a :class:`~stoat_ferret.client.follow.JobUpdates` iterator of the job's
+        snapshots: the job as it stands, then each change (status, progress, counts,
+        current file), ending with the job in its final state. It rides the event
+        stream, so it survives dropped connections, and reads the job over HTTP again
+        after any ``resync_required``. Leaving the block only stops following.
+        """
         async with self.events(job_id=job_id) as stream:
             # Subscribed first, then looked: no transition can fall between the two.
             job = await self.get_job(job_id)
-            if job.terminal:
-                return job
-            async for event in stream:
-                if event.resync_required:
-                    job = await self.get_job(job_id)
-                elif event.type == EventType.JOB_STATUS:
-                    job = Job.from_json(event.payload)
-                if job.terminal:
-                    return job
-        raise ProtocolError("the event stream ended before the job did")
+            yield JobUpdates(self.get_job, stream, job)
 
     @asynccontextmanager
     async def scan_job(
@@ -273,7 +352,11 @@ class Client:
         resumes by itself. ``job_id`` keeps one job's events.
         """
         return open_event_stream(
-            self.ws_url, job_id=job_id, last_event_id=last_event_id, heartbeats=heartbeats
+            self.ws_url,
+            job_id=job_id,
+            last_event_id=last_event_id,
+            heartbeats=heartbeats,
+            headers=self._ws_headers,
         )
 
 
@@ -290,31 +373,65 @@ def _items(body: Any, name: str) -> list[Any]:
     return items
 
 
+def _segment(text: str) -> str:
+    """``text`` as one path segment: a ``/``, ``?`` or ``#`` in an id cannot change the URL."""
+    return quote(text, safe="")
+
+
 @asynccontextmanager
 async def open_client(
-    base_url: str = DEFAULT_URL, *, request_timeout: float = 30.0
+    base_url: str = DEFAULT_URL,
+    *,
+    token: str | None = None,
+    # Each request's own limit, handed to httpx, not a deadline for this call.
+    timeout: httpx.Timeout | float | None = DEFAULT_TIMEOUT,  # noqa: ASYNC109
+    headers: Mapping[str, str] | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    request_timeout: float | None = None,
 ) -> AsyncIterator[Client]:
     """A :class:`Client` for the server at ``base_url``, open for the block.
 
-    ``request_timeout`` bounds each HTTP request (connecting, sending, reading).
+    ``token`` is sent as ``Authorization: Bearer <token>`` with every HTTP request
+    and every event-stream handshake, as are ``headers``. ``timeout`` bounds each
+    HTTP request: seconds for each phase, or an ``httpx.Timeout`` that sets connect,
+    read, write and pool apart (``None``: no limit). ``transport`` is handed to httpx
+    for the HTTP requests (the event stream always connects to ``base_url``).
+    ``request_timeout`` is the former name of ``timeout``.
     """
+    if request_timeout is not None:
+        warnings.warn(
+            "open_client(request_timeout=...) is deprecated; use timeout=...",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        timeout = request_timeout
+    sent = httpx.Headers(headers)
+    if token is not None:
+        if not token or not token.isascii() or not token.isprintable() or " " in token:
+            raise ValueError("a token is one word of printable ASCII")
+        sent["Authorization"] = f"Bearer {token}"
     base_url = base_url.rstrip("/")
     # Built in a worker thread: httpx loads the system's CA bundle as it starts, a
     # blocking read that can take tens of milliseconds.
     http = await trio.to_thread.run_sync(
-        partial(httpx.AsyncClient, base_url=base_url, timeout=request_timeout)
+        partial(
+            httpx.AsyncClient,
+            base_url=base_url,
+            timeout=timeout,
+            headers=sent,
+            transport=transport,
+        )
     )
     async with http:
-        yield Client(http, base_url)
+        yield Client(http, base_url, ws_headers=sent.raw)
 
 
-__all__ = ["Client", "EventStream", "JobHandle", "VideoIterator", "open_client"]
-
-
-def _check_text(check: Any) -> str:
-    """A readiness check as one word or sentence: ``ok``, or what is wrong."""
-    if isinstance(check, dict):
-        if check.get("status") == "ok":
-            return "ok"
-        return str(check.get("reason") or check.get("status"))
-    return str(check)
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "Client",
+    "EventStream",
+    "JobHandle",
+    "JobUpdates",
+    "VideoIterator",
+    "open_client",
+]

@@ -1,21 +1,38 @@
 """What the client raises.
 
 StoatFerretError
- ├── ConnectionFailed          the server could not be reached (names the URL)
- ├── ProtocolError             the server answered with something the client cannot read
- └── ApiError                  the server answered with an error envelope (code, message)
-      ├── NotFound             NOT_FOUND: no such video, job or route
-      ├── InvalidPath          INVALID_PATH: not a usable directory path
-      ├── PathNotAllowed       PATH_NOT_ALLOWED: outside every allowed scan root
-      ├── ScanInProgress       SCAN_IN_PROGRESS: an overlapping scan is live (.job_id)
-      ├── AlreadyTerminal      ALREADY_TERMINAL: the job had already finished (.job_id, .status)
-      ├── InvalidRequest       VALIDATION_ERROR, INVALID_JSON: the request was malformed
-      └── ServerUnavailable    SHUTTING_DOWN, INTERNAL_ERROR and other 5xx answers
+ ├── ConnectionFailed            the server could not be reached (names the URL)
+ ├── ProtocolError               the server answered with something the client cannot read
+ ├── AmbiguousJobId              a job id prefix matched more than one job (.prefix, .matches)
+ └── ApiError                    the server refused the request (.http_status, .code, .message)
+      ├── InvalidRequest         BAD_REQUEST, INVALID_JSON, VALIDATION_ERROR, METHOD_NOT_ALLOWED,
+      │                          PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, RANGE_NOT_SATISFIABLE
+      ├── NotFound               NOT_FOUND: no such video, job or route
+      ├── AccessDenied           who may ask
+      │    ├── Unauthorized      UNAUTHORIZED: no token, or the wrong one
+      │    └── Forbidden         HOST_NOT_ALLOWED, CROSS_SITE_REQUEST: not from where it came
+      ├── PathRefused            a scan or watch path the server will not read
+      │    ├── InvalidPath       INVALID_PATH: not an absolute, existing, readable directory
+      │    └── PathNotAllowed    PATH_NOT_ALLOWED: outside every allowed scan root
+      ├── Conflict               the request clashes with a job or a watch
+      │    ├── ScanInProgress    SCAN_IN_PROGRESS: an overlapping scan is live (.job_id)
+      │    ├── WatchOverlap      WATCH_OVERLAP: an overlapping folder is watched (.watch_id)
+      │    └── AlreadyTerminal   ALREADY_TERMINAL: the job had already finished (.job_id, .status)
+      ├── TooManyJobs            TOO_MANY_JOBS: the queue of pending jobs is full
+      ├── MediaUnreadable        PROBE_FAILED: a media file could not be read
+      └── ServerUnavailable      SHUTTING_DOWN, TOOL_UNAVAILABLE, INTERNAL_ERROR, any other 5xx
+           └── LibraryUnavailable  LIBRARY_UNAVAILABLE, STORAGE_FULL: the library cannot be written
+
+An answer whose code this client does not know is mapped by its HTTP status instead
+(:func:`error_from_response`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from ..protocol import ErrorCode
 
 
 class StoatFerretError(Exception):
@@ -35,70 +52,185 @@ class ProtocolError(StoatFerretError):
     """The server's answer was not what the API promises."""
 
 
-class ApiError(StoatFerretError):
-    """The server refused the request; ``code`` is its stable error code."""
+class AmbiguousJobId(StoatFerretError):
+    """A job id prefix matched more than one job; ``matches`` holds (some of) their ids."""
 
-    def __init__(self, http_status: int, code: str, message: str, detail: dict[str, Any]) -> None:
+    def __init__(self, prefix: str, matches: Sequence[str], total: int) -> None:
+        shown = ", ".join(matches)
+        more = f" and {total - len(matches)} more" if total > len(matches) else ""
+        super().__init__(f"job id prefix {prefix!r} matches {total} jobs: {shown}{more}")
+        self.prefix = prefix
+        self.matches = tuple(matches)
+        self.total = total
+
+
+class ApiError(StoatFerretError):
+    """The server refused the request.
+
+    ``code`` is its stable error code: an :class:`~stoat_ferret.protocol.ErrorCode`
+    member, or the plain string of a code this client does not know (``HTTP_<status>``
+    for an answer without the error envelope).
+    """
+
+    #: The codes this class stands for; each code belongs to exactly one class.
+    codes: ClassVar[frozenset[ErrorCode]] = frozenset()
+
+    def __init__(
+        self, http_status: int, code: ErrorCode | str, message: str, detail: dict[str, Any]
+    ) -> None:
         super().__init__(f"{code}: {message}")
         self.http_status = http_status
         self.code = code
         self.message = message
         self.detail = detail
 
+    def _detail_str(self, name: str) -> str | None:
+        value = self.detail.get(name)
+        return value if isinstance(value, str) else None
+
+
+class InvalidRequest(ApiError):
+    """The request itself was malformed: its body, its parameters, its method or its range."""
+
+    codes = frozenset(
+        {
+            ErrorCode.BAD_REQUEST,
+            ErrorCode.INVALID_JSON,
+            ErrorCode.VALIDATION_ERROR,
+            ErrorCode.METHOD_NOT_ALLOWED,
+            ErrorCode.PAYLOAD_TOO_LARGE,
+            ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode.RANGE_NOT_SATISFIABLE,
+        }
+    )
+
 
 class NotFound(ApiError):
     """No video or job has that id (or the URL names no route)."""
 
-
-class InvalidPath(ApiError):
-    """The scan path is not an absolute, existing, readable directory."""
+    codes = frozenset({ErrorCode.NOT_FOUND})
 
 
-class PathNotAllowed(ApiError):
-    """The scan path resolves outside every allowed scan root."""
+class AccessDenied(ApiError):
+    """The server will not answer this client."""
 
 
-class ScanInProgress(ApiError):
+class Unauthorized(AccessDenied):
+    """The server wants a token (``open_client(token=...)``), or a different one."""
+
+    codes = frozenset({ErrorCode.UNAUTHORIZED})
+
+
+class Forbidden(AccessDenied):
+    """Refused for where the request came from: its ``Host`` or its ``Origin``."""
+
+    codes = frozenset({ErrorCode.HOST_NOT_ALLOWED, ErrorCode.CROSS_SITE_REQUEST})
+
+
+class PathRefused(ApiError):
+    """A scan or watch path the server will not read."""
+
+
+class InvalidPath(PathRefused):
+    """The path is not an absolute, existing, readable directory."""
+
+    codes = frozenset({ErrorCode.INVALID_PATH})
+
+
+class PathNotAllowed(PathRefused):
+    """The path resolves outside every allowed scan root."""
+
+    codes = frozenset({ErrorCode.PATH_NOT_ALLOWED})
+
+
+class Conflict(ApiError):
+    """The request clashes with a job or a watch as they stand."""
+
+
+class ScanInProgress(Conflict):
     """A scan of the same or an overlapping directory is pending or running."""
 
+    codes = frozenset({ErrorCode.SCAN_IN_PROGRESS})
+
     @property
     def job_id(self) -> str | None:
-        job_id = self.detail.get("job_id")
-        return job_id if isinstance(job_id, str) else None
+        return self._detail_str("job_id")
 
 
-class AlreadyTerminal(ApiError):
+class WatchOverlap(Conflict):
+    """A watched folder already covers the folder, or lies inside it."""
+
+    codes = frozenset({ErrorCode.WATCH_OVERLAP})
+
+    @property
+    def watch_id(self) -> str | None:
+        return self._detail_str("watch_id")
+
+
+class AlreadyTerminal(Conflict):
     """The job had finished before the request could change it."""
 
+    codes = frozenset({ErrorCode.ALREADY_TERMINAL})
+
     @property
     def job_id(self) -> str | None:
-        job_id = self.detail.get("job_id")
-        return job_id if isinstance(job_id, str) else None
+        return self._detail_str("job_id")
 
     @property
     def status(self) -> str | None:
-        status = self.detail.get("status")
-        return status if isinstance(status, str) else None
+        return self._detail_str("status")
 
 
-class InvalidRequest(ApiError):
-    """The request did not match the API's schema."""
+class TooManyJobs(ApiError):
+    """The server holds as many pending jobs as it takes; try again once some have run."""
+
+    codes = frozenset({ErrorCode.TOO_MANY_JOBS})
+
+
+class MediaUnreadable(ApiError):
+    """The server could not read a media file the request named."""
+
+    codes = frozenset({ErrorCode.PROBE_FAILED})
 
 
 class ServerUnavailable(ApiError):
-    """The server failed, or is shutting down and takes no new work."""
+    """The server failed, lacks a program it needs, or is shutting down."""
+
+    codes = frozenset(
+        {ErrorCode.SHUTTING_DOWN, ErrorCode.TOOL_UNAVAILABLE, ErrorCode.INTERNAL_ERROR}
+    )
 
 
-_BY_CODE: dict[str, type[ApiError]] = {
-    "NOT_FOUND": NotFound,
-    "INVALID_PATH": InvalidPath,
-    "PATH_NOT_ALLOWED": PathNotAllowed,
-    "SCAN_IN_PROGRESS": ScanInProgress,
-    "ALREADY_TERMINAL": AlreadyTerminal,
-    "VALIDATION_ERROR": InvalidRequest,
-    "INVALID_JSON": InvalidRequest,
-    "SHUTTING_DOWN": ServerUnavailable,
-    "INTERNAL_ERROR": ServerUnavailable,
+class LibraryUnavailable(ServerUnavailable):
+    """The library's database cannot be used or written (gone, read-only, or the disk is full)."""
+
+    codes = frozenset({ErrorCode.LIBRARY_UNAVAILABLE, ErrorCode.STORAGE_FULL})
+
+
+def _classes(base: type[ApiError]) -> list[type[ApiError]]:
+    found = [base]
+    for sub in base.__subclasses__():
+        found.extend(_classes(sub))
+    return found
+
+
+#: The class of each code, from the classes' own ``codes``.
+BY_CODE: dict[ErrorCode, type[ApiError]] = {
+    code: cls for cls in _classes(ApiError) for code in cls.codes
+}
+
+#: The class for an answer whose code is unknown here, by its HTTP status.
+_BY_STATUS: dict[int, type[ApiError]] = {
+    400: InvalidRequest,
+    401: Unauthorized,
+    403: AccessDenied,
+    404: NotFound,
+    405: InvalidRequest,
+    409: Conflict,
+    413: InvalidRequest,
+    415: InvalidRequest,
+    416: InvalidRequest,
+    422: InvalidRequest,
 }
 
 
@@ -107,11 +239,14 @@ def error_from_response(http_status: int, body: Any) -> ApiError:
     detail = body.get("detail") if isinstance(body, dict) else None
     if not isinstance(detail, dict):
         detail = {"code": f"HTTP_{http_status}", "message": str(body)[:200] or "no details"}
-    code = str(detail.get("code", f"HTTP_{http_status}"))
+    raw_code = str(detail.get("code", f"HTTP_{http_status}"))
     message = str(detail.get("message", ""))
-    cls = _BY_CODE.get(code)
+    code: ErrorCode | str
+    try:
+        code = ErrorCode(raw_code)
+    except ValueError:
+        code = raw_code
+    cls = BY_CODE.get(code) if isinstance(code, ErrorCode) else None
     if cls is None:
-        cls = ServerUnavailable if http_status >= 500 else ApiError
-        if http_status == 404:
-            cls = NotFound
+        cls = ServerUnavailable if http_status >= 500 else _BY_STATUS.get(http_status, ApiError)
     return cls(http_status, code, message, detail)

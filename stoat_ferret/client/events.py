@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from urllib.parse import urlencode, urlsplit
@@ -77,17 +77,21 @@ async def open_event_stream(
     last_event_id: int | None = None,
     heartbeats: bool = False,
     reconnect_attempts: int = 10,
+    headers: Sequence[tuple[bytes, bytes]] = (),
 ) -> AsyncIterator[EventStream]:
     """Subscribe to ``ws_url``; the stream is live (subscribed) when the block starts.
 
     ``job_id`` keeps only that job's events (and resync notices); ``last_event_id``
-    resumes after an event seen earlier; ``heartbeats`` passes heartbeats through.
+    resumes after an event seen earlier; ``heartbeats`` passes heartbeats through;
+    ``headers`` go with every opening handshake (the bearer token, for one).
     """
     send, receive = trio.open_memory_channel[Event](0)
     stream = EventStream(receive, last_event_id)
     try:
         async with trio.open_nursery() as nursery:
-            await nursery.start(_pump, ws_url, stream, send, job_id, heartbeats, reconnect_attempts)
+            await nursery.start(
+                _pump, ws_url, stream, send, job_id, heartbeats, reconnect_attempts, list(headers)
+            )
             try:
                 yield stream
             finally:
@@ -109,6 +113,7 @@ async def _pump(
     job_id: str | None,
     heartbeats: bool,
     reconnect_attempts: int,
+    headers: list[tuple[bytes, bytes]],
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Own the WebSocket: connect, forward events, reconnect and resume after a drop."""
@@ -122,7 +127,7 @@ async def _pump(
             url = ws_url + ("?" + urlencode(query) if query else "")
             connected = False
             try:
-                async with _connect(url) as ws:
+                async with _connect(url, headers) as ws:
                     connected = True
                     failures, delay = 0, RECONNECT_DELAY
                     if started:
@@ -188,7 +193,9 @@ async def _forward(
 
 
 @asynccontextmanager
-async def _connect(url: str) -> AsyncIterator[WebSocketConnection]:
+async def _connect(
+    url: str, headers: list[tuple[bytes, bytes]]
+) -> AsyncIterator[WebSocketConnection]:
     """One WebSocket connection whose socket is closed however it ends.
 
     trio-websocket's own ``open_websocket_url`` leaves the socket open when the
@@ -199,6 +206,7 @@ async def _connect(url: str) -> AsyncIterator[WebSocketConnection]:
     host = parts.hostname or "localhost"
     port = parts.port or (443 if secure else 80)
     resource = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    authority = parts.netloc.rpartition("@")[2]
     with trio.fail_after(CONNECT_TIMEOUT):
         tcp = await trio.open_tcp_stream(host, port)
     try:
@@ -209,7 +217,10 @@ async def _connect(url: str) -> AsyncIterator[WebSocketConnection]:
         try:
             async with trio.open_nursery() as nursery:
                 with trio.fail_after(CONNECT_TIMEOUT):
-                    ws = await wrap_client_stream(nursery, transport, host, resource)
+                    # The Host header names the port too, as an HTTP client's does.
+                    ws = await wrap_client_stream(
+                        nursery, transport, authority, resource, extra_headers=headers
+                    )
                 try:
                     yield ws
                 finally:
@@ -229,10 +240,10 @@ async def _connect(url: str) -> AsyncIterator[WebSocketConnection]:
 def _resync(reason: str) -> Event:
     return Event(
         id=None,
-        type=str(EventType.RESYNC_REQUIRED),
+        type=EventType.RESYNC_REQUIRED,
         payload={"reason": reason + "; fetch current state over HTTP"},
         correlation_id=None,
-        timestamp=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        timestamp=datetime.now(UTC),
     )
 
 

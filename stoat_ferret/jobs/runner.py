@@ -193,14 +193,15 @@ class JobRunner:
         offset: int,
         status: JobStatus | None = None,
         kind: str | None = None,
+        id_prefix: str | None = None,
     ) -> tuple[list[JobSnapshot], int]:
         """Job history, newest first, with each job that is still live as it stands now.
 
         A live job's history row lags its progress by up to a second; the snapshot in
-        memory does not. ``status`` and ``kind`` filter on the stored rows.
+        memory does not. ``status``, ``kind`` and ``id_prefix`` filter on the stored rows.
         """
         stored, total = await self._library.list_jobs(
-            limit=limit, offset=offset, status=status, kind=kind
+            limit=limit, offset=offset, status=status, kind=kind, id_prefix=id_prefix
         )
         return [self.live_snapshot(job.job_id) or job for job in stored], total
 

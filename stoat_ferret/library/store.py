@@ -177,7 +177,9 @@ class Library:
 
         return await self._read(run)
 
-    async def search_videos(self, text: str, *, limit: int) -> tuple[list[Video], int]:
+    async def search_videos(
+        self, text: str, *, limit: int, offset: int = 0
+    ) -> tuple[list[Video], int]:
         """Full-text search over file name and path, best match first."""
         query = fts_query(text)
         if query is None:
@@ -188,8 +190,8 @@ class Library:
             rows = conn.execute(
                 f"SELECT {', '.join('v.' + c.strip() for c in _VIDEO_COLUMNS.split(','))} "
                 "FROM videos_fts JOIN videos v ON v.seq = videos_fts.rowid "
-                "WHERE videos_fts MATCH ? ORDER BY rank, v.path LIMIT ?",
-                (query, limit),
+                "WHERE videos_fts MATCH ? ORDER BY rank, v.path LIMIT ? OFFSET ?",
+                (query, limit, offset),
             ).fetchall()
             (total,) = conn.execute(
                 "SELECT count(*) FROM videos_fts WHERE videos_fts MATCH ?", (query,)
@@ -403,8 +405,9 @@ class Library:
         offset: int,
         status: str | None = None,
         kind: str | None = None,
+        id_prefix: str | None = None,
     ) -> tuple[list[JobSnapshot], int]:
-        """Job history, newest first."""
+        """Job history, newest first; ``id_prefix`` keeps the jobs whose id starts with it."""
         clauses, args = [], []
         if status is not None:
             clauses.append("status = ?")
@@ -412,6 +415,10 @@ class Library:
         if kind is not None:
             clauses.append("kind = ?")
             args.append(kind)
+        if id_prefix is not None:
+            # substr, not LIKE: a prefix holding % or _ means itself.
+            clauses.append("substr(id, 1, length(?)) = ?")
+            args.extend([id_prefix, id_prefix])
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
 
         def run(conn: sqlite3.Connection) -> tuple[list[JobSnapshot], int]:

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ import pytest
 import trio
 import trio.testing
 
+from stoat_ferret.cli.format import format_size, format_span
 from stoat_ferret.client import Client, EventType, Job, JobStatus, open_client
 from stoat_ferret.settings import Settings
 
@@ -95,16 +97,22 @@ def cli_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "stoat_ferret", *args]
 
 
-def cli_env(url: str) -> dict[str, str]:
-    return {**os.environ, "STOAT_URL": url}
+#: The time zone the CLI runs in here: five and a half hours east of UTC (POSIX TZ syntax).
+TZ = "XST-05:30"
+LOCAL = timezone(timedelta(hours=5, minutes=30))
 
 
-async def stoat(url: str, *args: str) -> Completed:
-    """Run ``stoat-ferret ARGS`` against ``url`` to its end."""
+def cli_env(url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"STOAT_URL", "STOAT_TOKEN"}}
+    return {**env, "STOAT_URL": url, "TZ": TZ, **extra}
+
+
+async def stoat(url: str, *args: str, **env: str) -> Completed:
+    """Run ``stoat-ferret ARGS`` against ``url`` (as STOAT_URL) to its end."""
     with trio.fail_after(30):
         return await trio.run_process(
             cli_command(*args),
-            env=cli_env(url),
+            env=cli_env(url, **env),
             stdin=subprocess.DEVNULL,
             capture_stdout=True,
             capture_stderr=True,
@@ -112,9 +120,14 @@ async def stoat(url: str, *args: str) -> Completed:
         )
 
 
-def table_row(job: str, kind: str, status: str, progress: str, created: str) -> str:
-    """A line of the ``jobs`` table: columns of 32, 10 and 11, progress right-aligned in 8."""
-    return f"{job.ljust(32)}  {kind.ljust(10)}  {status.ljust(11)}  {progress.rjust(8)}  {created}"
+def cells(line: str) -> list[str]:
+    """The cells of a table row (columns are two or more spaces apart)."""
+    return re.split(r"\s{2,}", line.strip())
+
+
+def local(when: datetime) -> str:
+    """``when`` as the CLI shows it in TZ."""
+    return when.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def lines(output: bytes) -> list[str]:
@@ -350,7 +363,7 @@ async def test_scan_json_on_a_terminal_draws_no_bar(
 # -- jobs, job, cancel ----------------------------------------------------------------------
 
 
-async def test_jobs_lists_newest_first(
+async def test_jobs_lists_newest_first_with_local_times_and_durations(
     live_server: LiveServer,
     client: Client,
     single_dir: Path,
@@ -358,24 +371,42 @@ async def test_jobs_lists_newest_first(
     prober: FakeProber,
     http: httpx.AsyncClient,
 ) -> None:
-    """``jobs`` prints a table newest first; --status, --kind and --limit filter; --json too."""
+    """``jobs`` prints a table newest first, times in the local zone; filters and --json too."""
     older = await finished_scan(client, single_dir)
     newer = await client.scan(str(stuck_dir))
     await wait_for_spawns(prober, 3)
     newer = await client.get_job(newer.job_id)
-    header = table_row("JOB", "KIND", "STATUS", "PROGRESS", "CREATED")
-    newer_row = table_row(newer.job_id, "scan", "running", "0%", newer.created_at)
-    older_row = table_row(older.job_id, "scan", "complete", "100%", older.created_at)
+    assert older.started_at is not None
+    assert older.finished_at is not None
+    assert newer.started_at is not None
+    took = format_span((older.finished_at - older.started_at).total_seconds())
+    header = f"{'JOB':32}  KIND  STATUS      PROGRESS  STARTED              DURATION"
+    newer_row = (
+        f"{newer.job_id}  scan  running     0% (0/2)  {local(newer.started_at)}  in progress"
+    )
+    older_row = f"{older.job_id}  scan  complete  100% (1/1)  {local(older.started_at)}  {took}"
 
     everything = await stoat(live_server.url, "jobs")
     assert (everything.returncode, everything.stderr) == (0, b""), everything
     assert lines(everything.stdout) == [header, newer_row, older_row]
 
     complete = await stoat(live_server.url, "jobs", "--status", "complete")
-    assert lines(complete.stdout) == [header, older_row]
+    assert lines(complete.stdout) == [
+        f"{'JOB':32}  KIND  STATUS      PROGRESS  STARTED              DURATION",
+        f"{older.job_id}  scan  complete  100% (1/1)  {local(older.started_at)}  {took}",
+    ]
 
     latest = await stoat(live_server.url, "jobs", "--limit", "1")
-    assert lines(latest.stdout) == [header, newer_row, "(1 older; use --limit)"]
+    assert lines(latest.stdout) == [
+        f"{'JOB':32}  KIND  STATUS   PROGRESS  STARTED              DURATION",
+        f"{newer.job_id}  scan  running  0% (0/2)  {local(newer.started_at)}  in progress",
+        "(1 older; use --limit or --offset)",
+    ]
+
+    skipped = await stoat(live_server.url, "jobs", "--offset", "1")
+    assert lines(skipped.stdout)[1:] == [
+        f"{older.job_id}  scan  complete  100% (1/1)  {local(older.started_at)}  {took}"
+    ]
 
     none = await stoat(live_server.url, "jobs", "--kind", "thumbnails")
     assert lines(none.stdout) == ["no jobs"]
@@ -395,7 +426,7 @@ async def test_job_shows_one_job(
     real_root: Path,
     http: httpx.AsyncClient,
 ) -> None:
-    """``job ID`` prints every field of the job and its result; --json prints the API's object."""
+    """``job ID`` prints the job with local times and its duration; --json the API's object."""
     job = await client.get_job((await finished_scan(client, single_dir)).job_id)
     assert job.started_at is not None
     assert job.finished_at is not None
@@ -410,13 +441,12 @@ async def test_job_shows_one_job(
         "kind:         scan",
         "status:       complete",
         f"params:       {job.params}",
-        "progress:     1.0",
-        "processed:    1",
-        "total:        1",
+        "progress:     100% (1/1)",
         f"current_file: {path}/only.mp4",
-        f"created_at:   {job.created_at}",
-        f"started_at:   {job.started_at}",
-        f"finished_at:  {job.finished_at}",
+        f"created_at:   {local(job.created_at)}",
+        f"started_at:   {local(job.started_at)}",
+        f"finished_at:  {local(job.finished_at)}",
+        f"duration:     {format_span((job.finished_at - job.started_at).total_seconds())}",
         "result:       1 found, 1 new, 0 updated, 0 unchanged, 0 errors",
     ]
 
@@ -481,35 +511,48 @@ async def test_videos_lists_and_searches_the_library(
     real_root: Path,
     http: httpx.AsyncClient,
 ) -> None:
-    """``videos`` prints one line per video and a count; --search finds by words; --json too."""
+    """``videos`` prints a header, a row per video with the page's timecode, SI sizes, a count."""
     await finished_scan(client, media_root)
     beach = next(v for v in (await client.list_videos()).videos if v.filename == "beach_day.mp4")
     city = next(v for v in (await client.list_videos()).videos if v.filename == "city_walk.m4v")
-    assert beach.file_size < 1024 * 1024
-    assert city.file_size < 1024 * 1024
-    beach_line = (
-        f"    0:01  64x48     29.97 fps  h264   aac    {beach.file_size / 1024:>6.1f} KiB"
-        f"  {real_root / 'beach_day.mp4'}"
+    assert 10_000 <= beach.file_size < 100_000
+    assert 1_000 <= city.file_size < 10_000
+    header = "DURATION     RESOLUTION    FPS  VIDEO  AUDIO     SIZE  PATH"
+    beach_size, city_size = format_size(beach.file_size), format_size(city.file_size)
+    assert (beach_size[-3:], city_size[-3:]) == (" kB", " kB")
+    beach_cells = ["00:00:01:00", "64x48", "29.97", "h264", "aac", beach_size]
+    city_cells = ["00:00:00:30", "32x32", "60", "h264", "-", city_size]
+    beach_line = f"00:00:01:00  64x48       29.97  h264   aac    {beach_size}  {beach.path}"
+    city_line = f"00:00:00:30  32x32          60  h264   -       {city_size}  {city.path}"
+    assert (beach.path, city.path) == (
+        str(real_root / "beach_day.mp4"),
+        str(real_root / "city_walk.m4v"),
     )
-    city_line = (
-        f"    0:00  32x32     60.00 fps  h264   -      {city.file_size / 1024:>6.1f} KiB"
-        f"  {real_root / 'city_walk.m4v'}"
-    )
-
-    # The server lists newest first; both came in one scan, so take its order.
-    by_name = {"beach_day.mp4": beach_line, "city_walk.m4v": city_line}
-    in_order = [by_name[v.filename] for v in (await client.list_videos()).videos]
 
     listed = await stoat(live_server.url, "videos")
     assert (listed.returncode, listed.stderr) == (0, b""), listed
-    assert lines(listed.stdout) == [*in_order, "2 of 2 videos"]
+    header_line, *rows, count = lines(listed.stdout)
+    assert (header_line, sorted(rows), count) == (
+        header,
+        sorted([beach_line, city_line]),
+        "2 of 2 videos",
+    )
 
     paged = await stoat(live_server.url, "videos", "--limit", "1", "--offset", "1")
-    assert lines(paged.stdout) == [in_order[1], "1 of 2 videos"]
+    (second,) = [video for video in (beach, city) if video.path not in rows[0]]
+    paged_lines = lines(paged.stdout)
+    assert paged_lines[2:] == ["1 of 2 videos"]
+    assert cells(paged_lines[1]) == (beach_cells if second is beach else city_cells) + [second.path]
 
     found = await stoat(live_server.url, "videos", "--search", "beach")
     assert (found.returncode, found.stderr) == (0, b""), found
-    assert lines(found.stdout) == [beach_line, "1 of 1 videos"]
+    assert lines(found.stdout) == [
+        "DURATION     RESOLUTION    FPS  VIDEO  AUDIO     SIZE  PATH",
+        beach_line,
+        "1 of 1 videos",
+    ]
+    beyond = await stoat(live_server.url, "videos", "--search", "beach", "--offset", "1")
+    assert lines(beyond.stdout) == ["0 of 1 videos"]
 
     as_json = await stoat(live_server.url, "videos", "--json")
     assert as_json.returncode == 0
@@ -524,18 +567,20 @@ async def test_health_reports_every_check(live_server: LiveServer) -> None:
     """``health`` prints the server and each check and exits 0; --json prints the same."""
     done = await stoat(live_server.url, "health")
     assert (done.returncode, done.stderr) == (0, b""), done
-    assert lines(done.stdout) == [
-        f"{live_server.url}: ok",
-        "  database: ok",
-        "  ffmpeg: ok",
-        "  ffprobe: ok",
-    ]
+    first, *checks = lines(done.stdout)
+    assert first == f"{live_server.url}: ok"
+    # Each check says ok, with what the server tells about it (a version, a latency) if any.
+    matches = [re.fullmatch(r"  (\w+): ok( \(.+\))?", line) for line in checks]
+    assert [match[1] for match in matches if match] == ["database", "ffmpeg", "ffprobe"], checks
 
     as_json = await stoat(live_server.url, "health", "--json")
     assert (as_json.returncode, as_json.stderr) == (0, b""), as_json
-    assert json.loads(as_json.stdout) == {
-        "ok": True,
-        "checks": {"database": "ok", "ffmpeg": "ok", "ffprobe": "ok"},
+    printed = json.loads(as_json.stdout)
+    assert printed["ok"] is True
+    assert {name: check["status"] for name, check in printed["checks"].items()} == {
+        "database": "ok",
+        "ffmpeg": "ok",
+        "ffprobe": "ok",
     }
 
 
@@ -548,12 +593,11 @@ async def test_health_of_a_degraded_server_exits_1(
         done = await stoat(server.url, "health")
         url = server.url
     assert (done.returncode, done.stderr) == (1, b""), done
-    assert lines(done.stdout) == [
-        f"{url}: degraded",
-        "  database: ok",
-        "  ffmpeg: ok",
-        f"  ffprobe: {missing} not found",
-    ]
+    head, database, ffmpeg, ffprobe = lines(done.stdout)
+    assert (head, ffprobe) == (f"{url}: degraded", f"  ffprobe: {missing} not found")
+    # The database check reports its latency, and ffmpeg its version.
+    assert re.fullmatch(r"  database: ok \([0-9.]+ ms\)", database), database
+    assert re.fullmatch(r"  ffmpeg: ok \(\S+\)", ffmpeg), ffmpeg
 
 
 # -- failures -------------------------------------------------------------------------------
@@ -597,26 +641,30 @@ async def test_unknown_job_fails_with_one_line(live_server: LiveServer, command:
     assert_one_error_line(done, "no job with id 'no-such-job' (NOT_FOUND)")
 
 
-async def test_videos_search_refuses_an_offset(live_server: LiveServer) -> None:
-    """``videos --search Q --offset N`` is a usage error: exit 2 with one line saying why."""
-    done = await stoat(live_server.url, "videos", "--search", "beach", "--offset", "1")
-
-    assert (done.returncode, done.stdout) == (2, b""), done
-    assert done.stderr == (
-        b"stoat-ferret: --offset does not apply to --search (results come best first)\n"
-    )
-
-
 @pytest.mark.parametrize(
     ("args", "complaint"),
     [
         pytest.param([], "the following arguments are required: COMMAND", id="no-command"),
         pytest.param(["jobs", "--status", "done"], "invalid choice: 'done'", id="bad-choice"),
         pytest.param(["scan"], "the following arguments are required: path", id="no-path"),
+        pytest.param(["jobs", "--limit", "0"], "--limit: must be 1 to 500, not 0", id="limit-0"),
+        pytest.param(
+            ["videos", "--limit", "501"], "--limit: must be 1 to 500, not 501", id="limit-501"
+        ),
+        pytest.param(["videos", "--limit", "ten"], "not a whole number: 'ten'", id="limit-word"),
+        pytest.param(
+            ["videos", "--offset", "-1"], "--offset: must be 0 or more, not -1", id="offset-neg"
+        ),
+        pytest.param(
+            ["jobs", "--offset=-5"], "--offset: must be 0 or more, not -5", id="jobs-offset-neg"
+        ),
+        pytest.param(["jobs", "--kind", "nope"], "invalid choice: 'nope'", id="bad-kind"),
+        pytest.param(["job", " "], "a job id cannot be empty", id="empty-job-id"),
+        pytest.param(["health", "--bogus"], "unrecognized arguments: --bogus", id="unknown-option"),
     ],
 )
 async def test_usage_errors_exit_2(args: list[str], complaint: str) -> None:
-    """Arguments the parser rejects: exit 2 with the usage and the complaint on stderr."""
+    """Arguments the parser rejects (bad pages too): exit 2, the usage and the complaint."""
     done = await stoat(closed_port_url(), *args)
 
     assert (done.returncode, done.stdout) == (2, b""), done

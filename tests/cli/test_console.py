@@ -1,4 +1,4 @@
-"""The CLI's output helpers: the progress line, durations and sizes, and where Console writes."""
+"""The CLI's terminal output: the progress line, and where Console writes."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from stoat_ferret.cli.console import Console, format_duration, format_size, render_progress
+from stoat_ferret.cli.console import Console, render_progress
 
 CLEAR = "\r\x1b[K"
 
@@ -77,46 +77,6 @@ def test_progress_shows_a_file_name_with_a_newline_on_one_line() -> None:
         processed=0, total=None, rate=None, current_file="/m/new\nline.mp4", width=80
     )
     assert line == "[ counting files ]  0  new line.mp4"
-
-
-# -- format_duration, format_size -----------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("seconds", "text"),
-    [
-        (0, "0:00"),
-        (0.4, "0:00"),
-        (9, "0:09"),
-        (59.4, "0:59"),
-        (61, "1:01"),
-        (3599, "59:59"),
-        (3600, "1:00:00"),
-        (3725, "1:02:05"),
-        (90000, "25:00:00"),
-        (-3, "0:00"),
-    ],
-)
-def test_format_duration(seconds: float, text: str) -> None:
-    """Durations are m:ss under an hour and h:mm:ss from an hour, never negative."""
-    assert format_duration(seconds) == text
-
-
-@pytest.mark.parametrize(
-    ("size", "text"),
-    [
-        (0, "0 B"),
-        (1023, "1023 B"),
-        (1024, "1.0 KiB"),
-        (1536, "1.5 KiB"),
-        (10 * 1024**2 + 512 * 1024, "10.5 MiB"),
-        (3 * 1024**3, "3.0 GiB"),
-        (5000 * 1024**3, "5000.0 GiB"),
-    ],
-)
-def test_format_size(size: int, text: str) -> None:
-    """Sizes use binary units up to GiB, bytes without decimals, the rest with one."""
-    assert format_size(size) == text
 
 
 # -- Console --------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -17,36 +19,47 @@ import pytest
 import trio
 
 from stoat_ferret.client import (
+    DEFAULT_PAGE_SIZE,
+    AccessDenied,
     AlreadyTerminal,
     ApiError,
     Client,
+    Conflict,
     ConnectionFailed,
+    ErrorCode,
+    Forbidden,
     InvalidPath,
     InvalidRequest,
     Job,
     JobHandle,
+    JobKind,
     JobPage,
     JobStatus,
+    LibraryUnavailable,
     NotFound,
     PathNotAllowed,
+    PathRefused,
     ProtocolError,
-    Readiness,
     ScanInProgress,
+    ScanResult,
     SearchResult,
     ServerUnavailable,
     StoatFerretError,
+    TooManyJobs,
+    Unauthorized,
     Video,
     VideoPage,
+    WatchOverlap,
     open_client,
 )
-from stoat_ferret.client.errors import error_from_response
+from stoat_ferret.client.errors import BY_CODE, error_from_response
 from stoat_ferret.settings import Settings
 
 from ..conftest import LiveServer, start_live_server
 from ..support.media import copy_as
 from ..support.prober import FakeProber, make_prober, process_exists
-from ..support.results import scan_result
 from ..support.waiting import wait_for_spawns
+from .expected import expected_scan
 
 
 class Boom(Exception):
@@ -181,9 +194,14 @@ def living(pids: list[int]) -> list[int]:
 async def test_live_and_ready(client: Client) -> None:
     """live() is True and ready() reports every check ok on a working server."""
     assert await client.live() is True
-    assert await client.ready() == Readiness(
-        ok=True, checks={"database": "ok", "ffprobe": "ok", "ffmpeg": "ok"}
-    )
+    readiness = await client.ready()
+    assert readiness.ok is True
+    assert {name: check.status for name, check in readiness.checks.items()} == {
+        "database": "ok",
+        "ffprobe": "ok",
+        "ffmpeg": "ok",
+    }
+    assert all(check.ok and check.reason is None for check in readiness.checks.values())
 
 
 async def test_ready_is_degraded_without_ffprobe(
@@ -194,9 +212,16 @@ async def test_ready_is_degraded_without_ffprobe(
 
     assert await client_without_ffprobe.live() is True
     missing = tmp_path / "no-such-ffprobe"
-    assert readiness == Readiness(
-        ok=False, checks={"database": "ok", "ffprobe": f"{missing} not found", "ffmpeg": "ok"}
-    )
+    assert readiness.ok is False
+    assert {name: check.ok for name, check in readiness.checks.items()} == {
+        "database": True,
+        "ffprobe": False,
+        "ffmpeg": True,
+    }
+    ffprobe = readiness.checks["ffprobe"]
+    assert ffprobe.status != "ok"
+    assert ffprobe.reason is not None
+    assert str(missing) in ffprobe.reason
 
 
 # -- videos ---------------------------------------------------------------------------------
@@ -213,17 +238,21 @@ def clip_size(clip: Path) -> int:
 
 
 async def test_videos_are_typed_with_the_probed_values(
-    client: Client, media_root: Path, real_root: Path, clip_size: int
+    live_server: LiveServer, client: Client, media_root: Path, real_root: Path, clip_size: int
 ) -> None:
-    """list_videos and get_video give Video values holding exactly what ffprobe found."""
+    """list_videos and get_video give Video values of what ffprobe found; to_json is the API's."""
+    before = datetime.now(UTC)
     await scan_to_completion(client, media_root)
 
     page = await client.list_videos()
     assert isinstance(page, VideoPage)
-    assert (page.total, page.limit, page.offset, len(page.videos)) == (1, 100, 0, 1)
+    assert (page.total, page.limit, page.offset, len(page.videos)) == (1, DEFAULT_PAGE_SIZE, 0, 1)
     (listed,) = page.videos
     assert isinstance(listed, Video)
-    assert listed.created_at.endswith("Z")
+    assert listed.created_at.tzinfo is UTC
+    # The server keeps milliseconds: its clock reading may be up to 1 ms behind ours.
+    assert before - timedelta(milliseconds=1) <= listed.created_at <= datetime.now(UTC)
+    assert listed.frame_rate == Fraction(30000, 1001)
     assert listed == Video(
         id=listed.id,
         path=str(real_root / "clip.mp4"),
@@ -246,6 +275,8 @@ async def test_videos_are_typed_with_the_probed_values(
         probed_at=listed.created_at,
     )
     assert await client.get_video(listed.id) == listed
+    async with live_server.client() as http:
+        assert listed.to_json() == (await http.get(f"/api/v1/videos/{listed.id}")).json()
 
 
 @pytest.fixture
@@ -270,6 +301,11 @@ async def test_search_videos(client: Client, media_root: Path) -> None:
 
     limited = await client.search_videos("beach", limit=1)
     assert (limited.total, len(limited.videos)) == (2, 1)
+    rest = await client.search_videos("beach", limit=1, offset=1)
+    assert (rest.total, rest.offset, len(rest.videos)) == (2, 1, 1)
+    assert {limited.videos[0].id, rest.videos[0].id} == {v.id for v in found.videos}
+    beyond = await client.search_videos("beach", offset=2)
+    assert (beyond.total, beyond.videos) == (2, ())
 
     assert await client.search_videos("zebra") == SearchResult(videos=(), total=0, query="zebra")
 
@@ -335,7 +371,7 @@ async def test_scan_returns_the_job_and_wait_returns_it_finished(
     assert isinstance(job, Job)
     assert job == Job(
         job_id=job.job_id,
-        kind="scan",
+        kind=JobKind.SCAN,
         status=JobStatus.PENDING,
         params={"path": str(real_root / "quick"), "recursive": False, "force": True},
         progress=None,
@@ -363,9 +399,12 @@ async def test_scan_returns_the_job_and_wait_returns_it_finished(
         2,
         None,
     )
-    assert final.result == scan_result(2, new=2)
+    assert final.result == expected_scan(2, new=2)
+    assert isinstance(final.result, ScanResult)
+    assert (final.result.scanned, final.result.new, final.result.error_count) == (2, 2, 0)
     assert final.started_at is not None
     assert final.finished_at is not None
+    assert job.created_at <= final.started_at <= final.finished_at
     assert final == await client.get_job(job.job_id)
     # A job that is already over is returned at once.
     with trio.fail_after(5):
@@ -402,7 +441,7 @@ async def test_list_jobs_filters(
 
     everything = await client.list_jobs()
     assert isinstance(everything, JobPage)
-    assert (everything.limit, everything.offset) == (20, 0)
+    assert (everything.limit, everything.offset) == (DEFAULT_PAGE_SIZE, 0)
     assert ids(everything) == ([third, second, first], 3)
     assert [j.status for j in everything.jobs] == [
         JobStatus.RUNNING,
@@ -439,7 +478,7 @@ async def test_cancel_job_stops_a_running_scan_and_reaps_its_probes(
         "cancelled on request",
     )
     assert (cancelled.processed, cancelled.total, cancelled.progress) == (1, 2, 0.5)
-    assert cancelled.result == scan_result(2, new=1)
+    assert cancelled.result == expected_scan(2, new=1)
     assert cancelled.finished_at is not None
     assert await client.get_job(job.job_id) == cancelled
     assert (await client.list_videos()).total == 1
@@ -554,88 +593,99 @@ async def test_a_closed_port_raises_connection_failed_naming_the_url(
 
 def test_exception_tree() -> None:
     """The exception classes form the tree errors.py documents."""
-    assert issubclass(ConnectionFailed, StoatFerretError)
-    assert issubclass(ProtocolError, StoatFerretError)
-    assert issubclass(ApiError, StoatFerretError)
-    for cls in (
-        NotFound,
-        InvalidPath,
-        PathNotAllowed,
-        ScanInProgress,
-        AlreadyTerminal,
-        InvalidRequest,
-        ServerUnavailable,
-    ):
-        assert cls.__mro__[1] is ApiError
+    parents: dict[type[StoatFerretError], type[Exception]] = {
+        ConnectionFailed: StoatFerretError,
+        ProtocolError: StoatFerretError,
+        ApiError: StoatFerretError,
+        InvalidRequest: ApiError,
+        NotFound: ApiError,
+        AccessDenied: ApiError,
+        Unauthorized: AccessDenied,
+        Forbidden: AccessDenied,
+        PathRefused: ApiError,
+        InvalidPath: PathRefused,
+        PathNotAllowed: PathRefused,
+        Conflict: ApiError,
+        ScanInProgress: Conflict,
+        WatchOverlap: Conflict,
+        AlreadyTerminal: Conflict,
+        TooManyJobs: ApiError,
+        ServerUnavailable: ApiError,
+        LibraryUnavailable: ServerUnavailable,
+    }
+    for cls, parent in parents.items():
+        assert cls.__mro__[1] is parent, cls
+
+
+def test_every_error_code_has_exactly_one_class() -> None:
+    """Each ErrorCode member is claimed by one exception class, and no class claims it twice."""
+    claimed = [code for cls in {*BY_CODE.values()} for code in cls.codes]
+    assert sorted(claimed) == sorted(ErrorCode)
+    assert set(BY_CODE) == set(ErrorCode)
+
+
+def test_a_code_claimed_twice_is_caught() -> None:
+    """The one-class-per-code check fails for a tree where two classes claim a code."""
+
+    class Duplicate(ApiError):
+        codes = frozenset({ErrorCode.NOT_FOUND})
+
+    claimed = [code for cls in {*BY_CODE.values(), Duplicate} for code in cls.codes]
+    assert sorted(claimed) != sorted(ErrorCode)
+
+
+def envelope(code: str, **extra: Any) -> dict[str, Any]:
+    return {"detail": {"code": code, "message": "m", **extra}}
+
+
+@pytest.mark.parametrize(
+    ("http_status", "code", "cls"),
+    [
+        (400, ErrorCode.BAD_REQUEST, InvalidRequest),
+        (400, ErrorCode.INVALID_JSON, InvalidRequest),
+        (422, ErrorCode.VALIDATION_ERROR, InvalidRequest),
+        (405, ErrorCode.METHOD_NOT_ALLOWED, InvalidRequest),
+        (413, ErrorCode.PAYLOAD_TOO_LARGE, InvalidRequest),
+        (415, ErrorCode.UNSUPPORTED_MEDIA_TYPE, InvalidRequest),
+        (416, ErrorCode.RANGE_NOT_SATISFIABLE, InvalidRequest),
+        (404, ErrorCode.NOT_FOUND, NotFound),
+        (401, ErrorCode.UNAUTHORIZED, Unauthorized),
+        (421, ErrorCode.HOST_NOT_ALLOWED, Forbidden),
+        (403, ErrorCode.CROSS_SITE_REQUEST, Forbidden),
+        (400, ErrorCode.INVALID_PATH, InvalidPath),
+        (403, ErrorCode.PATH_NOT_ALLOWED, PathNotAllowed),
+        (409, ErrorCode.SCAN_IN_PROGRESS, ScanInProgress),
+        (409, ErrorCode.WATCH_OVERLAP, WatchOverlap),
+        (409, ErrorCode.ALREADY_TERMINAL, AlreadyTerminal),
+        (429, ErrorCode.TOO_MANY_JOBS, TooManyJobs),
+        (503, ErrorCode.SHUTTING_DOWN, ServerUnavailable),
+        (500, ErrorCode.INTERNAL_ERROR, ServerUnavailable),
+        (503, ErrorCode.LIBRARY_UNAVAILABLE, LibraryUnavailable),
+        (507, ErrorCode.STORAGE_FULL, LibraryUnavailable),
+    ],
+)
+def test_error_from_response_picks_the_class_by_code(
+    http_status: int, code: ErrorCode, cls: type[ApiError]
+) -> None:
+    """An error envelope with a known code maps by the code, to an ErrorCode member."""
+    error = error_from_response(http_status, envelope(str(code)))
+    assert type(error) is cls
+    assert (error.http_status, error.code, error.message) == (http_status, code, "m")
+    assert error.code is code
+    assert str(error) == f"{code}: m"
 
 
 @pytest.mark.parametrize(
     ("http_status", "body", "cls", "code", "message"),
     [
-        (404, {"detail": {"code": "NOT_FOUND", "message": "m"}}, NotFound, "NOT_FOUND", "m"),
-        (
-            400,
-            {"detail": {"code": "INVALID_PATH", "message": "m"}},
-            InvalidPath,
-            "INVALID_PATH",
-            "m",
-        ),
-        (
-            403,
-            {"detail": {"code": "PATH_NOT_ALLOWED", "message": "m"}},
-            PathNotAllowed,
-            "PATH_NOT_ALLOWED",
-            "m",
-        ),
-        (
-            409,
-            {"detail": {"code": "SCAN_IN_PROGRESS", "message": "m", "job_id": "j"}},
-            ScanInProgress,
-            "SCAN_IN_PROGRESS",
-            "m",
-        ),
-        (
-            409,
-            {"detail": {"code": "ALREADY_TERMINAL", "message": "m", "job_id": "j"}},
-            AlreadyTerminal,
-            "ALREADY_TERMINAL",
-            "m",
-        ),
-        (
-            422,
-            {"detail": {"code": "VALIDATION_ERROR", "message": "m"}},
-            InvalidRequest,
-            "VALIDATION_ERROR",
-            "m",
-        ),
-        (
-            400,
-            {"detail": {"code": "INVALID_JSON", "message": "m"}},
-            InvalidRequest,
-            "INVALID_JSON",
-            "m",
-        ),
-        (
-            503,
-            {"detail": {"code": "SHUTTING_DOWN", "message": "m"}},
-            ServerUnavailable,
-            "SHUTTING_DOWN",
-            "m",
-        ),
-        (
-            500,
-            {"detail": {"code": "INTERNAL_ERROR", "message": "m"}},
-            ServerUnavailable,
-            "INTERNAL_ERROR",
-            "m",
-        ),
-        (
-            405,
-            {"detail": {"code": "METHOD_NOT_ALLOWED", "message": "m"}},
-            ApiError,
-            "METHOD_NOT_ALLOWED",
-            "m",
-        ),
+        (400, envelope("NEW_CODE"), InvalidRequest, "NEW_CODE", "m"),
+        (401, envelope("NEW_CODE"), Unauthorized, "NEW_CODE", "m"),
+        (403, envelope("NEW_CODE"), AccessDenied, "NEW_CODE", "m"),
+        (404, envelope("NEW_CODE"), NotFound, "NEW_CODE", "m"),
+        (409, envelope("NEW_CODE"), Conflict, "NEW_CODE", "m"),
+        (422, envelope("NEW_CODE"), InvalidRequest, "NEW_CODE", "m"),
+        (429, envelope("NEW_CODE"), ApiError, "NEW_CODE", "m"),
+        (503, envelope("NEW_CODE"), ServerUnavailable, "NEW_CODE", "m"),
         (
             502,
             "<html>Bad Gateway</html>",
@@ -647,17 +697,18 @@ def test_exception_tree() -> None:
         (418, "", ApiError, "HTTP_418", "no details"),
     ],
 )
-def test_error_from_response_picks_the_class_by_code_then_status(
+def test_error_from_response_maps_unknown_codes_by_status(
     http_status: int, body: Any, cls: type[ApiError], code: str, message: str
 ) -> None:
-    """An error envelope maps by its code; anything else by its HTTP status."""
+    """A code this client does not know (or no envelope at all) maps by the HTTP status."""
     error = error_from_response(http_status, body)
     assert type(error) is cls
     assert (error.http_status, error.code, error.message) == (http_status, code, message)
+    assert not isinstance(error.code, ErrorCode)
 
 
 def test_job_and_terminal_details_are_read_from_the_envelope() -> None:
-    """ScanInProgress.job_id and AlreadyTerminal.job_id/status come from the detail, else None."""
+    """Job ids, statuses and watch ids of refusals come from the detail, else None."""
     busy = error_from_response(409, {"detail": {"code": "SCAN_IN_PROGRESS", "message": "m"}})
     assert isinstance(busy, ScanInProgress)
     assert busy.job_id is None
@@ -667,6 +718,9 @@ def test_job_and_terminal_details_are_read_from_the_envelope() -> None:
     )
     assert isinstance(done, AlreadyTerminal)
     assert (done.job_id, done.status) == ("j", "failed")
+    overlap = error_from_response(409, envelope("WATCH_OVERLAP", watch_id="w"))
+    assert isinstance(overlap, WatchOverlap)
+    assert overlap.watch_id == "w"
 
 
 # -- scan_job and local waits ---------------------------------------------------------------
@@ -695,7 +749,7 @@ async def test_scan_job_left_by_an_error_cancels_the_server_job(
         JobStatus.CANCELLED,
         "cancelled on request",
     )
-    assert handle.final.result == scan_result(2, new=1)
+    assert handle.final.result == expected_scan(2, new=1)
     assert await client.get_job(handle.job_id) == handle.final
     assert (await client.list_videos()).total == 1
 
@@ -715,7 +769,7 @@ async def test_scan_job_left_by_a_cancellation_cancels_the_server_job(
     assert living(pids) == []
     assert handle.final is not None
     assert handle.final.status is JobStatus.CANCELLED
-    assert handle.final.result == scan_result(2, new=1)
+    assert handle.final.result == expected_scan(2, new=1)
     assert await client.get_job(handle.job_id) == handle.final
 
 

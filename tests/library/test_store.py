@@ -290,6 +290,15 @@ async def test_search_limit_and_total(searchable: Library) -> None:
     assert len(videos) == 2
 
 
+async def test_search_offset_skips_the_best_matches(searchable: Library) -> None:
+    """The offset skips that many matches in rank order; the total stays every match."""
+    everything, total = await searchable.search_videos("media", limit=10)
+    rest, rest_total = await searchable.search_videos("media", limit=10, offset=1)
+    assert (total, rest_total) == (4, 4)
+    assert rest == everything[1:]
+    assert await searchable.search_videos("media", limit=10, offset=4) == ([], 4)
+
+
 async def test_delete_removes_from_search(searchable: Library) -> None:
     """A deleted video is gone from get, list, count and search; deleting again reports False."""
     [video], _ = await searchable.search_videos("beach 2019", limit=10)
@@ -441,6 +450,22 @@ async def test_list_jobs_newest_first_with_filters(library: Library) -> None:
     assert await ids(limit=10, offset=0, status="complete", kind="scan") == (["j1"], 1)
     assert await ids(limit=1, offset=0, kind="scan") == (["j4"], 3)
     assert await ids(limit=10, offset=0, status="pending") == ([], 0)
+
+
+async def test_list_jobs_by_id_prefix(library: Library) -> None:
+    """id_prefix keeps the jobs whose id starts with it; LIKE wildcards mean themselves."""
+    for job_id in ("ab1", "ab2", "a%c", "a_c", "b"):
+        await library.save_job(job(job_id))
+
+    async def ids(prefix: str) -> tuple[list[str], int]:
+        rows, total = await library.list_jobs(limit=10, offset=0, id_prefix=prefix)
+        return [r.job_id for r in rows], total
+
+    assert await ids("ab") == (["ab2", "ab1"], 2)
+    assert await ids("ab1") == (["ab1"], 1)
+    assert await ids("a%") == (["a%c"], 1)
+    assert await ids("a_") == (["a_c"], 1)
+    assert await ids("c") == ([], 0)
 
 
 async def test_interrupt_unfinished(library: Library) -> None:

@@ -18,12 +18,15 @@ blueprint = Blueprint("jobs", __name__, url_prefix="/api/v1/jobs")
 @validate_querystring(JobsQuery)
 @validate_response(JobList)
 async def list_jobs(query_args: JobsQuery) -> dict[str, Any]:
-    """Job history, newest first; filter by ``status`` and ``kind``. Live jobs as they stand."""
+    """Job history, newest first; filter by ``status``, ``kind`` and ``id_prefix``.
+
+    Live jobs are shown as they stand, not as last stored."""
     jobs, total = await current_service().runner.list_jobs(
         limit=query_args.limit,
         offset=query_args.offset,
         status=query_args.status,
         kind=query_args.kind,
+        id_prefix=query_args.id_prefix,
     )
     return {
         "jobs": [job.to_wire() for job in jobs],

@@ -58,7 +58,7 @@ async def list_videos(query_args: PageQuery) -> dict[str, Any]:
 async def search_videos(query_args: SearchQuery) -> dict[str, Any]:
     """Full-text search over file name and path: every word must match, as a prefix."""
     videos, total = await current_service().library.search_videos(
-        query_args.q, limit=query_args.limit
+        query_args.q, limit=query_args.limit, offset=query_args.offset
     )
     return {"videos": [v.to_wire() for v in videos], "total": total, "query": query_args.q}
 
