@@ -16,6 +16,8 @@ from typing import Any
 import attrs
 import platformdirs
 
+from .extensions import ExtensionError, normalize_extension, video_extensions
+
 ENV_PREFIX = "STOAT_"
 
 
@@ -70,6 +72,16 @@ def _log_level(_instance: object, attribute: attrs.Attribute[Any], value: str) -
         raise SettingsError(f"{attribute.name} must be one of {', '.join(_LOG_LEVELS)}")
 
 
+def _extension_tuple(extensions: Iterable[str]) -> tuple[str, ...]:
+    """Extra video extensions, normalised (``"BRAW"`` → ``".braw"``), duplicates dropped."""
+    if isinstance(extensions, str):
+        raise SettingsError(f"expected a list of extensions, got {extensions!r}")
+    try:
+        return tuple(dict.fromkeys(normalize_extension(e) for e in extensions))
+    except (ExtensionError, AttributeError, TypeError) as exc:
+        raise SettingsError(f"video_extensions_extra: {exc}") from exc
+
+
 @attrs.frozen(kw_only=True)
 class Settings:
     """Everything the service can be told at start-up."""
@@ -112,9 +124,18 @@ class Settings:
     #: Undelivered non-progress events one WebSocket client may fall behind by.
     ws_client_buffer: int = attrs.field(default=256, validator=_positive_int)
 
+    #: File name extensions a scan treats as video on top of the built-in list
+    #: (``STOAT_VIDEO_EXTENSIONS='[".r3d", "braw"]'``).
+    video_extensions_extra: tuple[str, ...] = attrs.field(default=(), converter=_extension_tuple)
+
     @property
     def data_dir(self) -> Path:
         return self.database_path.parent
+
+    @property
+    def video_extensions(self) -> frozenset[str]:
+        """Every extension a scan treats as video: the built-in list and the extra ones."""
+        return video_extensions(self.video_extensions_extra)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -122,7 +143,7 @@ class Settings:
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for field in attrs.fields(cls):
-            raw = env.get(ENV_PREFIX + field.name.upper())
+            raw = env.get(_ENV_NAMES.get(field.name, ENV_PREFIX + field.name.upper()))
             if raw is None or raw == "":
                 continue
             values[field.name] = _parse(field.name, field.type, raw)
@@ -133,8 +154,12 @@ class Settings:
             raise SettingsError(str(exc)) from exc
 
 
+#: Settings read from a variable not named after the field.
+_ENV_NAMES = {"video_extensions_extra": ENV_PREFIX + "VIDEO_EXTENSIONS"}
+
+
 def _parse(name: str, kind: Any, raw: str) -> Any:
-    env_name = ENV_PREFIX + name.upper()
+    env_name = _ENV_NAMES.get(name, ENV_PREFIX + name.upper())
     try:
         if kind in ("int", int):
             return int(raw)
@@ -149,6 +174,11 @@ def _parse(name: str, kind: Any, raw: str) -> Any:
             if not isinstance(roots, list) or not all(isinstance(r, str) for r in roots):
                 raise ValueError("expected a JSON list of directory paths")
             return tuple(Path(r).expanduser() for r in roots)
-    except ValueError as exc:
+        if name == "video_extensions_extra":
+            extensions = json.loads(raw)
+            if not isinstance(extensions, list) or not all(isinstance(e, str) for e in extensions):
+                raise ValueError('expected a JSON list of extensions, e.g. [".r3d", "braw"]')
+            return _extension_tuple(extensions)
+    except ValueError as exc:  # SettingsError is one too
         raise SettingsError(f"{env_name}={raw!r}: {exc}") from exc
     return raw

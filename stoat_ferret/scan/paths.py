@@ -6,7 +6,17 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-VIDEO_EXTENSIONS = frozenset({".mp4", ".mkv", ".avi", ".mov", ".webm", ".m4v"})
+from ..extensions import VIDEO_EXTENSIONS
+
+__all__ = [
+    "VIDEO_EXTENSIONS",
+    "InvalidPath",
+    "PathNotAllowed",
+    "ScanPathError",
+    "is_within",
+    "resolve_roots",
+    "resolve_scan_path",
+]
 
 
 class ScanPathError(ValueError):
