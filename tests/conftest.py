@@ -9,6 +9,7 @@ from typing import Any
 
 import attrs
 import httpx
+import hypothesis
 import pytest
 import trio
 
@@ -21,6 +22,16 @@ from .support.media import SAMPLES, make_corpus, make_sample
 # The runtime guard (every async test fails if a task step blocks the event loop) and the
 # leak checks (child processes, file descriptors, SQLite files) apply to the whole suite.
 pytest_plugins = ["tests.support.loop_guard", "tests.support.leak_check"]
+
+# Property tests judge results, not speed: on a machine shared with other test runs an
+# example may take any time, so neither a per-example deadline nor the slow-generation
+# health check may fail a test.
+hypothesis.settings.register_profile(
+    "stoat",
+    deadline=None,
+    suppress_health_check=[hypothesis.HealthCheck.too_slow],
+)
+hypothesis.settings.load_profile("stoat")
 
 
 @pytest.fixture(scope="session")

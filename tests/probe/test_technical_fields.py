@@ -492,7 +492,7 @@ kinds = st.sampled_from(["video", "audio", "subtitle", "data", "attachment", "ot
 typed_streams = st.builds(lambda kind, fields: {**fields, "codec_type": kind}, kinds, stream_fields)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400)
 @given(streams=st.lists(typed_streams | json_values, max_size=4), fmt=format_fields | json_values)
 def test_read_technical_is_total(streams: list[Any], fmt: Any) -> None:
     """Whatever the streams and format hold, reading them never raises, and the result
@@ -506,7 +506,7 @@ def test_read_technical_is_total(streams: list[Any], fmt: Any) -> None:
     assert ProbeResult.from_json(result.to_json()) == result
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(main=stream_fields, others=st.lists(typed_streams, max_size=3), fmt=format_fields)
 def test_any_json_in_ffprobe_shape_parses_or_fails_cleanly(
     main: dict[str, Any], others: list[dict[str, Any]], fmt: dict[str, Any]
@@ -521,7 +521,7 @@ def test_any_json_in_ffprobe_shape_parses_or_fails_cleanly(
         assert ProbeResult.from_json(result.to_json()) == result
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(json_values)
 def test_any_json_at_all_parses_or_fails_cleanly(document: Any) -> None:
     """Any JSON document whatsoever gives a result or a ProbeError."""

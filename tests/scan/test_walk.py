@@ -297,3 +297,11 @@ def test_only_regular_files_are_counted(root: str) -> None:
     touch(os.path.join(root, "real.txt"))
     os.symlink(os.path.join(root, "real.txt"), os.path.join(root, "link.txt"))
     assert walk(root).ignored == {".txt": 2}
+
+
+def test_generated_media_of_every_family_is_found(corpus: dict[str, Path]) -> None:
+    """Real files of every container family, as generated, are all walked as videos."""
+    directory = next(iter(corpus.values())).parent
+    result = walk(os.path.realpath(directory))
+    assert [os.path.basename(f.path) for f in result.files] == sorted(corpus)
+    assert (result.errors, result.ignored) == ((), {})
