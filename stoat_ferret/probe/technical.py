@@ -32,6 +32,8 @@ from .pixfmt import describe_pixel_format
 
 #: Longest text kept from a tag; a header can hold megabytes of anything.
 TEXT_LIMIT = 500
+#: Counts must fit a signed 64-bit integer.
+_INT_LIMIT = 2**63
 
 #: Words ffprobe prints for "not known" in its enumerated fields.
 _UNSTATED = frozenset({"unknown", "unspecified", "reserved", "n/a", "und", "none"})
@@ -202,18 +204,21 @@ def word(value: object) -> str | None:
 
 
 def count(value: object) -> int | None:
-    """A whole number ≥ 0 from a JSON number or decimal text; else None."""
+    """A whole number from 0 to 2**63 - 1 (what a database integer holds) from a JSON number
+    or decimal text; else None."""
+    number: int | None = None
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value if value >= 0 else None
-    if isinstance(value, float):
-        return int(value) if math.isfinite(value) and value >= 0 and value.is_integer() else None
-    if isinstance(value, str):
+        number = value
+    elif isinstance(value, float):
+        if math.isfinite(value) and value.is_integer():
+            number = int(value)
+    elif isinstance(value, str):
         value = value.strip()
-        if value.isdecimal() and value.isascii() and len(value) <= 30:
-            return int(value)
-    return None
+        if value.isdecimal() and value.isascii() and len(value) <= 20:
+            number = int(value)
+    return number if number is not None and 0 <= number < _INT_LIMIT else None
 
 
 def positive(value: object) -> int | None:

@@ -394,14 +394,37 @@ def test_long_text_is_cut() -> None:
 
 
 @pytest.mark.parametrize(
-    "value", [True, -5, "-5", "1.5", 1.5, "1e3", "٣", "9" * 40, float("inf"), [3], {"n": 3}]
+    "value",
+    [
+        True,
+        -5,
+        "-5",
+        "1.5",
+        1.5,
+        "1e3",
+        "٣",
+        "9" * 40,
+        2**63,
+        str(2**63),
+        1e19,
+        float("inf"),
+        [3],
+        {"n": 3},
+    ],
 )
 def test_bad_counts_are_none(value: Any) -> None:
-    """Counts that are booleans, negative, fractional, non-ASCII or absurd are None."""
+    """Counts that are booleans, negative, fractional, non-ASCII or past 64 bits are None."""
     audio = {"index": 1, "codec_type": "audio", "nb_frames": value, "bit_rate": value,
              "channels": value}  # fmt: skip
     [stream] = probe(video(), audio).audio_streams
     assert (stream.frame_count, stream.bit_rate, stream.channels) == (None, None, None)
+
+
+def test_the_largest_count_is_kept() -> None:
+    """2**63 - 1, the largest a database integer holds, is still a count."""
+    audio = {"index": 1, "codec_type": "audio", "bit_rate": str(2**63 - 1)}
+    [stream] = probe(video(), audio).audio_streams
+    assert stream.bit_rate == 2**63 - 1
 
 
 def test_a_bad_index_falls_back_to_the_position() -> None:
