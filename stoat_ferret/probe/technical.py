@@ -85,6 +85,8 @@ def read_container(
     tagged: Sequence[tuple[Mapping[str, Any], Tags]],
     streams: Sequence[Stream],
 ) -> Container:
+    """The container, from the format's fields and tags (and the streams', for the capture
+    time and the timecode)."""
     return Container(
         format_name=text(fmt.get("format_name")),
         format_long_name=text(fmt.get("format_long_name")),
@@ -129,9 +131,11 @@ def read_stream(raw: Mapping[str, Any], tags: Tags, *, position: int) -> Stream:
         )
     if kind == "subtitle":
         return SubtitleStream(**common)
+    other = text(kind)
     return DataStream(
         **common,
-        kind=text(kind) or "data",
+        # A near miss such as " video" must not pose as a type it was not read as.
+        kind=other if other and other not in ("video", "audio", "subtitle") else "data",
         timecode=_timecode_text(tags.get("timecode")),
     )
 

@@ -240,13 +240,16 @@ def test_subtitle_data_and_attachment_streams() -> None:
         {"index": 2, "codec_type": "data", "codec_tag_string": "[0][0][0][0]"},
         {"index": 3, "codec_type": "attachment", "codec_name": "ttf"},
         {"index": 4},
+        {"index": 5, "codec_type": " video"},
     )  # fmt: skip
     assert result.streams[1:] == (
         SubtitleStream(index=1, codec="hdmv_pgs_subtitle", language="fre"),
         DataStream(index=2, kind="data"),
         DataStream(index=3, kind="attachment", codec="ttf"),
         DataStream(index=4, kind="data"),
+        DataStream(index=5, kind="data"),
     )
+    assert ProbeResult.from_json(result.to_json()) == result
 
 
 # -- container --------------------------------------------------------------------------------
