@@ -514,7 +514,9 @@ def outcome(document: Any) -> ProbeResult | ProbeError:
         return exc
 
 
-kinds = st.sampled_from(["video", "audio", "subtitle", "data", "attachment", "other"])
+kinds = st.sampled_from(
+    ["video", "audio", "subtitle", "data", "attachment", "other", " video", "Audio", ""]
+)
 typed_streams = st.builds(lambda kind, fields: {**fields, "codec_type": kind}, kinds, stream_fields)
 
 
