@@ -27,6 +27,9 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from .extensions import ExtensionError, normalize_extension
+from .extensions import video_extensions as all_video_extensions
+
 ENV_PREFIX = "STOAT_"
 
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
@@ -77,6 +80,21 @@ def _niceness(value: int) -> int:
     if not 0 <= value <= 19:
         raise ValueError("must be from 0 to 19")
     return value
+
+
+def _extensions(value: object) -> object:
+    """A JSON list of extensions (``".r3d"`` or ``"R3D"``), normalised, duplicates dropped."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value.strip() else []
+        except ValueError as exc:
+            raise ValueError('must be a JSON list of extensions such as [".r3d", "braw"]') from exc
+    if not isinstance(value, list | tuple) or not all(isinstance(e, str) for e in value):
+        raise ValueError('must be a JSON list of extensions such as [".r3d", "braw"]')
+    try:
+        return tuple(dict.fromkeys(normalize_extension(e) for e in value))
+    except ExtensionError as exc:
+        raise ValueError(str(exc)) from exc
 
 
 UserPath = Annotated[Path, AfterValidator(_expand_user)]
@@ -168,6 +186,11 @@ class Settings(BaseSettings):
         default=256,
         description="Undelivered non-progress events one /ws client may fall behind by.",
     )
+    video_extensions: Annotated[tuple[str, ...], NoDecode, BeforeValidator(_extensions)] = Field(
+        default=(),
+        description="File name extensions to treat as video on top of the built-in list, "
+        'as a JSON list such as [".r3d", "braw"].',
+    )
 
     def __init__(self, **values: Any) -> None:
         try:
@@ -190,6 +213,11 @@ class Settings(BaseSettings):
     @property
     def data_dir(self) -> Path:
         return self.database_path.parent
+
+    @property
+    def all_video_extensions(self) -> frozenset[str]:
+        """Every extension a scan treats as video: the built-in list and the extra ones."""
+        return all_video_extensions(self.video_extensions)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -9,6 +9,7 @@ from typing import Any
 
 import attrs
 import httpx
+import hypothesis
 import pytest
 import trio
 
@@ -16,11 +17,21 @@ from stoat_ferret.server import serve_service
 from stoat_ferret.service import Service, open_service
 from stoat_ferret.settings import Settings
 
-from .support.media import SAMPLES, make_sample
+from .support.media import SAMPLES, make_corpus, make_sample
 
 # The runtime guard (every async test fails if a task step blocks the event loop) and the
 # leak checks (child processes, file descriptors, SQLite files) apply to the whole suite.
 pytest_plugins = ["tests.support.loop_guard", "tests.support.leak_check"]
+
+# Property tests judge results, not speed: on a machine shared with other test runs an
+# example may take any time, so neither a per-example deadline nor the slow-generation
+# health check may fail a test.
+hypothesis.settings.register_profile(
+    "stoat",
+    deadline=None,
+    suppress_health_check=[hypothesis.HealthCheck.too_slow],
+)
+hypothesis.settings.load_profile("stoat")
 
 
 @pytest.fixture(scope="session")
@@ -28,6 +39,12 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """One generated file per container/codec pair in ``SAMPLES`` (made once per session)."""
     directory = tmp_path_factory.mktemp("samples")
     return {name: make_sample(directory, name) for name in SAMPLES}
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One generated file per container family and metadata field in ``CORPUS`` (once a session)."""
+    return make_corpus(tmp_path_factory.mktemp("corpus"))
 
 
 @pytest.fixture

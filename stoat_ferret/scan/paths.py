@@ -9,8 +9,6 @@ from pathlib import Path
 from .errors import InvalidPath, PathNotAllowed
 from .plan import is_within
 
-VIDEO_EXTENSIONS = frozenset({".mp4", ".mkv", ".avi", ".mov", ".webm", ".m4v"})
-
 
 def resolve_roots(roots: Sequence[Path]) -> tuple[str, ...]:
     """The allowed roots with ``~``, ``..`` and symlinks resolved."""

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Collection, Sequence
 
 import attrs
 
-from .paths import VIDEO_EXTENSIONS
+from ..extensions import VIDEO_EXTENSIONS, extension_of
 from .plan import FoundFile, is_within
 
 
@@ -20,15 +21,30 @@ class WalkResult:
     #: Directories that could not be listed and files that were listed but could not be
     #: read: they may well exist, so nothing at or under these paths can be called missing.
     unreadable: tuple[str, ...]
+    #: Files passed over because their extension is not a video's, counted by extension
+    #: (lower case, ``""`` for none): ``{".txt": 3, "": 1}``. Hidden files are not counted.
+    ignored: dict[str, int] = attrs.field(factory=dict)
 
 
-def is_video_name(name: str) -> bool:
+def is_video_name(name: str, extensions: Collection[str] = VIDEO_EXTENSIONS) -> bool:
     # "._name.mp4" files are macOS resource forks, not videos.
-    return not name.startswith("._") and os.path.splitext(name)[1].lower() in VIDEO_EXTENSIONS
+    return not name.startswith("._") and extension_of(name) in extensions
 
 
-def walk_directory(root: str, *, recursive: bool, allowed_roots: Sequence[str]) -> WalkResult:
+def walk_directory(
+    root: str,
+    *,
+    recursive: bool,
+    allowed_roots: Sequence[str],
+    extensions: Collection[str] = VIDEO_EXTENSIONS,
+) -> WalkResult:
     """Every video file in ``root`` (and below it, if ``recursive``), sorted by path.
+
+    A video file is one whose extension, in any case, is in ``extensions`` (lower case,
+    with the dot). Other regular files are counted in ``ignored`` by extension. Hidden
+    files (names starting with ``.``, such as ``.DS_Store``) are not counted: they are the
+    system's, and would be noise on every card. A hidden file with a video extension is
+    still a video, except a macOS ``._`` resource fork, which only shadows the file beside it.
 
     Directory symlinks are not followed. A file symlink is taken only if its
     target lies inside an allowed root.
@@ -36,6 +52,7 @@ def walk_directory(root: str, *, recursive: bool, allowed_roots: Sequence[str]) 
     files: list[FoundFile] = []
     errors: list[tuple[str, str]] = []
     unreadable: list[str] = []
+    ignored: Counter[str] = Counter()
     stack = [root]
     while stack:
         directory = stack.pop()
@@ -52,7 +69,9 @@ def walk_directory(root: str, *, recursive: bool, allowed_roots: Sequence[str]) 
                     if recursive:
                         stack.append(entry.path)
                     continue
-                if not is_video_name(entry.name):
+                if not is_video_name(entry.name, extensions):
+                    if not entry.name.startswith(".") and entry.is_file():
+                        ignored[extension_of(entry.name)] += 1
                     continue
                 if not _encodable(entry.path):
                     errors.append((entry.path, "the file name is not valid UTF-8"))
@@ -72,7 +91,7 @@ def walk_directory(root: str, *, recursive: bool, allowed_roots: Sequence[str]) 
             if stat.S_ISREG(info.st_mode):
                 files.append(FoundFile(entry.path, info.st_size, info.st_mtime_ns))
     files.sort(key=lambda f: f.path)
-    return WalkResult(tuple(files), tuple(errors), tuple(unreadable))
+    return WalkResult(tuple(files), tuple(errors), tuple(unreadable), dict(sorted(ignored.items())))
 
 
 def _encodable(path: str) -> bool:

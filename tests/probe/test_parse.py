@@ -10,7 +10,9 @@ import pytest
 
 from stoat_ferret.children import summarize_stderr
 from stoat_ferret.probe.errors import NotAVideo, ProbeFailed
-from stoat_ferret.probe.parse import ProbeResult, parse_probe_output, parse_rate
+from stoat_ferret.probe.metadata import AudioStream, Container, VideoStream
+from stoat_ferret.probe.parse import ProbeResult, parse_probe_output
+from stoat_ferret.probe.technical import parse_rate
 
 PATH = "/media/clip.mp4"
 
@@ -88,6 +90,22 @@ def test_a_plain_video_gives_every_field() -> None:
         audio_codec="aac",
         file_size=123456,
         format_name="mov,mp4,m4a,3gp,3g2,mj2",
+        container=Container(format_name="mov,mp4,m4a,3gp,3g2,mj2", duration_seconds=2.0),
+        streams=(
+            VideoStream(
+                index=0,
+                codec="h264",
+                duration_seconds=2.0,
+                width=1920,
+                height=1080,
+                display_width=1920,
+                display_height=1080,
+                r_frame_rate=Fraction(25),
+                avg_frame_rate=Fraction(25),
+                variable_frame_rate=False,
+            ),
+            AudioStream(index=1, codec="aac", duration_seconds=2.0),
+        ),
     )
 
 

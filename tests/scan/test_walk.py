@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from stoat_ferret.extensions import VIDEO_EXTENSIONS, video_extensions
 from stoat_ferret.scan.paths import resolve_roots
 from stoat_ferret.scan.plan import FoundFile
 from stoat_ferret.scan.walk import WalkResult, walk_directory
@@ -35,8 +36,12 @@ def touch(path: str | Path, data: bytes = b"video") -> str:
     return str(path)
 
 
-def walk(root: str, *, recursive: bool = True) -> WalkResult:
-    return walk_directory(root, recursive=recursive, allowed_roots=resolve_roots([Path(root)]))
+def walk(
+    root: str, *, recursive: bool = True, extensions: frozenset[str] = VIDEO_EXTENSIONS
+) -> WalkResult:
+    return walk_directory(
+        root, recursive=recursive, allowed_roots=resolve_roots([Path(root)]), extensions=extensions
+    )
 
 
 def paths(result: WalkResult) -> list[str]:
@@ -90,12 +95,15 @@ def test_extensions_are_case_insensitive(root: str) -> None:
 
 
 def test_non_videos_are_ignored(root: str) -> None:
-    """Files without a video extension are neither listed nor reported."""
+    """Files without a video extension are not listed nor errors, but counted by extension."""
     for name in ["notes.txt", "song.mp3", "mp4", "clip.mp4.part", "clip.mpg4", ".mp4", "README"]:
         touch(os.path.join(root, name))
     keep = touch(os.path.join(root, "keep.mp4"))
     assert walk(root) == WalkResult(
-        files=(FoundFile(keep, 5, os.stat(keep).st_mtime_ns),), errors=(), unreadable=()
+        files=(FoundFile(keep, 5, os.stat(keep).st_mtime_ns),),
+        errors=(),
+        unreadable=(),
+        ignored={"": 2, ".mp3": 1, ".mpg4": 1, ".part": 1, ".txt": 1},
     )
 
 
@@ -223,3 +231,78 @@ def test_unlistable_root_is_reported(root: str) -> None:
         errors=((gone, "cannot list directory: No such file or directory"),),
         unreadable=(gone,),
     )
+
+
+#: Every container family a scan must recognise without being told.
+EDITOR_EXTENSIONS = [
+    "mp4", "m4v", "mov", "qt", "mkv", "webm", "avi", "wmv", "asf", "flv", "f4v", "ogv", "mxf",
+    "mts", "m2ts", "ts", "m2t", "mpg", "mpeg", "m2v", "m1v", "vob", "3gp", "3g2", "dv", "y4m",
+]  # fmt: skip
+
+
+def test_every_family_is_a_video(root: str) -> None:
+    """Each extension editors meet, in lower or upper case, is listed as a video."""
+    names = [f"clip.{ext}" for ext in EDITOR_EXTENSIONS] + [
+        f"CAM.{ext.upper()}" for ext in EDITOR_EXTENSIONS
+    ]
+    for name in names:
+        touch(os.path.join(root, name))
+    result = walk(root)
+    assert paths(result) == sorted(os.path.join(root, n) for n in names)
+    assert result.ignored == {}
+
+
+def test_extra_extensions_are_videos(root: str) -> None:
+    """Extensions added by setting are walked as videos; without them they are counted."""
+    r3d = touch(os.path.join(root, "A001.R3D"))
+    braw = touch(os.path.join(root, "sub", "clip.braw"))
+    mp4 = touch(os.path.join(root, "clip.mp4"))
+    assert walk(root).ignored == {".braw": 1, ".r3d": 1}
+    extended = walk(root, extensions=video_extensions([".r3d", "BRAW"]))
+    assert paths(extended) == sorted([r3d, braw, mp4])
+    assert extended.ignored == {}
+
+
+def test_extension_set_replaces_the_default(root: str) -> None:
+    """The walk uses exactly the extensions it is given: .mp4 is ignored if not among them."""
+    mxf = touch(os.path.join(root, "a.mxf"))
+    touch(os.path.join(root, "b.mp4"))
+    result = walk(root, extensions=frozenset({".mxf"}))
+    assert paths(result) == [mxf]
+    assert result.ignored == {".mp4": 1}
+
+
+def test_ignored_files_are_counted_in_every_folder_walked(root: str) -> None:
+    """Counts cover every walked folder; a non-recursive walk counts only its own folder."""
+    for name in ["a.txt", "b.TXT", "sub/c.txt", "sub/deeper/d.jpg", "sub/deeper/e"]:
+        touch(os.path.join(root, name))
+    assert walk(root).ignored == {"": 1, ".jpg": 1, ".txt": 3}
+    assert walk(root, recursive=False).ignored == {".txt": 2}
+
+
+def test_hidden_files_are_passed_over_quietly(root: str) -> None:
+    """Dotfiles and ._ resource forks are neither listed nor counted; a hidden video is listed."""
+    for name in [".DS_Store", "._clip.mp4", "._notes.txt", ".localized", "sub/.hidden.txt"]:
+        touch(os.path.join(root, name))
+    hidden_video = touch(os.path.join(root, ".take2.mov"))
+    result = walk(root)
+    assert paths(result) == [hidden_video]
+    assert result.ignored == {}
+
+
+def test_only_regular_files_are_counted(root: str) -> None:
+    """Folders, FIFOs and dangling symlinks without a video extension are not counted."""
+    os.mkdir(os.path.join(root, "folder.txt"))
+    os.mkfifo(os.path.join(root, "pipe.txt"))
+    os.symlink(os.path.join(root, "nowhere"), os.path.join(root, "dangling.txt"))
+    touch(os.path.join(root, "real.txt"))
+    os.symlink(os.path.join(root, "real.txt"), os.path.join(root, "link.txt"))
+    assert walk(root).ignored == {".txt": 2}
+
+
+def test_generated_media_of_every_family_is_found(corpus: dict[str, Path]) -> None:
+    """Real files of every container family, as generated, are all walked as videos."""
+    directory = next(iter(corpus.values())).parent
+    result = walk(os.path.realpath(directory))
+    assert [os.path.basename(f.path) for f in result.files] == sorted(corpus)
+    assert (result.errors, result.ignored) == ((), {})
