@@ -43,4 +43,4 @@ fi
 
 echo "bootstrap: installing stoat-ferret into .venv"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test,libav]"
