@@ -277,6 +277,7 @@ class WorkerPool:
         await worker.end()
 
     async def _start(self, subject: str) -> WorkerProcess:
+        """A new worker that has said it is ready; or WorkerUnavailable saying why not."""
         if self._missing is not None:
             await trio.lowlevel.checkpoint()
             raise WorkerUnavailable(subject, self._missing)
@@ -284,31 +285,41 @@ class WorkerPool:
             worker: WorkerProcess = await self._nursery.start(run_worker, self._argv, self._env)
         except OSError as exc:
             self.stats.start_failures += 1
-            reason = f"cannot start the media worker with {self._argv[0]!r}: {exc.strerror or exc}"
-            raise WorkerUnavailable(subject, reason) from exc
+            why = f"cannot start the media worker with {self._argv[0]!r}: {exc.strerror or exc}"
+            raise WorkerUnavailable(subject, why) from exc
         try:
-            with trio.move_on_after(self.start_timeout) as deadline:
-                hello = await worker.receive()
+            reason = await self._greeting(worker)
         except BaseException:
             with trio.CancelScope(shield=True), trio.move_on_after(CLEANUP_WAIT):
                 await worker.end()
             raise
-        if hello is not None and hello.error is None and not deadline.cancelled_caught:
+        if reason is None:
             self.stats.started += 1
-            log.debug("media worker %d ready: %s", worker.pid, hello.result)
             return worker
-        await worker.end(read_tail=True)
         self.stats.start_failures += 1
-        if deadline.cancelled_caught:
-            reason = f"the media worker did not start within {self.start_timeout:g}s"
-        elif hello is None:
-            reason = f"the media worker could not start: {worker.death()}"
-        else:
-            assert hello.error is not None
-            reason = hello.error.reason
-            if hello.error.kind == ErrorKind.MISSING:
-                self._missing = reason
         raise WorkerUnavailable(subject, reason)
+
+    async def _greeting(self, worker: WorkerProcess) -> str | None:
+        """Wait for the worker to say it is ready: None if it did, else why it will not."""
+        try:
+            with trio.move_on_after(self.start_timeout) as deadline:
+                hello = await worker.receive()
+        except ProtocolError as exc:
+            await worker.end()
+            return f"the media worker broke the protocol at start-up: {exc}"
+        if deadline.cancelled_caught:
+            await worker.end()
+            return f"the media worker did not start within {self.start_timeout:g}s"
+        if hello is None:
+            await worker.end(read_tail=True)
+            return f"the media worker could not start: {worker.death()}"
+        if hello.error is not None:
+            await worker.end()
+            if hello.error.kind == ErrorKind.MISSING:
+                self._missing = hello.error.reason
+            return hello.error.reason
+        log.debug("media worker %d ready: %s", worker.pid, hello.result)
+        return None
 
     def _memory_text(self) -> str:
         return f"{self.memory_limit_bytes / 1e9:.1f} GB"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 from collections.abc import AsyncIterator
@@ -143,7 +144,7 @@ async def test_timeout_kills_the_whole_group_names_the_file_and_replaces_the_wor
         [worker] = pool.idle_pids
         with pytest.raises(WorkerTimeout) as excinfo:
             await pool.call(Op.SPAWN, {"pid_file": str(pid_file)}, subject="/media/stuck.mp4")
-        grandchild = int(pid_file.read_text())
+        grandchild = int(await trio.Path(pid_file).read_text())
         assert excinfo.value.subject == "/media/stuck.mp4"
         assert excinfo.value.reason == "the media worker took longer than 1s"
         assert not process_exists(worker)
@@ -158,7 +159,7 @@ async def test_timeout_kills_the_whole_group_names_the_file_and_replaces_the_wor
 async def test_probe_of_a_file_that_never_opens_raises_probe_timeout(tmp_path: Path) -> None:
     """Probing a FIFO nobody writes to (open() never returns) raises ProbeTimeout naming it."""
     fifo = tmp_path / "never.mp4"
-    os.mkfifo(fifo)
+    await trio.to_thread.run_sync(os.mkfifo, fifo)
     async with pool_of(size=1, timeout=0.5) as pool:
         with pytest.raises(ProbeTimeout) as excinfo:
             await pool.probe(str(fifo))
@@ -190,7 +191,7 @@ async def test_a_file_that_crashes_its_worker_is_reported_as_probe_failed(
 ) -> None:
     """pool.probe on a file its worker dies reading raises ProbeFailed naming that file only."""
     hostile = tmp_path / "hostile-crasher.mp4"
-    hostile.write_bytes(samples["h264_aac.mp4"].read_bytes())
+    await trio.to_thread.run_sync(shutil.copyfile, samples["h264_aac.mp4"], hostile)
     env = {**TEST_OPS, "STOAT_WORKER_CRASH_ON": "crasher"}
     async with pool_of(size=1, env=env) as pool:
         with pytest.raises(ProbeFailed) as excinfo:
@@ -276,7 +277,7 @@ async def test_a_picture_too_big_for_the_limit_fails_cleanly(
         assert excinfo.value.reason == (
             "Cannot allocate memory (over the media worker's limit of 0.3 GB)"
         )
-        assert not target.exists()
+        assert not await trio.Path(target).exists()
         made = await pool.thumbnail(str(samples["h264_aac.mp4"]), str(target), at_seconds=0.0)
         assert (made.width, made.height) == (320, 240)
 
@@ -360,7 +361,7 @@ async def test_a_large_answer_arrives_whole(tmp_path: Path, samples: dict[str, P
     """An answer of several hundred kB (a huge tag) is read across many pipe reads, intact."""
     comment = "x" * 400_000
     metadata = tmp_path / "meta.txt"
-    metadata.write_text(f";FFMETADATA1\ncomment={comment}\n")
+    await trio.Path(metadata).write_text(f";FFMETADATA1\ncomment={comment}\n")
     target = tmp_path / "tagged.mkv"
     await trio.run_process(
         [

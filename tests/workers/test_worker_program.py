@@ -147,7 +147,7 @@ async def test_out_of_range_arguments_are_refused(samples: dict[str, Path], tmp_
         "'at_seconds' must be a number, at least 0",
         "'count' must be a whole number, 1-100",
     ]
-    assert not (tmp_path / "t.jpg").exists()
+    assert not await trio.Path(tmp_path / "t.jpg").exists()
 
 
 async def test_without_pyav_it_says_so_and_exits(tmp_path: Path) -> None:
