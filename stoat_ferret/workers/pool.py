@@ -91,6 +91,8 @@ class WorkerPool:
     stats: PoolStats = attrs.field(factory=PoolStats)
     _slots: trio.Semaphore = attrs.field(init=False)
     _idle: list[WorkerProcess] = attrs.field(factory=list)
+    #: Every worker started and not yet ended (idle or busy).
+    _workers: set[WorkerProcess] = attrs.field(factory=set)
     _ids: itertools.count[int] = attrs.field(factory=lambda: itertools.count(1))
     #: Set once a worker has said it can never work here (PyAV missing).
     _missing: str | None = None
@@ -295,6 +297,7 @@ class WorkerPool:
             raise
         if reason is None:
             self.stats.started += 1
+            self._workers.add(worker)
             return worker
         self.stats.start_failures += 1
         raise WorkerUnavailable(subject, reason)
@@ -324,24 +327,36 @@ class WorkerPool:
     def _memory_text(self) -> str:
         return f"{self.memory_limit_bytes / 1e9:.1f} GB"
 
-    async def prestart(self) -> None:
-        """Start workers, all at once, until ``size`` are idle.
+    @property
+    def live(self) -> int:
+        """Workers running now, idle or busy."""
+        self._workers = {worker for worker in self._workers if not worker.ended}
+        return len(self._workers)
 
-        Raises :class:`WorkerUnavailable` if any could not start (those that did stay).
+    async def prestart(self) -> None:
+        """Start workers, all at once, until ``size`` are running.
+
+        Safe while requests run: each start takes a request slot, and none starts once
+        ``size`` workers live. Raises :class:`WorkerUnavailable` if any could not start
+        (those that did stay).
         """
         failures: list[WorkerUnavailable] = []
         async with trio.open_nursery() as nursery:
-            for _ in range(self.size - len(self._idle)):
+            for _ in range(self.size - self.live):
                 nursery.start_soon(self._prestart_one, failures)
         if failures:
             raise failures[0]
 
     async def _prestart_one(self, failures: list[WorkerUnavailable]) -> None:
-        try:
-            self._idle.append(await self._start("(start-up)"))
-        except WorkerUnavailable as exc:
-            failures.append(exc)
-            await trio.lowlevel.checkpoint()
+        async with self._slots:
+            if self.live >= self.size:
+                await trio.lowlevel.checkpoint()
+                return
+            try:
+                self._idle.append(await self._start("(start-up)"))
+            except WorkerUnavailable as exc:
+                failures.append(exc)
+                await trio.lowlevel.checkpoint()
 
     async def close(self) -> None:
         """Kill and reap every idle worker; later requests fail."""

@@ -135,6 +135,19 @@ async def test_prestart_starts_every_worker_before_the_block() -> None:
     assert not any(process_exists(pid) for pid in pids)
 
 
+async def test_prestart_while_busy_starts_only_the_missing_workers() -> None:
+    """With one worker busy on a request, prestart on a pool of two starts just one more."""
+    async with pool_of(size=2) as pool, trio.open_nursery() as nursery:
+        nursery.start_soon(_expect_cancelled, pool)
+        with trio.fail_after(20):
+            await poll_until(lambda: pool.live == 1)
+        await pool.prestart()
+        assert (pool.live, pool.stats.started, len(pool.idle_pids)) == (2, 2, 1)
+        await pool.prestart()
+        assert pool.stats.started == 2
+        nursery.cancel_scope.cancel()
+
+
 async def test_timeout_kills_the_whole_group_names_the_file_and_replaces_the_worker(
     samples: dict[str, Path], tmp_path: Path
 ) -> None:
