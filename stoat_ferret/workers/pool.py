@@ -48,6 +48,8 @@ DEFAULT_MEMORY_LIMIT = 2 * 1024**3
 DEFAULT_MAX_REQUESTS = 1000
 #: Seconds a new worker has to import PyAV and say it is ready.
 DEFAULT_START_TIMEOUT = 30.0
+#: Workers tried for one request that die before it reaches them.
+SEND_ATTEMPTS = 3
 #: Seconds cleanup may take once a request has failed or been cancelled.
 CLEANUP_WAIT = REAP_WAIT + STDERR_WAIT + 1.0
 
@@ -240,14 +242,17 @@ class WorkerPool:
 
     async def _send(self, line: bytes, subject: str) -> WorkerProcess:
         """An idle or new worker that has taken ``line``."""
-        while True:
+        for attempt in range(1, SEND_ATTEMPTS + 1):
             worker = await self._check_out(subject)
             try:
                 await worker.send(line)
-            except (trio.BrokenResourceError, trio.ClosedResourceError):
-                # It died while idle, before this request reached it: not this file's fault.
+            except (trio.BrokenResourceError, trio.ClosedResourceError) as exc:
+                # It died while idle, before this request reached it: not this file's fault,
+                # so try another; but a worker that dies as soon as it has started is broken.
                 with trio.CancelScope(shield=True), trio.move_on_after(CLEANUP_WAIT):
-                    await worker.end()
+                    await worker.end(read_tail=True)
+                if attempt >= SEND_ATTEMPTS:
+                    raise WorkerCrashed(subject, worker.death()) from exc
                 continue
             except BaseException:
                 with trio.CancelScope(shield=True), trio.move_on_after(CLEANUP_WAIT):
@@ -256,6 +261,7 @@ class WorkerPool:
             worker.requests += 1
             self.stats.requests += 1
             return worker
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     async def _check_out(self, subject: str) -> WorkerProcess:
         while self._idle:

@@ -9,6 +9,7 @@ the wrapper drops). Modes:
 ``dies``        greet, then say "boom" on stderr and exit 3 on the first request
 ``mute``        never greet (sleep), as a worker stuck at start-up would
 ``endless``     greet, then answer with a line that never ends
+``quits``       greet, then exit at once (before reading any request)
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ def main() -> int:
     if mode == "mute":
         time.sleep(3600)
     say({"id": 0, "ok": True, "result": {"ready": True}})
+    if mode == "quits":
+        return 0
     request = json.loads(sys.stdin.readline())
     if mode == "garbage":
         sys.stdout.write("this is not a protocol line\n")

@@ -20,7 +20,7 @@ from ..support.prober import process_exists
 FAKE_WORKER = Path(__file__).with_name("fake_worker.py")
 
 
-MODES = ("garbage", "wrong-id", "dies", "mute", "endless")
+MODES = ("garbage", "wrong-id", "dies", "mute", "endless", "quits")
 
 
 @pytest.fixture
@@ -43,6 +43,8 @@ def fake_python(tmp_path: Path) -> dict[str, str]:
         ("wrong-id", "the media worker answered out of turn"),
         ("dies", "the media worker exited with status 3 (boom)"),
         ("endless", "the media worker broke the protocol: a line longer than "),
+        # Whether its death is seen on sending (then two more are tried) or on reading.
+        ("quits", "the media worker exited with status 0"),
     ],
 )
 async def test_a_misbehaving_worker_fails_the_request_and_is_killed(
