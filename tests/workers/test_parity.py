@@ -170,9 +170,9 @@ RULES: dict[str, tuple[frozenset[str], Callable[[Any, Any, Doc, Doc], bool]]] = 
     "av1 colour": (frozenset({"color_primaries", "color_transfer"}), _absent),
     # FFmpeg 8's PNG decoder declares its RGB pictures "gbr"; 5.1 left it unset.
     "png colour": (frozenset({"color_space"}), lambda ff, lib, _s, _d: (ff, lib) == (None, "gbr")),
-    # MP3 duration from the LAME header (gapless) in FFmpeg 8; 5.1 counted padding.
+    # MP3: FFmpeg 8 gives the sound's own length; 5.1 a longer one.
     "mp3 duration": (frozenset({"duration", "bit_rate"}), _any),
-    # The timecode track's length no longer counts towards a QuickTime file's duration.
+    # QuickTime with a timecode track: the file's duration differs by the last millisecond.
     "tmcd duration": (frozenset({"duration", "bit_rate"}), _any),
 }
 
