@@ -31,11 +31,13 @@ import contextlib
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Protocol
 
 import attrs
 from watchfiles._rust_notify import RustNotify, WatchfilesRustInternalError
+
+from .tree import at_or_below_any
 
 #: Raw changes as watchfiles reports them: ``(1 added | 2 modified | 3 deleted, path)``.
 RawChanges = set[tuple[int, str]]
@@ -128,16 +130,51 @@ class InotifyWatch:
         _join(self._threads, CLOSE_TIMEOUT)
 
 
-def open_inotify(root: str) -> InotifyWatch:
-    """Watch ``root`` and everything below it through inotify.
+@attrs.frozen
+class WatchPlan:
+    """Which paths to hand the notify crate, each watched with everything below it."""
 
-    Raises an :class:`InotifyError` saying why inotify cannot watch it.
+    root: str
+    paths: tuple[str, ...]
+    #: Go on past directories that cannot be watched (see :func:`plan_around`). The crate
+    #: then drops every such error, the watch limit's included: count the watches after.
+    tolerant: bool = False
+
+    @classmethod
+    def whole(cls, root: str) -> WatchPlan:
+        return cls(root, (root,))
+
+
+def plan_around(root: str, dirs: Collection[str], unreadable: Collection[str]) -> WatchPlan:
+    """A plan that watches every readable directory of a tree holding unreadable ones.
+
+    The crate adds a tree's watches walking it depth-first and gives up at the first
+    directory it cannot watch, silently when told to go on: the directories after it
+    are left unwatched. So each directory on the way from ``root`` to an unreadable one
+    (the "spine") is handed over as a tree of its own, and so is each readable directory
+    just below the spine: every readable directory is then first in some walk.
+    ``dirs``: the tree's readable directories, from a walk; ``unreadable``: the others.
+    """
+    spine = {root}
+    for blocked in unreadable:
+        parent = os.path.dirname(blocked)
+        while parent not in spine and at_or_below_any(parent, (root,)):
+            spine.add(parent)
+            parent = os.path.dirname(parent)
+    below = {d for d in dirs if d not in spine and os.path.dirname(d) in spine}
+    return WatchPlan(root, tuple(sorted(spine)) + tuple(sorted(below)), tolerant=True)
+
+
+def open_inotify(plan: WatchPlan) -> InotifyWatch:
+    """Watch the plan's paths and everything below them through inotify.
+
+    Raises an :class:`InotifyError` saying why inotify cannot watch them.
     """
     with _construct_lock:
         threads_before = notify_threads()
         fds_before = _inotify_fds()
         try:
-            notify = RustNotify([root], False, False, 0, True, False)
+            notify = RustNotify(list(plan.paths), False, False, 0, True, plan.tolerant)
         except Exception as exc:
             # The failed watcher's thread is on its way out: wait for it, then say why.
             _join(notify_threads() - threads_before, CLOSE_TIMEOUT)
@@ -175,7 +212,7 @@ class NotifySource(Protocol):
 
 #: What the watcher calls (in a worker thread) to start watching a folder through inotify:
 #: :func:`open_inotify`, or a stand-in in tests.
-InotifyFactory = Callable[[str], NotifySource]
+InotifyFactory = Callable[[WatchPlan], NotifySource]
 
 
 # -- the process's own threads and descriptors (Linux /proc; elsewhere nothing is known) ---

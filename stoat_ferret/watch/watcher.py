@@ -40,8 +40,11 @@ from .inotify import (
     NotifyFailed,
     NotifySource,
     RawChanges,
+    UnreadableSubfolder,
+    WatchPlan,
     max_user_watches,
     open_inotify,
+    plan_around,
 )
 from .models import WatchBatch, WatchStatus, video_filter
 from .poll import diff_trees
@@ -191,7 +194,13 @@ class FolderWatcher:
         if self._poll_reason is not None:
             return await self._poll_session(identity, halt, rescan, self._poll_reason)
         try:
-            source = await trio.to_thread.run_sync(self._open_inotify, self.root)
+            whole = WatchPlan.whole(self.root)
+            try:
+                source = await trio.to_thread.run_sync(self._open_inotify, whole)
+            except UnreadableSubfolder:
+                tree = await self._walk(halt, with_files=False)
+                plan = plan_around(self.root, tree.dirs, tree.unreadable)
+                source = await trio.to_thread.run_sync(self._open_inotify, plan)
         except FolderVanished:
             ended = _Ended()
         except InotifyError as exc:
@@ -216,6 +225,11 @@ class FolderWatcher:
             self._source = source
             self._root_notice = False
             self._begin(WatchStatus(WatchState.ACTIVE), rescan)
+            # Every directory should have its watch now. If some have none (the limit was
+            # reached where the crate does not say so), the root check confirms and polls.
+            if await self._watches_missing():
+                self._audit = True
+                self._check_now.set()
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(_set_on_cancel, stop)
                 nursery.start_soon(self._pump, source, stop, ended, nursery.cancel_scope)
@@ -338,8 +352,8 @@ class FolderWatcher:
                 await trio.sleep(AUDIT_CONFIRM_DELAY)
                 if await self._watches_missing():
                     limit = max_user_watches()
-                    shown = f" ({limit})" if limit is not None else ""
-                    reason = f"the inotify watch limit{shown} was reached"
+                    shown = f" (watch limit: {limit})" if limit is not None else ""
+                    reason = f"not every folder could be watched through inotify{shown}"
                     log.warning("watching %s: %s; polling it instead", self.root, reason)
                     ended.append(_Ended(poll_reason=reason))
                     scope.cancel()

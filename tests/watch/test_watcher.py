@@ -22,6 +22,7 @@ from stoat_ferret.watch.inotify import (
     NotifySource,
     RawChanges,
     WatchLimitReached,
+    WatchPlan,
     notify_threads,
     open_inotify,
 )
@@ -270,7 +271,7 @@ async def test_polling_waits_for_a_growing_file(folder: Path) -> None:
 async def test_the_inotify_limit_falls_back_to_polling(folder: Path) -> None:
     """inotify refusing (watch limit reached): the folder is polled, and says why."""
 
-    def refuse(root: str) -> NotifySource:
+    def refuse(plan: WatchPlan) -> NotifySource:
         raise WatchLimitReached("the inotify watch limit (8192) was reached")
 
     async with watching(folder, inotify=refuse) as w:
@@ -306,9 +307,9 @@ async def test_an_inotify_failure_asks_for_a_rescan_and_watches_on(folder: Path)
     fail.set()
     opened = []
 
-    def factory(root: str) -> NotifySource:
-        opened.append(root)
-        return FailingOnce(open_inotify(root), fail)
+    def factory(plan: WatchPlan) -> NotifySource:
+        opened.append(plan)
+        return FailingOnce(open_inotify(plan), fail)
 
     async with watching(folder, inotify=factory) as w:
         assert await w.next_batch() == WatchBatch(rescan=(str(folder),))
@@ -331,7 +332,7 @@ async def test_inotify_failing_again_and_again_falls_back_to_polling(folder: Pat
         def close(self) -> None:
             pass
 
-    async with watching(folder, inotify=lambda root: AlwaysFailing()) as w:
+    async with watching(folder, inotify=lambda plan: AlwaysFailing()) as w:
         polling = await w.status(WatchState.POLLING)
         assert polling.reason == "inotify kept failing: error in underlying watcher: broken"
         rescans = await w.batches_until(lambda got: len(got) == MAX_NOTIFY_FAILURES)
@@ -404,7 +405,7 @@ async def test_opening_inotify_closes_cleanly(folder: Path) -> None:
     for name in ("a", "b", "a/c"):
         (folder / name).mkdir()
     before = notify_threads()
-    watch = await trio.to_thread.run_sync(open_inotify, str(folder))
+    watch = await trio.to_thread.run_sync(open_inotify, WatchPlan.whole(str(folder)))
     assert len(notify_threads() - before) == 1
     assert await trio.to_thread.run_sync(watch.watch_count) == 4
     await trio.to_thread.run_sync(watch.close)
@@ -414,5 +415,5 @@ async def test_opening_inotify_closes_cleanly(folder: Path) -> None:
 def test_a_folder_that_does_not_exist_cannot_be_opened(tmp_path: Path) -> None:
     """open_inotify on a missing folder raises FolderVanished and leaves no thread."""
     with pytest.raises(FolderVanished):
-        open_inotify(str(tmp_path / "nope"))
+        open_inotify(WatchPlan.whole(str(tmp_path / "nope")))
     assert notify_threads() == set()
