@@ -112,6 +112,15 @@ class Settings:
     #: Undelivered non-progress events one WebSocket client may fall behind by.
     ws_client_buffer: int = attrs.field(default=256, validator=_positive_int)
 
+    # -- watched folders (stoat_ferret/watch; docs/watching.md)
+    #: Seconds a new or changed file must keep the same size and mtime before it is probed.
+    watch_settle: float = attrs.field(default=2.0, validator=_positive_float)
+    #: Poll watched folders instead of using inotify: for network filesystems, where
+    #: inotify does not see changes made by other machines.
+    watch_poll: bool = attrs.field(default=False, converter=_boolean)
+    #: Seconds between two walks of a polled folder.
+    watch_poll_interval: float = attrs.field(default=10.0, validator=_positive_float)
+
     @property
     def data_dir(self) -> Path:
         return self.database_path.parent
