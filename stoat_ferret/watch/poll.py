@@ -44,3 +44,18 @@ def diff_trees(old: Tree, new: Tree) -> PollChanges:
     gone = {d for d in old.dirs - new.dirs if visible(d)}
     outermost = frozenset(d for d in gone if not at_or_below_any(os.path.dirname(d), gone))
     return PollChanges(changed, removed, outermost)
+
+
+def carry_hidden(old: Tree, new: Tree) -> Tree:
+    """``new``, with what ``old`` knew below the directories ``new`` could not list.
+
+    The next walk is compared with this: files below a directory that has become
+    unreadable are neither gone nor changed until it can be listed again, and if it is then
+    gone, what was below it is reported gone.
+    """
+    hidden = new.unreadable
+    if not hidden:
+        return new
+    dirs = new.dirs | {d for d in old.dirs if at_or_below_any(d, hidden)}
+    files = {p: s for p, s in old.files.items() if at_or_below_any(p, hidden)} | new.files
+    return Tree(dirs, new.unreadable, files)

@@ -28,6 +28,7 @@ The driver's loop, at each wake-up::
 
 from __future__ import annotations
 
+import heapq
 import math
 import os
 from collections.abc import Collection
@@ -62,15 +63,17 @@ class _Pending:
     since: float = -math.inf
     #: When the path was last looked at.
     checked: float = -math.inf
-    #: A notice came after the last look.
-    stale: bool = True
 
 
 @attrs.define
 class Settler:
     """Tracks noticed paths until they settle, and batches them.
 
-    All times are seconds on one monotonic clock, chosen by the caller.
+    All times are seconds on one monotonic clock, chosen by the caller. Each pending path
+    is in exactly one of three states, kept as maps so that a round costs little more
+    than the paths it concerns: *stale* (noticed since it was last looked at), *waiting*
+    (looked at; its window ends at the time held) and *settled* (its window ended, unchanged;
+    ready since the time held).
     """
 
     #: Seconds a path must stay the same, with no notice, before it is handed out.
@@ -81,6 +84,11 @@ class Settler:
     max_batch: int = attrs.field(default=1000, kw_only=True, validator=_positive)
 
     _pending: dict[str, _Pending] = attrs.field(factory=dict, init=False)
+    _stale: set[str] = attrs.field(factory=set, init=False)
+    #: Path -> when its settle window ends (if nothing changes).
+    _waiting: dict[str, float] = attrs.field(factory=dict, init=False)
+    #: Path -> when it became ready to go out.
+    _settled: dict[str, float] = attrs.field(factory=dict, init=False)
     #: Directory gone -> time it was noticed.
     _gone_dirs: dict[str, float] = attrs.field(factory=dict, init=False)
     #: Folders to rescan, in the order asked (a dict as an ordered set).
@@ -97,7 +105,9 @@ class Settler:
             self._pending[path] = _Pending(noticed=now)
         else:
             entry.noticed = max(entry.noticed, now)
-            entry.stale = True
+            self._waiting.pop(path, None)
+            self._settled.pop(path, None)
+        self._stale.add(path)
 
     def observe(self, path: str, stat: FileStat | None, now: float) -> None:
         """A ``stat`` of ``path`` at ``now`` saw ``stat`` (``None``: no file there).
@@ -112,11 +122,20 @@ class Settler:
             entry.since = now
             entry.observed = True
         entry.checked = max(entry.checked, now)
-        entry.stale = False
+        if entry.noticed > now:
+            return  # noticed after this look: it needs another
+        self._stale.discard(path)
+        ready = max(entry.noticed, entry.since) + self.settle
+        if entry.checked >= ready:
+            self._waiting.pop(path, None)
+            self._settled[path] = ready
+        else:
+            self._settled.pop(path, None)
+            self._waiting[path] = ready
 
     def forget(self, path: str) -> None:
         """Stop tracking ``path`` (it turned out to be a directory, a socket, ...)."""
-        self._pending.pop(path, None)
+        self._drop(path)
 
     def dir_gone(self, path: str, now: float) -> None:
         """Directory ``path`` was deleted, or moved or renamed away, at ``now``."""
@@ -129,6 +148,9 @@ class Settler:
     def clear(self) -> None:
         """Drop everything pending (the folder went away: a rescan will cover it)."""
         self._pending.clear()
+        self._stale.clear()
+        self._waiting.clear()
+        self._settled.clear()
         self._gone_dirs.clear()
         self._rescans.clear()
 
@@ -146,11 +168,12 @@ class Settler:
         has run out, and, when a batch is about to go out, the paths that would be in it.
         """
         self._round = now
-        looks = {p for p, e in self._pending.items() if e.stale or self._window_over(e, now)}
-        # If the paths looked at now turn out settled and a batch would then go out, look
-        # at everything it would hold in this same round.
-        if self._batch_due(now, assume_settled=looks):
-            looks.update(p for p, e in self._pending.items() if self._settled(e))
+        over = [p for p, t in self._waiting.items() if t <= now]
+        looks = self._stale.union(over)
+        # If the paths whose window is over turn out settled and a batch would then go
+        # out, look at everything it would hold in this same round.
+        if self._batch_due(now, also_ready=[self._waiting[p] for p in over]):
+            looks.update(self._settled)
         return sorted(looks)
 
     def take(self, now: float) -> WatchBatch | None:
@@ -159,25 +182,25 @@ class Settler:
         Call it after :meth:`due` and the :meth:`observe` calls of the same round: every
         file in a batch must have been looked at in that round.
         """
-        files = [p for p, e in self._pending.items() if self._settled(e)]
-        send = self._batch_due(now) and all(self._pending[p].checked >= self._round for p in files)
+        fresh = all(self._pending[p].checked >= self._round for p in self._settled)
+        send = fresh and self._batch_due(now)
         if not send and not self._rescans:
             return None
-        chosen: list[tuple[float, str, bool]] = []
-        if send:
-            waiting = [(self._ready_time(self._pending[p]), p, False) for p in files]
-            waiting += [(t + self.settle, d, True) for d, t in self._gone_dirs.items()]
-            chosen = sorted(w for w in waiting if w[0] <= now or not w[2])[: self.max_batch]
         present: list[str] = []
         absent: list[str] = []
         dirs: list[str] = []
-        for _, path, is_dir in chosen:
-            if is_dir:
-                dirs.append(path)
-                del self._gone_dirs[path]
-            else:
-                entry = self._pending.pop(path)
-                (absent if entry.stat is None else present).append(path)
+        if send:
+            waiting = [(t, p, False) for p, t in self._settled.items()]
+            waiting += [(t + self.settle, d, True) for d, t in self._gone_dirs.items()]
+            ready = [w for w in waiting if w[0] <= now or not w[2]]
+            for _, path, is_dir in heapq.nsmallest(self.max_batch, ready):
+                if is_dir:
+                    dirs.append(path)
+                    del self._gone_dirs[path]
+                else:
+                    entry = self._pending[path]
+                    (absent if entry.stat is None else present).append(path)
+                    self._drop(path)
         batch = WatchBatch(
             settled=tuple(sorted(present)),
             deleted=tuple(sorted(absent)),
@@ -193,55 +216,46 @@ class Settler:
         ``None`` when nothing is pending: only a new notice needs it then. A time at or
         before ``now`` means at once.
         """
-        if self._rescans or any(e.stale for e in self._pending.values()):
+        if self._rescans or self._stale or self._batch_due(now):
             return now
-        if self._batch_due(now):
-            return now
-        times = [self._ready_time(e) for e in self._pending.values() if not self._settled(e)]
+        times = list(self._waiting.values())
         times += [t + self.settle for t in self._gone_dirs.values() if t + self.settle > now]
-        ready = self._ready_times(now)
-        if ready:
-            times.append(min(ready) + self.max_hold)
+        oldest = self._oldest_ready(now)
+        if oldest is not None:
+            times.append(oldest + self.max_hold)
         return min(times, default=None)
 
     # -- rules -----------------------------------------------------------------------------
 
-    def _ready_time(self, entry: _Pending) -> float:
-        """When ``entry`` settles (or settled), if nothing changes: its settle window's end."""
-        return max(entry.noticed, entry.since) + self.settle
+    def _drop(self, path: str) -> None:
+        self._pending.pop(path, None)
+        self._stale.discard(path)
+        self._waiting.pop(path, None)
+        self._settled.pop(path, None)
 
-    def _settled(self, entry: _Pending) -> bool:
-        """Seen unchanged, with no notice, from its window's start to its end (or later)."""
-        return entry.observed and not entry.stale and entry.checked >= self._ready_time(entry)
+    def _oldest_ready(self, now: float, also_ready: list[float] | None = None) -> float | None:
+        """When the longest-waiting ready path (or gone directory) became ready."""
+        candidates = [min(self._settled.values(), default=math.inf), min(also_ready or [math.inf])]
+        candidates += [t + self.settle for t in self._gone_dirs.values() if t + self.settle <= now]
+        oldest = min(candidates)
+        return None if oldest == math.inf else oldest
 
-    def _window_over(self, entry: _Pending, now: float) -> bool:
-        """Looked at before, unsettled, and its window has run out: a look may settle it."""
-        return entry.observed and not self._settled(entry) and self._ready_time(entry) <= now
-
-    def _ready_times(self, now: float, assume_settled: Collection[str] = ()) -> list[float]:
-        """When each settled path (and each gone directory now due) became ready to go out.
-
-        ``assume_settled``: paths about to be looked at, counted as settled if their window
-        is over (to decide, before looking, whether a batch may go out after the look).
-        """
-        times = [
-            self._ready_time(e)
-            for p, e in self._pending.items()
-            if self._settled(e) or (p in assume_settled and self._window_over(e, now))
-        ]
-        times += [t + self.settle for t in self._gone_dirs.values() if t + self.settle <= now]
-        return times
-
-    def _batch_due(self, now: float, *, assume_settled: Collection[str] = ()) -> bool:
+    def _batch_due(self, now: float, *, also_ready: list[float] | None = None) -> bool:
         """Whether what is ready should go out now: nothing else is still settling, enough
-        is waiting for a full batch, or the oldest has waited ``max_hold``."""
-        times = self._ready_times(now, assume_settled)
-        if not times:
+        is waiting for a full batch, or the oldest has waited ``max_hold``.
+
+        ``also_ready``: ready times of paths about to be looked at, counted as settled (to
+        decide, before looking, whether a batch may go out after the look).
+        """
+        gone_ready = sum(1 for t in self._gone_dirs.values() if t + self.settle <= now)
+        ready = len(self._settled) + len(also_ready or ()) + gone_ready
+        if ready == 0:
             return False
+        oldest = self._oldest_ready(now, also_ready)
         return (
-            len(times) >= self.max_batch
-            or len(times) == self.pending_count
-            or min(times) + self.max_hold <= now
+            ready >= self.max_batch
+            or ready == self.pending_count
+            or (oldest is not None and oldest + self.max_hold <= now)
         )
 
 

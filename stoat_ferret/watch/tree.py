@@ -83,8 +83,11 @@ def walk_tree(
         try:
             with os.scandir(directory) as it:
                 entries = list(it)
-        except OSError:
-            unreadable.add(directory)
+        except OSError as exc:
+            # A folder gone since its parent was listed is simply gone; the top one (or
+            # any that cannot be read) hides what it holds: nothing below it is called gone.
+            if directory == top or exc.errno not in (errno.ENOENT, errno.ENOTDIR):
+                unreadable.add(directory)
             continue
         dirs.add(directory)
         for entry in entries:

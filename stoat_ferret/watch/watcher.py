@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from functools import partial
 
 import attrs
@@ -47,7 +47,7 @@ from .inotify import (
     plan_around,
 )
 from .models import WatchBatch, WatchStatus, video_filter
-from .poll import diff_trees
+from .poll import carry_hidden, diff_trees
 from .settle import Settler
 from .tree import (
     DirIndex,
@@ -69,6 +69,9 @@ MAX_NOTIFY_FAILURES = 3
 #: Seconds between noticing fewer kernel watches than directories and looking again,
 #: before deciding that the watch limit was reached.
 AUDIT_CONFIRM_DELAY = 0.5
+
+#: Observations handed to the settler between two checkpoints.
+APPLY_SLICE = 5000
 
 POLL_ASKED = "polling was asked for (for filesystems where inotify sees no changes)"
 
@@ -316,7 +319,7 @@ class FolderWatcher:
             await trio.sleep(self._poll_interval)
             new = await self._walk(halt, with_files=True)
             changes = await trio.to_thread.run_sync(diff_trees, tree, new)
-            tree = new
+            tree = await trio.to_thread.run_sync(carry_hidden, tree, new)
             self._index = DirIndex(tree.dirs)
             if changes.empty:
                 continue
@@ -390,7 +393,7 @@ class FolderWatcher:
                 looked = await self._look(due, others, halt)
                 now = trio.current_time()
                 if generation == self._generation:
-                    self._apply(looked, now)
+                    await self._apply(looked, now)
                 # The crate drops the error when a new directory cannot be watched:
                 # compare the kernel's watches with the directories known.
                 if looked.new_dirs and await self._watches_missing():
@@ -415,16 +418,33 @@ class FolderWatcher:
             pass
         await trio.sleep_forever()
 
-    def _apply(self, looked: Looked, now: float) -> None:
+    # _apply_slices always yields at least once, so there is always a checkpoint.
+    async def _apply(self, looked: Looked, now: float) -> None:  # noqa: ASYNC910
+        """Tell the settler what a look found, a slice at a time: a folder of 100,000 files
+        moved in is 100,000 observations, and the loop is not held for all of them."""
+        for _ in self._apply_slices(looked, now):
+            await trio.lowlevel.checkpoint()
+
+    def _apply_slices(self, looked: Looked, now: float) -> Iterator[None]:
+        """Apply ``looked``, yielding after every ``APPLY_SLICE`` updates and at the end."""
+        settler = self._settler
+        count = 0
         for path, stat in looked.stats.items():
-            self._settler.observe(path, stat, now)
-        for path in looked.ignored:
-            self._settler.forget(path)
+            settler.observe(path, stat, now)
+            count += 1
+            if count % APPLY_SLICE == 0:
+                yield
         for path, found in looked.found.items():
-            self._settler.notice(path, now)
-            self._settler.observe(path, found, now)
+            settler.notice(path, now)
+            settler.observe(path, found, now)
+            count += 1
+            if count % APPLY_SLICE == 0:
+                yield
+        for path in looked.ignored:
+            settler.forget(path)
         for path in looked.gone_dirs:
-            self._settler.dir_gone(path, now)
+            settler.dir_gone(path, now)
+        yield
 
     # -- status ----------------------------------------------------------------------------
 

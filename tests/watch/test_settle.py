@@ -211,6 +211,19 @@ def test_forget_and_clear_drop_pending_paths() -> None:
     assert step(settler, 5.0, {B: FileStat(1, 1)}) is None
 
 
+def test_a_look_older_than_the_latest_notice_does_not_settle_anything() -> None:
+    """A stat taken before a notice leaves the path due for another look."""
+    settler = Settler(settle=1.0)
+    settler.notice(A, 0.0)
+    step(settler, 0.0, {A: FileStat(1, 1)})
+    settler.notice(A, 1.5)
+    settler.observe(A, FileStat(1, 1), 1.2)
+    assert settler.due(1.5) == [A]
+    settler.observe(A, FileStat(1, 1), 1.5)
+    assert step(settler, 2.4, {A: FileStat(1, 1)}) is None
+    assert step(settler, 2.5, {A: FileStat(1, 1)}) == WatchBatch(settled=(A,))
+
+
 def test_observations_of_paths_not_pending_are_ignored() -> None:
     """A look at a path nobody noticed does not make it pending."""
     settler = Settler(settle=1.0)

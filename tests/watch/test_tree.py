@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from stoat_ferret.scan.paths import VIDEO_EXTENSIONS
 from stoat_ferret.watch.inotify import WatchPlan, plan_around
 from stoat_ferret.watch.models import FileStat, video_filter
-from stoat_ferret.watch.poll import diff_trees
+from stoat_ferret.watch.poll import carry_hidden, diff_trees
 from stoat_ferret.watch.tree import (
     DirIndex,
     Tree,
@@ -160,6 +160,44 @@ def test_diff_trees_reports_changes_removals_and_outermost_gone_directories() ->
     assert changes.removed == {"/r/x/y/gone.mp4"}
     assert changes.gone_dirs == {"/r/x"}
     assert diff_trees(new, new).empty
+
+
+def test_what_an_unreadable_folder_held_is_carried_to_the_next_comparison() -> None:
+    """A folder unreadable in one walk and gone in the next: its files reported gone then."""
+    one = FileStat(1, 1)
+    first = Tree(
+        frozenset({"/r", "/r/h", "/r/h/i"}), frozenset(), {"/r/h/a.mp4": one, "/r/x.mp4": one}
+    )
+    locked = Tree(frozenset({"/r"}), frozenset({"/r/h"}), {"/r/x.mp4": one})
+    assert diff_trees(first, locked).empty
+    carried = carry_hidden(first, locked)
+    assert carried.dirs == first.dirs
+    assert carried.files == first.files
+    gone = Tree(frozenset({"/r"}), frozenset(), {"/r/x.mp4": one})
+    changes = diff_trees(carried, gone)
+    assert changes.removed == {"/r/h/a.mp4"}
+    assert changes.gone_dirs == {"/r/h"}
+    assert carry_hidden(carried, gone) is gone
+
+
+def test_a_folder_gone_during_a_walk_is_left_out_not_hidden(tmp_path: Path) -> None:
+    """A folder deleted after its parent was listed is gone, not unreadable; a missing top
+    hides everything."""
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "a.mp4").write_bytes(b"a")
+
+    def delete_sub_meanwhile(path: str) -> bool:
+        # Called while the top is being listed, before "sub" is: it vanishes in between.
+        if (tmp_path / "sub").exists():
+            (tmp_path / "sub").rmdir()
+        return is_video(path)
+
+    walked = walk_tree(str(tmp_path), delete_sub_meanwhile, with_files=True)
+    assert walked.dirs == {str(tmp_path)}
+    assert walked.unreadable == frozenset()
+    assert walk_tree(str(tmp_path / "nope"), is_video, with_files=True) == Tree(
+        frozenset(), frozenset({str(tmp_path / "nope")}), {}
+    )
 
 
 # A tree as the set of its directories: paths below /r built from a few names.
