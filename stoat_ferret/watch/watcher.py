@@ -91,13 +91,15 @@ class FolderWatcher:
 
     ``root``: an absolute, resolved directory path. ``send``: where batches go; the
     watcher owns it and closes it when it stops. ``settle``: seconds a file must keep the
-    same size and mtime before it is sent. ``extensions``: the video file extensions
-    (lower case, with the dot). ``poll``: poll from the start (network filesystems).
+    same size and mtime before it is sent. ``extensions``: the video file extensions, with
+    the dot (any case). ``poll``: poll from the start (network filesystems).
     ``poll_interval``: seconds between walks while polling. ``recheck_interval``: seconds
     between looks at the folder itself (and for it, while unavailable). ``max_hold`` and
     ``max_batch``: see :class:`~.settle.Settler`. ``rescan_on_start``: ask for a rescan of
     the folder as soon as it is first watched. ``on_status``: called with each new status.
     ``inotify``: starts inotify on a folder, in a worker thread.
+
+    Closing the receiving end of ``send`` stops the watcher too.
     """
 
     def __init__(

@@ -281,6 +281,33 @@ async def test_the_inotify_limit_falls_back_to_polling(folder: Path) -> None:
         assert await w.next_batch() == WatchBatch(settled=paths(folder / "seen.mp4"))
 
 
+class Undercounted:
+    """A real inotify watch whose kernel watch count says some folders are not watched."""
+
+    def __init__(self, real: NotifySource) -> None:
+        self._real = real
+
+    def wait(self, stop: threading.Event) -> RawChanges | None:
+        return self._real.wait(stop)
+
+    def watch_count(self) -> int | None:
+        return 1
+
+    def close(self) -> None:
+        self._real.close()
+
+
+async def test_folders_left_unwatched_are_noticed_and_the_folder_polled(folder: Path) -> None:
+    """Fewer kernel watches than folders (the limit hit silently): polling, with a rescan."""
+    (folder / "a").mkdir()
+    async with watching(folder, inotify=lambda plan: Undercounted(open_inotify(plan))) as w:
+        assert w.first_status.state == WatchState.ACTIVE
+        polling = await w.status(WatchState.POLLING)
+        assert polling.reason is not None
+        assert polling.reason.startswith("not every folder could be watched through inotify")
+        assert await w.next_batch() == WatchBatch(rescan=(str(folder),))
+
+
 class FailingOnce:
     """A real inotify watch whose ``wait`` fails once (as lost events would) when told."""
 
@@ -339,9 +366,15 @@ async def test_inotify_failing_again_and_again_falls_back_to_polling(folder: Pat
         assert rescans == [WatchBatch(rescan=(str(folder),))] * MAX_NOTIFY_FAILURES
 
 
+#: Seconds a cancelled watcher may take to stop: its thread notices the stop event within
+#: 50 ms; this leaves room for a loaded machine, and is still well below the 5 s a watcher
+#: built on watchfiles.awatch takes under trio.
+CANCEL_LIMIT = 2.0
+
+
 @pytest.mark.parametrize("poll", [False, True])
 async def test_cancelling_returns_promptly_and_leaves_nothing(folder: Path, poll: bool) -> None:
-    """Cancelled, the watcher stops within a second: no notify thread, channel closed."""
+    """Cancelled, the watcher stops at once: no notify thread left, its channel closed."""
     send, receive = trio.open_memory_channel[WatchBatch](10)
     watcher = FolderWatcher(str(folder), send, settle=SETTLE, poll=poll)
     async with trio.open_nursery() as nursery:
@@ -352,7 +385,7 @@ async def test_cancelling_returns_promptly_and_leaves_nothing(folder: Path, poll
         await trio.testing.wait_all_tasks_blocked()
         cancelled_at = trio.current_time()
         nursery.cancel_scope.cancel()
-    assert trio.current_time() - cancelled_at < 1.0
+    assert trio.current_time() - cancelled_at < CANCEL_LIMIT
     assert notify_threads() == set()
     with pytest.raises(trio.EndOfChannel):
         receive.receive_nowait()
@@ -363,9 +396,8 @@ async def test_cancelling_while_unavailable_returns_promptly(tmp_path: Path) -> 
     async with watching(tmp_path / "absent", recheck_interval=3600.0) as w:
         assert w.first_status.state == WatchState.UNAVAILABLE
         await trio.testing.wait_all_tasks_blocked()
-        with trio.fail_after(1.0):
-            w.scope.cancel()
-            await trio.lowlevel.checkpoint()
+        cancelled_at = trio.current_time()
+    assert trio.current_time() - cancelled_at < CANCEL_LIMIT
 
 
 async def test_closing_the_receiving_end_stops_the_watcher(folder: Path) -> None:
