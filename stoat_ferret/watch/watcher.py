@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import threading
 from collections.abc import Callable, Collection, Iterator
 from functools import partial
@@ -96,7 +97,8 @@ class FolderWatcher:
     ``poll_interval``: seconds between walks while polling. ``recheck_interval``: seconds
     between looks at the folder itself (and for it, while unavailable). ``max_hold`` and
     ``max_batch``: see :class:`~.settle.Settler`. ``rescan_on_start``: ask for a rescan of
-    the folder as soon as it is first watched. ``on_status``: called with each new status.
+    the folder as soon as it is first watched. ``on_status``: called with each new status,
+    on the event loop: it must neither block nor raise.
     ``inotify``: starts inotify on a folder, in a worker thread.
 
     Closing the receiving end of ``send`` stops the watcher too.
@@ -120,7 +122,7 @@ class FolderWatcher:
     ) -> None:
         if not poll_interval > 0 or not recheck_interval > 0:
             raise ValueError("poll_interval and recheck_interval must be greater than 0")
-        self.root = root
+        self.root = os.path.normpath(root)
         self._send = send
         self._settler = Settler(settle=settle, max_hold=max_hold, max_batch=max_batch)
         self._is_video = video_filter(extensions)

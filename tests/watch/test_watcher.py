@@ -449,3 +449,18 @@ def test_a_folder_that_does_not_exist_cannot_be_opened(tmp_path: Path) -> None:
     with pytest.raises(FolderVanished):
         open_inotify(WatchPlan.whole(str(tmp_path / "nope")))
     assert notify_threads() == set()
+
+
+async def test_a_root_given_with_a_trailing_slash_is_watched_as_the_same_folder(
+    folder: Path,
+) -> None:
+    """A root of ``/x/watched/`` is ``/x/watched``, and its files are ``/x/watched/a.mp4``."""
+    send, receive = trio.open_memory_channel[WatchBatch](10)
+    watcher = FolderWatcher(str(folder) + "/", send, settle=SETTLE, recheck_interval=0.1)
+    assert watcher.root == str(folder)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(watcher.run)
+        await write(folder / "a.mp4")
+        with trio.fail_after(WAIT):
+            assert await receive.receive() == WatchBatch(settled=paths(folder / "a.mp4"))
+        nursery.cancel_scope.cancel()
