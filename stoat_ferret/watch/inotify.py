@@ -21,7 +21,7 @@ The watcher drives ``RustNotify`` itself rather than through ``watchfiles.awatch
 
 The kernel's watch limit (``fs.inotify.max_user_watches``) shows up as an ``OSError``
 naming ``MaxFilesWatch`` when the tree is first watched, and not at all when a directory
-created later cannot be watched (the crate drops that error): :meth:`InotifyWatch.watch_count`
+created later cannot be watched (the crate drops that error): :meth:`InotifyWatch.watched`
 lets the watcher compare the watches in place with the directories it knows.
 """
 
@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Collection
@@ -49,6 +50,12 @@ DEBOUNCE_MS = 500
 STEP_MS = 50
 #: Seconds ``close`` waits for the notify thread to end.
 CLOSE_TIMEOUT = 5.0
+
+#: One watch in /proc/self/fdinfo/<inotify fd>: "inotify wd:1 ino:a2c1 sdev:800001 ...".
+_WATCH_LINE = re.compile(r"inotify wd:([0-9]+) ")
+#: The watch descriptor of the watched folder itself: a new inotify instance numbers its
+#: watches from 1, and the folder is the first path handed over (see :class:`WatchPlan`).
+FOLDER_WD = 1
 
 #: Serialises constructions, so the threads and descriptors each one made can be told apart.
 _construct_lock = threading.Lock()
@@ -114,13 +121,17 @@ class InotifyWatch:
             return None
         return result
 
-    def watch_count(self) -> int | None:
-        """How many directories the kernel is watching for this watch, if it can tell."""
+    def watched(self) -> frozenset[int] | None:
+        """The kernel's watch descriptors for this watch, one per directory watched (``None``
+        if they cannot be read: not Linux, or no descriptor known).
+
+        The watched folder's own is :data:`FOLDER_WD`: it is always watched first.
+        """
         if self._fd is None:
             return None
         try:
             with open(f"/proc/self/fdinfo/{self._fd}") as f:
-                return sum(1 for line in f if line.startswith("inotify wd:"))
+                return frozenset(int(match[1]) for line in f if (match := _WATCH_LINE.match(line)))
         except OSError:
             return None
 
@@ -135,6 +146,7 @@ class WatchPlan:
     """Which paths to hand the notify crate, each watched with everything below it."""
 
     root: str
+    #: ``root`` first, so that its watch is the first one made.
     paths: tuple[str, ...]
     #: Go on past directories that cannot be watched (see :func:`plan_around`). The crate
     #: then drops every such error, the watch limit's included: count the watches after.
@@ -162,7 +174,8 @@ def plan_around(root: str, dirs: Collection[str], unreadable: Collection[str]) -
             spine.add(parent)
             parent = os.path.dirname(parent)
     below = {d for d in dirs if d not in spine and os.path.dirname(d) in spine}
-    return WatchPlan(root, tuple(sorted(spine)) + tuple(sorted(below)), tolerant=True)
+    paths = (root, *sorted(spine - {root}), *sorted(below))
+    return WatchPlan(root, paths, tolerant=True)
 
 
 def open_inotify(plan: WatchPlan) -> InotifyWatch:
@@ -205,7 +218,7 @@ class NotifySource(Protocol):
 
     def wait(self, stop: threading.Event) -> RawChanges | None: ...
 
-    def watch_count(self) -> int | None: ...
+    def watched(self) -> frozenset[int] | None: ...
 
     def close(self) -> None: ...
 

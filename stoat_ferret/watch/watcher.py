@@ -35,6 +35,7 @@ from ..protocol import WatchState
 from ..scan.paths import VIDEO_EXTENSIONS
 from .inotify import (
     CLOSE_TIMEOUT,
+    FOLDER_WD,
     FolderVanished,
     InotifyError,
     InotifyFactory,
@@ -232,9 +233,10 @@ class FolderWatcher:
             self._source = source
             self._root_notice = False
             self._begin(WatchStatus(WatchState.ACTIVE), rescan)
+            self._audit = False
             # Every directory should have its watch now. If some have none (the limit was
             # reached where the crate does not say so), the root check confirms and polls.
-            if await self._watches_missing():
+            if await self._audit_watches() != "ok":
                 self._audit = True
                 self._check_now.set()
             async with trio.open_nursery() as nursery:
@@ -346,18 +348,28 @@ class FolderWatcher:
             with trio.move_on_after(self._recheck_interval):
                 await self._check_now.wait()
             self._check_now = trio.Event()
+            audit = self._audit
+            if audit:
+                # Watches looked missing. The crate adds a new directory's watch just after
+                # reporting it, and a deleted folder's own notice may still be on its way:
+                # look again a little later, the folder itself first.
+                await trio.sleep(AUDIT_CONFIRM_DELAY)
             check = await trio.to_thread.run_sync(check_root, self.root)
             if check.identity != identity or self._root_notice:
                 self._root_notice = False
                 ended.append(_Ended())
                 scope.cancel()
                 return
-            if self._audit:
+            if audit:
                 self._audit = False
-                # The crate adds a new directory's watch just after reporting it: look again
-                # a little later before calling the watches missing.
-                await trio.sleep(AUDIT_CONFIRM_DELAY)
-                if await self._watches_missing():
+                found = await self._audit_watches()
+                if found == "folder":
+                    # The folder's own watch is gone, yet a folder is there: it was replaced
+                    # (by one with the same inode number). Watch the new one, with a rescan.
+                    ended.append(_Ended())
+                    scope.cancel()
+                    return
+                if found == "missing":
                     limit = max_user_watches()
                     shown = f" (watch limit: {limit})" if limit is not None else ""
                     reason = f"not every folder could be watched through inotify{shown}"
@@ -366,10 +378,17 @@ class FolderWatcher:
                     scope.cancel()
                     return
 
-    async def _watches_missing(self) -> bool:
-        """Whether the kernel watches fewer directories than the index holds."""
-        count = await trio.to_thread.run_sync(_watch_count, self._source)
-        return count is not None and count < len(self._index)
+    async def _audit_watches(self) -> str:
+        """Compare the kernel's watches with the folders known: ``"ok"``; ``"folder"`` when
+        the watched folder's own watch is gone; ``"missing"`` when fewer folders are watched
+        than are known."""
+        watched = await trio.to_thread.run_sync(_watched, self._source)
+        if watched is None:
+            return "ok"
+        log.debug("watching %s: %d watches, %d folders", self.root, len(watched), len(self._index))
+        if FOLDER_WD not in watched:
+            return "folder"
+        return "missing" if len(watched) < len(self._index) else "ok"
 
     # -- settling --------------------------------------------------------------------------
 
@@ -400,7 +419,7 @@ class FolderWatcher:
                     await self._apply(looked, now)
                 # The crate drops the error when a new directory cannot be watched:
                 # compare the kernel's watches with the directories known.
-                if looked.new_dirs and await self._watches_missing():
+                if looked.new_dirs and self._source and await self._audit_watches() != "ok":
                     self._audit = True
                     self._check_now.set()
             batch = self._settler.take(now)
@@ -470,8 +489,8 @@ class FolderWatcher:
             self._on_status(status)
 
 
-def _watch_count(source: NotifySource | None) -> int | None:
-    return None if source is None else source.watch_count()
+def _watched(source: NotifySource | None) -> frozenset[int] | None:
+    return None if source is None else source.watched()
 
 
 async def _set_on_cancel(event: threading.Event) -> None:

@@ -227,6 +227,7 @@ def test_a_plan_around_unreadable_folders_starts_a_walk_at_every_readable_one(
     unreadable = {d for d in locked if not at_or_below_any(os.path.dirname(d), locked)}
     plan = plan_around("/r", readable, unreadable)
     assert plan.tolerant
+    assert plan.paths[0] == "/r"  # watched first: its watch descriptor is FOLDER_WD
     assert len(set(plan.paths)) == len(plan.paths)
     assert set(plan.paths) <= readable
     subtree_has_locked = {d for d in readable if any(at_or_below_any(u, {d}) for u in unreadable)}

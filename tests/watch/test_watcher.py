@@ -16,6 +16,7 @@ import trio.testing
 from stoat_ferret.protocol import WatchState
 from stoat_ferret.watch import FolderWatcher, WatchBatch, WatchStatus
 from stoat_ferret.watch.inotify import (
+    FOLDER_WD,
     FolderVanished,
     InotifyWatch,
     NotifyFailed,
@@ -282,7 +283,7 @@ async def test_the_inotify_limit_falls_back_to_polling(folder: Path) -> None:
 
 
 class Undercounted:
-    """A real inotify watch whose kernel watch count says some folders are not watched."""
+    """A real inotify watch whose kernel watches leave out every folder but the root."""
 
     def __init__(self, real: NotifySource) -> None:
         self._real = real
@@ -290,8 +291,10 @@ class Undercounted:
     def wait(self, stop: threading.Event) -> RawChanges | None:
         return self._real.wait(stop)
 
-    def watch_count(self) -> int | None:
-        return 1
+    def watched(self) -> frozenset[int] | None:
+        real = self._real.watched()
+        assert real is not None
+        return real & {FOLDER_WD}
 
     def close(self) -> None:
         self._real.close()
@@ -300,12 +303,39 @@ class Undercounted:
 async def test_folders_left_unwatched_are_noticed_and_the_folder_polled(folder: Path) -> None:
     """Fewer kernel watches than folders (the limit hit silently): polling, with a rescan."""
     (folder / "a").mkdir()
+
     async with watching(folder, inotify=lambda plan: Undercounted(open_inotify(plan))) as w:
         assert w.first_status.state == WatchState.ACTIVE
         polling = await w.status(WatchState.POLLING)
         assert polling.reason is not None
         assert polling.reason.startswith("not every folder could be watched through inotify")
         assert await w.next_batch() == WatchBatch(rescan=(str(folder),))
+
+
+class FolderWatchGone(Undercounted):
+    """A real inotify watch whose kernel watches no longer include the folder's own."""
+
+    def watched(self) -> frozenset[int] | None:
+        real = self._real.watched()
+        assert real is not None
+        return real - {FOLDER_WD}
+
+
+async def test_a_folder_whose_own_watch_is_gone_is_watched_afresh(folder: Path) -> None:
+    """The folder's watch gone though the folder looks the same: watched again, rescanned."""
+    opened: list[NotifySource] = []
+
+    def factory(plan: WatchPlan) -> NotifySource:
+        real = open_inotify(plan)
+        opened.append(real if opened else FolderWatchGone(real))
+        return opened[-1]
+
+    async with watching(folder, inotify=factory) as w:
+        assert await w.next_batch() == WatchBatch(rescan=(str(folder),))
+        assert len(opened) == 2
+        assert w.watcher.status == WatchStatus(WatchState.ACTIVE)
+        await write(folder / "seen.mp4")
+        assert await w.next_batch() == WatchBatch(settled=paths(folder / "seen.mp4"))
 
 
 class FailingOnce:
@@ -321,8 +351,8 @@ class FailingOnce:
             raise NotifyFailed("error in underlying watcher: lost")
         return self._real.wait(stop)
 
-    def watch_count(self) -> int | None:
-        return self._real.watch_count()
+    def watched(self) -> frozenset[int] | None:
+        return self._real.watched()
 
     def close(self) -> None:
         self._real.close()
@@ -353,7 +383,7 @@ async def test_inotify_failing_again_and_again_falls_back_to_polling(folder: Pat
         def wait(self, stop: threading.Event) -> RawChanges | None:
             raise NotifyFailed("error in underlying watcher: broken")
 
-        def watch_count(self) -> int | None:
+        def watched(self) -> frozenset[int] | None:
             return None
 
         def close(self) -> None:
@@ -433,13 +463,13 @@ async def test_statuses_are_passed_to_the_callback_as_they_change(
 
 
 async def test_opening_inotify_closes_cleanly(folder: Path) -> None:
-    """An inotify watch counts one kernel watch per directory; closed, its thread is gone."""
+    """An inotify watch has one kernel watch per directory; closed, its thread is gone."""
     for name in ("a", "b", "a/c"):
         (folder / name).mkdir()
     before = notify_threads()
     watch = await trio.to_thread.run_sync(open_inotify, WatchPlan.whole(str(folder)))
     assert len(notify_threads() - before) == 1
-    assert await trio.to_thread.run_sync(watch.watch_count) == 4
+    assert await trio.to_thread.run_sync(watch.watched) == {FOLDER_WD, 2, 3, 4}
     await trio.to_thread.run_sync(watch.close)
     assert notify_threads() == before
 
