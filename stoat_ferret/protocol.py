@@ -45,6 +45,18 @@ class JobKind(enum.StrEnum):
     WATCH = "watch"
 
 
+class WatchState(enum.StrEnum):
+    """How a watched folder is being watched."""
+
+    #: The kernel reports changes as they happen (inotify).
+    ACTIVE = "active"
+    #: The folder is walked at an interval instead; the status's reason says why.
+    POLLING = "polling"
+    #: The folder cannot be watched (gone, unmounted, unreadable); it is looked for again
+    #: at an interval and rescanned when it comes back.
+    UNAVAILABLE = "unavailable"
+
+
 class EventType(enum.StrEnum):
     #: Sent on an idle connection every ``STOAT_WS_HEARTBEAT_INTERVAL`` seconds; not numbered.
     HEARTBEAT = "heartbeat"

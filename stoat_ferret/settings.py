@@ -186,6 +186,19 @@ class Settings(BaseSettings):
         default=256,
         description="Undelivered non-progress events one /ws client may fall behind by.",
     )
+    watch_settle: Seconds = Field(
+        default=2.0,
+        description="Seconds a new or changed file in a watched folder must keep the same size "
+        "and mtime before it is probed.",
+    )
+    watch_poll: bool = Field(
+        default=False,
+        description="Poll watched folders instead of using inotify (for network filesystems, "
+        "where inotify does not see changes made by other machines).",
+    )
+    watch_poll_interval: Seconds = Field(
+        default=10.0, description="Seconds between two walks of a polled folder."
+    )
     video_extensions: Annotated[tuple[str, ...], NoDecode, BeforeValidator(_extensions)] = Field(
         default=(),
         description="File name extensions to treat as video on top of the built-in list, "
