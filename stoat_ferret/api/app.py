@@ -14,7 +14,7 @@ from ..service import Service
 from .context import SERVICE_KEY, current_service
 from .errors import ApiError, install_error_handlers
 from .openapi import OpenAPIGenerator
-from .routes import health, info, jobs, videos, web, ws
+from .routes import health, info, jobs, library, stream, videos, web, ws
 
 
 def create_app(service: Service) -> QuartTrio:
@@ -47,7 +47,7 @@ def create_app(service: Service) -> QuartTrio:
         openapi_provider_class=OpenAPIGenerator,
     )
     install_error_handlers(app)
-    for module in (health, info, videos, jobs, ws, web):
+    for module in (health, info, videos, stream, library, jobs, ws, web):
         app.register_blueprint(module.blueprint)
 
     @app.get("/metrics")

@@ -57,6 +57,12 @@ class Video(BaseModel):
     probed_at: str
 
 
+class LibrarySummary(BaseModel):
+    videos: int = Field(description="Videos in the library, missing ones included.")
+    missing: int = Field(description="Videos whose file the latest scan of its folder missed.")
+    without_thumbnail: int = Field(description="Videos present on disk that have no thumbnail yet.")
+
+
 class PageQuery(BaseModel):
     limit: int = Field(default=20, ge=1, le=MAX_PAGE)
     offset: int = Field(default=0, ge=0, le=2**62)
