@@ -88,7 +88,7 @@ async def test_a_range_is_answered_206_with_its_bytes(
 async def test_a_range_past_the_end_is_416_with_the_envelope(
     client: httpx.AsyncClient, clip: dict[str, Any]
 ) -> None:
-    """A range starting at or past the end: 416 RANGE_NOT_SATISFIABLE, Content-Range bytes */size."""
+    """A range from the end on: 416 RANGE_NOT_SATISFIABLE, Content-Range bytes */size."""
     size = clip["file_size"]
 
     response = await client.get(
