@@ -142,7 +142,8 @@ def test_scan_reaches_100_percent_and_fills_the_grid_with_thumbnails(
         [re.compile(rf"^{v['width']}{TIMES}{v['height']} · ") for v in videos]
     )
     # The hostile name is text: no element was made from it.
-    expect(cards.locator(".name *")).to_have_count(0)
+    expect(cards.locator(".name a")).to_have_count(7)
+    expect(cards.locator(".name a *")).to_have_count(0)
     expect(cards.locator("img")).to_have_count(7)
 
     # Every thumbnail gets made (by the job the scan queued), and the page shows the JPEG.
