@@ -22,11 +22,14 @@ def format_duration(seconds: float) -> str:
 
 
 def format_size(size: int) -> str:
+    """Decimal SI units, as everywhere people read sizes: ``512 B``, ``35.5 kB``, ``1.2 GB``."""
+    if size < 1000:
+        return f"{size} B"
     value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
+    for unit in ("kB", "MB", "GB", "TB"):
+        value /= 1000
+        if value < 999.95 or unit == "TB":
+            return f"{value:.1f} {unit}"
     raise AssertionError("unreachable")
 
 

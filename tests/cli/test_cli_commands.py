@@ -485,14 +485,14 @@ async def test_videos_lists_and_searches_the_library(
     await finished_scan(client, media_root)
     beach = next(v for v in (await client.list_videos()).videos if v.filename == "beach_day.mp4")
     city = next(v for v in (await client.list_videos()).videos if v.filename == "city_walk.m4v")
-    assert beach.file_size < 1024 * 1024
-    assert city.file_size < 1024 * 1024
+    assert beach.file_size < 1000 * 1000
+    assert city.file_size < 1000 * 1000
     beach_line = (
-        f"    0:01  64x48     29.97 fps  h264   aac    {beach.file_size / 1024:>6.1f} KiB"
+        f"    0:01  64x48     29.97 fps  h264   aac    {beach.file_size / 1000:>7.1f} kB"
         f"  {real_root / 'beach_day.mp4'}"
     )
     city_line = (
-        f"    0:00  32x32     60.00 fps  h264   -      {city.file_size / 1024:>6.1f} KiB"
+        f"    0:00  32x32     60.00 fps  h264   -      {city.file_size / 1000:>7.1f} kB"
         f"  {real_root / 'city_walk.m4v'}"
     )
 

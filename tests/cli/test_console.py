@@ -106,16 +106,18 @@ def test_format_duration(seconds: float, text: str) -> None:
     ("size", "text"),
     [
         (0, "0 B"),
-        (1023, "1023 B"),
-        (1024, "1.0 KiB"),
-        (1536, "1.5 KiB"),
-        (10 * 1024**2 + 512 * 1024, "10.5 MiB"),
-        (3 * 1024**3, "3.0 GiB"),
-        (5000 * 1024**3, "5000.0 GiB"),
+        (999, "999 B"),
+        (1000, "1.0 kB"),
+        (35_500, "35.5 kB"),
+        (999_949, "999.9 kB"),
+        (999_950, "1.0 MB"),
+        (10_500_000, "10.5 MB"),
+        (3 * 1000**3, "3.0 GB"),
+        (5000 * 1000**4, "5000.0 TB"),
     ],
 )
 def test_format_size(size: int, text: str) -> None:
-    """Sizes use binary units up to GiB, bytes without decimals, the rest with one."""
+    """Sizes use decimal SI units up to TB, bytes without decimals, the rest with one."""
     assert format_size(size) == text
 
 
