@@ -138,9 +138,10 @@ export class LibraryView {
     show(this.folderFilter, Boolean(this.folder));
     setText(byId("folder-filter-path"), this.folder);
     byId("folder-filter-clear").setAttribute("href", libraryUrl({ q: this.query, per: this.per }));
-    const restore = how === "pop" ? window.history.state?.scrollY : undefined;
+    // Back (or Forward) to a library page: return to where it was, once it is shown.
+    const restore = how === "pop" ? { scrollY: window.history.state?.scrollY } : null;
     if (this.key() !== this.shownKey) this.load({ restore });
-    else this.restorePosition(restore);
+    else if (restore !== null) this.restorePosition(restore);
   }
 
   key() {
@@ -195,7 +196,7 @@ export class LibraryView {
     if (this.shownKey !== null) this.load();
   }
 
-  async load({ restore } = {}) {
+  async load({ restore = null } = {}) {
     this.controller?.abort();
     const controller = new AbortController();
     this.controller = controller;
@@ -215,7 +216,7 @@ export class LibraryView {
       this.shownKey = key;
       show(this.error, false);
       this.render(answer, { query, folder, page, per, lastPage });
-      this.restorePosition(restore);
+      if (restore !== null) this.restorePosition(restore);
     } catch (error) {
       if (error.name === "AbortError" || controller !== this.controller) return;
       this.shownKey = null;
@@ -406,11 +407,12 @@ export class LibraryView {
     item.dataset.thumbnail = "made";
   }
 
-  /** Scroll back to where the page was, and focus the video last opened from it. */
-  restorePosition(scrollY) {
+  /** On the way back to this page: scroll to where it was, focus the video opened from it. */
+  restorePosition({ scrollY }) {
     if (this.lastOpened !== null) {
       const link = this.items.get(this.lastOpened)?.querySelector(".open");
       if (link && !this.root.hidden) link.focus({ preventScroll: true });
+      this.lastOpened = null;
     }
     if (Number.isFinite(scrollY)) window.scrollTo(0, scrollY);
   }
