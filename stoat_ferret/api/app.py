@@ -16,7 +16,7 @@ from .context import SERVICE_KEY, current_service
 from .errors import InvalidJson, install_error_handlers
 from .http_metrics import install_http_metrics
 from .openapi import OpenAPIGenerator
-from .routes import health, info, jobs, videos, web, ws
+from .routes import health, info, jobs, library, stream, videos, web, ws
 
 
 def create_app(service: Service) -> QuartTrio:
@@ -50,7 +50,7 @@ def create_app(service: Service) -> QuartTrio:
     )
     install_error_handlers(app)
     install_http_metrics(app, service.metrics)
-    for module in (health, info, videos, jobs, ws, web):
+    for module in (health, info, videos, stream, library, jobs, ws, web):
         app.register_blueprint(module.blueprint)
 
     @app.get("/metrics")

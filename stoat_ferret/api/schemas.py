@@ -87,6 +87,12 @@ class Video(BaseModel):
     probed_at: Timestamp
 
 
+class LibrarySummary(BaseModel):
+    videos: int = Field(description="Videos in the library, missing ones included.")
+    missing: int = Field(description="Videos whose file the latest scan of its folder missed.")
+    without_thumbnail: int = Field(description="Videos present on disk that have no thumbnail yet.")
+
+
 class PageQuery(BaseModel):
     """A page of the library, newest first (``created_at`` descending, then path)."""
 

@@ -58,3 +58,15 @@ class KnownFile:
     file_size: int
     mtime_ns: int
     missing: bool
+
+
+@attrs.frozen(kw_only=True)
+class LibraryCounts:
+    """Counts over the whole library."""
+
+    videos: int
+    missing: int
+    without_thumbnail: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return attrs.asdict(self)

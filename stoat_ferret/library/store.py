@@ -32,7 +32,7 @@ from ..timestamps import (
     parse_timestamp,
     utc_now,
 )
-from .models import KnownFile, Video
+from .models import KnownFile, LibraryCounts, Video
 from .schema import migrate
 
 T = TypeVar("T")
@@ -209,6 +209,19 @@ class Library:
     async def count_videos(self) -> int:
         def run(conn: sqlite3.Connection) -> int:
             return int(conn.execute("SELECT count(*) FROM videos").fetchone()[0])
+
+        return await self._read(run)
+
+    async def summary(self) -> LibraryCounts:
+        """Counts of videos, of missing ones, and of present ones without a thumbnail."""
+
+        def run(conn: sqlite3.Connection) -> LibraryCounts:
+            row = conn.execute(
+                "SELECT count(*), count(missing_since), "
+                "count(*) FILTER (WHERE missing_since IS NULL AND thumbnail_path IS NULL) "
+                "FROM videos"
+            ).fetchone()
+            return LibraryCounts(videos=row[0], missing=row[1], without_thumbnail=row[2])
 
         return await self._read(run)
 

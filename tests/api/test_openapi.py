@@ -34,6 +34,8 @@ CONTRACT = [
     ("get", "/api/v1/info"),
     ("get", "/api/v1/videos/{video_id}/thumbnail"),
     ("post", "/api/v1/videos/thumbnails"),
+    ("get", "/api/v1/videos/{video_id}/stream"),
+    ("get", "/api/v1/library/summary"),
 ]
 
 

@@ -46,6 +46,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "prober(mode): run the server with tests/support/fake_prober.py in this mode"
     )
+    config.addinivalue_line("markers", "env(**variables): more environment for the server")
 
 
 @attrs.define
@@ -104,6 +105,8 @@ def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[GuiServer
             "STOAT_LOG_LEVEL": "INFO",
         }
     )
+    for extra in request.node.iter_markers("env"):
+        env.update(extra.kwargs)
     marker = request.node.get_closest_marker("prober")
     if marker is not None:
         env["STOAT_FFPROBE_PATH"] = str(make_prober(tmp_path / "bin", marker.args[0]).path)

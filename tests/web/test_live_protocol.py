@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import pytest
 from playwright.sync_api import Page, Request, Route, WebSocketRoute, expect
 
 from ..support.media import copy_as
@@ -18,7 +19,7 @@ WS_URL = re.compile(r"/ws(\?.*)?$")
 
 
 class Renamer:
-    """Gives every job status, job kind and event type a new spelling, on the wire both ways.
+    """Gives every status, job kind, event type and error code a new spelling on the wire.
 
     If the page spelled any of these words itself instead of taking them from
     /api/v1/info, it could not follow a scan through this: its dialog would wait
@@ -28,6 +29,7 @@ class Renamer:
     def __init__(self, protocol: dict[str, Any]) -> None:
         self.words = {w: f"{w}-v2" for w in [*protocol["job_statuses"], *protocol["job_kinds"]]}
         self.events = {t: f"{t}-v2" for t in protocol["event_types"].values()}
+        self.codes = {c: f"{c}-v2" for c in protocol["error_codes"].values()}
         self.back = {new: old for old, new in self.words.items()}
 
     def info(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -35,6 +37,14 @@ class Renamer:
         for key in ("job_statuses", "terminal_statuses", "job_kinds"):
             protocol[key] = [self.words[word] for word in protocol[key]]
         protocol["event_types"] = {n: self.events[t] for n, t in protocol["event_types"].items()}
+        protocol["error_codes"] = {n: self.codes[c] for n, c in protocol["error_codes"].items()}
+        return body
+
+    def error(self, body: Any) -> Any:
+        """An error envelope with its code respelt."""
+        detail = body.get("detail") if isinstance(body, dict) else None
+        if isinstance(detail, dict) and detail.get("code") in self.codes:
+            detail["code"] = self.codes[detail["code"]]
         return body
 
     def jobs(self, node: Any) -> Any:
@@ -74,6 +84,8 @@ def install(page: Page, renamer: Renamer) -> None:
         body = answer.json()
         if urlsplit(route.request.url).path == "/api/v1/info":
             body = renamer.info(body)
+        if answer.status >= 400:
+            body = renamer.error(body)
         route.fulfill(response=answer, json=renamer.jobs(body))
 
     def relay_ws(socket: WebSocketRoute) -> None:
@@ -119,6 +131,34 @@ def test_every_status_and_event_word_comes_from_the_server(
     # thumbnail_ready (respelt) reached the grid too.
     page.get_by_role("link", name="Library").click()
     expect(page.locator('#video-grid .card[data-thumbnail="made"]')).to_have_count(3)
+
+
+@pytest.mark.prober("hang-on=stuck")
+def test_error_codes_come_from_the_server(
+    page: Page, server: GuiServer, samples: dict[str, Path]
+) -> None:
+    """With every error code respelt, a conflicting scan still offers the scan it conflicts with."""
+    copy_as(samples["h264_aac.mp4"], server.media_root / "stuck.mp4")
+    running = server.post("/api/v1/videos/scan", {"path": str(server.media_root)}).json()["job_id"]
+    renamer = Renamer(server.vocabulary())
+    install(page, renamer)
+    page.goto("/scan")
+    wait_until_live(page)
+
+    page.get_by_role("button", name="Start scan").click()
+
+    expect(page.locator("#scan-error-code")).to_have_text("SCAN_IN_PROGRESS-v2")
+    page.get_by_role("button", name="Show that scan").click()
+    expect(page).to_have_url(re.compile(rf"/scan\?job={running}$"))
+    page.get_by_role("button", name="Abort scan").click()
+    expect(page.locator("#scan-result")).to_be_visible()
+
+    outside = str(server.media_root.parent)
+    page.get_by_role("button", name="Scan another folder").click()
+    page.get_by_label("Folder to scan").fill(outside)
+    page.get_by_role("button", name="Start scan").click()
+    expect(page.locator("#scan-error-code")).to_have_text("PATH_NOT_ALLOWED-v2")
+    expect(page.get_by_label("Folder to scan")).to_have_attribute("aria-invalid", "true")
 
 
 def test_a_server_without_a_needed_event_type_is_reported(page: Page, server: GuiServer) -> None:

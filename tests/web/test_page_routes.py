@@ -13,6 +13,10 @@ from stoat_ferret.api.routes.web import ASSETS_DIR, WEB_DIR
 
 INDEX = (WEB_DIR / "index.html").read_bytes()
 SCRIPTS = sorted((ASSETS_DIR / "js").glob("*.js"))
+#: What Chromium sends when it navigates to an address.
+BROWSER_ACCEPT = (
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+)
 ASSET_TYPES = {
     ".js": "text/javascript; charset=utf-8",
     ".css": "text/css; charset=utf-8",
@@ -36,7 +40,9 @@ def referenced_assets() -> set[str]:
     return paths
 
 
-@pytest.mark.parametrize("path", ["/", "/library", "/library?q=beach&page=2", "/jobs", "/scan"])
+@pytest.mark.parametrize(
+    "path", ["/", "/library", "/library?q=beach&page=2", "/jobs", "/scan", "/videos/some-id"]
+)
 async def test_every_view_path_answers_with_the_page(client: httpx.AsyncClient, path: str) -> None:
     """A reload of any view's URL gets index.html, never cached stale, under a strict CSP."""
     response = await client.get(path)
@@ -85,6 +91,33 @@ async def test_nothing_else_is_served(client: httpx.AsyncClient, path: str) -> N
     assert response.json()["detail"]["code"] == "NOT_FOUND"
 
 
+@pytest.mark.parametrize("path", ["/library/extra", "/index.html", "/videos", "/no/such/page"])
+async def test_a_browser_gets_the_page_for_an_unknown_address(
+    client: httpx.AsyncClient, path: str
+) -> None:
+    """Navigating to an unknown non-API path: 404 with the page (its not-found view), not JSON."""
+    response = await client.get(path, headers={"Accept": BROWSER_ACCEPT})
+
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "text/html; charset=utf-8"
+    assert response.content == INDEX
+    assert "content-security-policy" in response.headers
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/nothing", "/api/v1/videos/x/y/z", "/assets/js/missing.js", "/health/nothing"],
+)
+async def test_api_and_asset_paths_keep_the_envelope_for_a_browser(
+    client: httpx.AsyncClient, path: str
+) -> None:
+    """Under /api/, /assets/ and /health/ an unknown path is the JSON 404, even for a browser."""
+    response = await client.get(path, headers={"Accept": BROWSER_ACCEPT})
+
+    assert response.status_code == 404
+    assert response.json()["detail"]["code"] == "NOT_FOUND"
+
+
 async def test_page_routes_stay_out_of_the_openapi_document(client: httpx.AsyncClient) -> None:
     """The page is not part of the API, so /openapi.json does not list it."""
     paths = set((await client.get("/openapi.json")).json()["paths"])
@@ -93,9 +126,10 @@ async def test_page_routes_stay_out_of_the_openapi_document(client: httpx.AsyncC
 
 
 def test_no_script_spells_a_protocol_word_itself() -> None:
-    """No script holds a job status, job kind or event type as a literal: all come from info."""
-    words = {str(word) for word in [*protocol.JobStatus, *protocol.JobKind, *protocol.EventType]}
-    assert {"complete", "scan", "job_progress"} <= words
+    """No script holds a status, kind, event type or error code as a literal: all come from info."""
+    vocabulary = [*protocol.JobStatus, *protocol.JobKind, *protocol.EventType, *protocol.ErrorCode]
+    words = {str(word) for word in vocabulary}
+    assert {"complete", "scan", "job_progress", "NOT_FOUND", "SCAN_IN_PROGRESS"} <= words
     found = []
     for script in SCRIPTS:
         source = script.read_text()

@@ -71,3 +71,8 @@ export function post(path, body) {
 export function segment(id) {
   return encodeURIComponent(id);
 }
+
+/** DELETE ``path``; resolves to {status, data}. */
+export function remove(path) {
+  return request(path, { method: "DELETE" });
+}

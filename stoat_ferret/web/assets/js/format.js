@@ -42,9 +42,9 @@ export function resolution(width, height) {
   return `${width}×${height}`;
 }
 
-const BYTE_UNITS = ["KB", "MB", "GB", "TB", "PB"];
+const BYTE_UNITS = ["kB", "MB", "GB", "TB", "PB"];
 
-/** A byte count in decimal units, e.g. 3.7 KB, 1.2 GB. */
+/** A byte count in decimal SI units (1000-based), one decimal: 512 B, 35.5 kB, 1.2 GB. */
 export function bytes(count) {
   if (!Number.isFinite(count) || count < 0) return "?";
   if (count < 1000) return `${count} B`;
@@ -100,4 +100,38 @@ export function secondsBetween(startIso, endIso) {
 /** "1 file", "3 files". */
 export function count(n, singular, plural = `${singular}s`) {
   return `${n} ${n === 1 ? singular : plural}`;
+}
+
+/** The folder part of a path (everything before the last separator), or "" for none. */
+export function folderOf(path) {
+  const cut = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
+  if (cut < 0) return "";
+  return cut === 0 ? path.slice(0, 1) : path.slice(0, cut);
+}
+
+/** The last part of a path: a folder's own name. */
+export function baseName(path) {
+  const trimmed = path.replace(/[\\/]+$/, "");
+  const cut = Math.max(trimmed.lastIndexOf("/"), trimmed.lastIndexOf("\\"));
+  return cut < 0 ? trimmed : trimmed.slice(cut + 1) || trimmed;
+}
+
+/**
+ * Page numbers to offer around ``current`` of ``last``: the first, the last, and the
+ * two on each side of the current one, with null where a run is left out.
+ */
+export function pageNumbers(current, last) {
+  const wanted = new Set([1, last]);
+  for (let page = current - 2; page <= current + 2; page += 1) {
+    if (page >= 1 && page <= last) wanted.add(page);
+  }
+  const pages = [...wanted].sort((a, b) => a - b);
+  const out = [];
+  for (const page of pages) {
+    const previous = out.length > 0 ? out[out.length - 1] : null;
+    if (previous !== null && page - previous === 2) out.push(previous + 1);
+    else if (previous !== null && page - previous > 2) out.push(null);
+    out.push(page);
+  }
+  return out;
 }

@@ -101,9 +101,9 @@ export class JobStore extends EventTarget {
     this.dispatchEvent(new CustomEvent("change", { detail: { job } }));
   }
 
-  /** Fetch the newest ``limit`` jobs and merge them in. */
-  async refresh(limit = 50) {
-    const answer = await get("/api/v1/jobs", { limit });
+  /** Fetch the newest ``limit`` jobs (of a ``kind`` and ``status``, if given) and merge them in. */
+  async refresh(limit = 50, { kind = null, status = null } = {}) {
+    const answer = await get("/api/v1/jobs", { limit, kind, status });
     for (const job of answer.jobs) this.put(job);
     return answer;
   }

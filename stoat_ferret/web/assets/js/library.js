@@ -1,14 +1,23 @@
-// The library view: a page of videos (or the best search matches), an empty state
-// that leads to the first scan, paging, and thumbnails that update as they are made.
+// The library view: a page of videos (or of search matches) as a grid or a list,
+// numbered pages, selection for the bulk actions, and thumbnails that update as
+// they are made. What is shown (search, folder, page, page size) lives in the URL;
+// how it is shown (layout, density) is remembered by the browser.
 
 import { ApiError, get, post, segment } from "./api.js";
+import { BulkActions } from "./bulk.js";
 import { byId, element, find, fromTemplate, replaceChildren, setText, show } from "./dom.js";
 import * as format from "./format.js";
+import * as prefs from "./prefs.js";
+import { Selection } from "./selection.js";
 
 export const PER_PAGE_CHOICES = [12, 24, 48, 96];
 export const DEFAULT_PER_PAGE = 24;
 const MAX_PER_PAGE = 500;
+/** The most matches the search API gives in one answer. */
+const MAX_SEARCH_LIMIT = 500;
 const SEARCH_DELAY_MS = 250;
+const LAYOUTS = ["grid", "list"];
+const DENSITIES = ["comfortable", "compact"];
 
 function positiveInt(text, fallback, highest = Number.MAX_SAFE_INTEGER) {
   const value = Number.parseInt(text ?? "", 10);
@@ -16,19 +25,25 @@ function positiveInt(text, fallback, highest = Number.MAX_SAFE_INTEGER) {
   return Math.min(value, highest);
 }
 
-/** The library URL for a search, page and page size (defaults left out). */
-export function libraryUrl({ q = "", page = 1, per = DEFAULT_PER_PAGE } = {}) {
+/** The library URL for a search, folder, page and page size (defaults left out). */
+export function libraryUrl({ q = "", folder = "", page = 1, per = DEFAULT_PER_PAGE } = {}) {
   const params = new URLSearchParams();
   if (q) params.set("q", q);
-  if (page > 1 && !q) params.set("page", String(page));
+  if (folder) params.set("folder", folder);
+  if (page > 1) params.set("page", String(page));
   if (per !== DEFAULT_PER_PAGE) params.set("per", String(per));
   const query = params.toString();
   return query ? `/library?${query}` : "/library";
 }
 
 /** The thumbnail URL of a video; ``version`` changes whenever the image may have. */
-function thumbnailUrl(videoId, version) {
+export function thumbnailUrl(videoId, version) {
   return `/api/v1/videos/${segment(videoId)}/thumbnail?v=${encodeURIComponent(version)}`;
+}
+
+/** The thumbnail version a video's fields name: changes when it is made or remade. */
+export function thumbnailVersion(video) {
+  return `${video.thumbnail_path ?? "none"}@${video.updated_at}`;
 }
 
 export class LibraryView {
@@ -39,29 +54,51 @@ export class LibraryView {
     this.searchForm = byId("search-form");
     this.searchInput = byId("search-input");
     this.perPage = byId("per-page");
+    this.density = byId("density");
+    this.layoutButtons = { grid: byId("layout-grid"), list: byId("layout-list") };
     this.summary = byId("library-summary");
     this.error = byId("library-error");
     this.empty = byId("library-empty");
     this.noMatch = byId("library-nomatch");
     this.searchNote = byId("search-note");
+    this.container = byId("videos");
     this.grid = byId("video-grid");
+    this.table = byId("video-table");
+    this.rowsBody = byId("video-rows");
     this.pager = byId("pager");
     this.prev = byId("page-prev");
     this.next = byId("page-next");
+    this.pageNumbers = byId("page-numbers");
     this.pageStatus = byId("page-status");
-    this.tools = byId("library-tools");
     this.thumbsButton = byId("make-thumbnails");
     this.thumbsStatus = byId("thumbnails-status");
+    this.folderFilter = byId("folder-filter");
 
     this.query = "";
+    this.folder = "";
     this.page = 1;
     this.per = DEFAULT_PER_PAGE;
-    /** What the grid shows (query, page, size), or null before the first load. */
+    this.layout = prefs.choice("layout", LAYOUTS, "grid");
+    this.densityValue = prefs.choice("density", DENSITIES, "comfortable");
+    /** What the page shows (query, folder, page, size), or null before the first load. */
     this.shownKey = null;
     this.controller = null;
     this.searchTimer = null;
-    /** video id -> its card, for thumbnail_ready. */
-    this.cards = new Map();
+    /** The videos on this page, in order. */
+    this.videos = [];
+    /** video id -> its card or row, for thumbnail_ready. */
+    this.items = new Map();
+    /**
+     * thumbnail_ready events since the page began loading: video id -> newest event id.
+     * The answer may have been read before such a thumbnail was recorded, so these win.
+     */
+    this.thumbEvents = new Map();
+    /** Whether the search API pages by offset; null until an answer tells. */
+    this.searchTakesOffset = null;
+    /** The video whose detail view was opened last, to focus again on the way back. */
+    this.lastOpened = null;
+    this.selection = new Selection();
+    this.bulk = new BulkActions(app, this);
 
     this.searchInput.addEventListener("input", () => this.searchSoon());
     this.searchForm.addEventListener("submit", (event) => {
@@ -70,30 +107,45 @@ export class LibraryView {
     });
     this.perPage.addEventListener("change", () => {
       const per = positiveInt(this.perPage.value, DEFAULT_PER_PAGE, MAX_PER_PAGE);
-      this.app.router.navigate(libraryUrl({ q: this.query, page: 1, per }));
+      this.app.router.navigate(libraryUrl({ q: this.query, folder: this.folder, per }));
     });
+    this.density.addEventListener("change", () => this.setDensity(this.density.value));
+    for (const [layout, button] of Object.entries(this.layoutButtons)) {
+      button.addEventListener("click", () => this.setLayout(layout));
+    }
     byId("empty-scan").addEventListener("click", () => this.app.openScan());
     this.thumbsButton.addEventListener("click", () => this.makeThumbnails());
+    this.container.addEventListener("click", (event) => this.clicked(event));
+    this.container.addEventListener("keydown", (event) => this.keyed(event));
+    this.selection.addEventListener("change", () => this.selectionChanged());
     this.renderRoots();
+    this.applyLook();
   }
 
-  /** Show the state the URL asks for: /library?q=&page=&per=. */
-  route(url) {
-    // Under the scan dialog the grid stays as it was; it only loads if it never has.
+  /** Show the state the URL asks for: /library?q=&folder=&page=&per=. */
+  route(url, how) {
+    // Under the scan dialog the page stays as it was; it only loads if it never has.
     if (url.pathname === "/scan" && this.shownKey !== null) return;
     const params = url.pathname === "/scan" ? new URLSearchParams() : url.searchParams;
     this.query = (params.get("q") ?? "").trim();
+    this.folder = (params.get("folder") ?? "").trim();
     this.page = positiveInt(params.get("page"), 1);
     this.per = positiveInt(params.get("per"), DEFAULT_PER_PAGE, MAX_PER_PAGE);
     if (document.activeElement !== this.searchInput && this.searchInput.value.trim() !== this.query) {
       this.searchInput.value = this.query;
     }
     this.syncPerPage();
-    if (this.key() !== this.shownKey) this.load();
+    show(this.folderFilter, Boolean(this.folder));
+    setText(byId("folder-filter-path"), this.folder);
+    byId("folder-filter-clear").setAttribute("href", libraryUrl({ q: this.query, per: this.per }));
+    // Back (or Forward) to a library page: return to where it was, once it is shown.
+    const restore = how === "pop" ? { scrollY: window.history.state?.scrollY } : null;
+    if (this.key() !== this.shownKey) this.load({ restore });
+    else if (restore !== null) this.restorePosition(restore);
   }
 
   key() {
-    return JSON.stringify([this.query, this.query ? 1 : this.page, this.per]);
+    return JSON.stringify([this.query, this.folder, this.page, this.per]);
   }
 
   syncPerPage() {
@@ -102,6 +154,28 @@ export class LibraryView {
       this.perPage.append(new Option(value, value));
     }
     this.perPage.value = value;
+  }
+
+  setLayout(layout) {
+    this.layout = layout;
+    prefs.write("layout", layout);
+    this.applyLook();
+    if (this.shownKey !== null) this.renderItems();
+  }
+
+  setDensity(density) {
+    this.densityValue = DENSITIES.includes(density) ? density : "comfortable";
+    prefs.write("density", this.densityValue);
+    this.applyLook();
+  }
+
+  applyLook() {
+    this.container.dataset.layout = this.layout;
+    this.container.dataset.density = this.densityValue;
+    this.density.value = this.densityValue;
+    for (const [layout, button] of Object.entries(this.layoutButtons)) {
+      button.setAttribute("aria-pressed", String(layout === this.layout));
+    }
   }
 
   searchSoon() {
@@ -114,34 +188,35 @@ export class LibraryView {
     const q = this.searchInput.value.trim();
     if (q === this.query) return;
     // Typing refines one search: replace the history entry rather than add one per word.
-    this.app.router.navigate(libraryUrl({ q, per: this.per }), { replace: true });
+    this.app.router.navigate(libraryUrl({ q, folder: this.folder, per: this.per }), { replace: true });
   }
 
-  /** Load what the grid shows again (after a scan, or a resync). */
+  /** Load what the page shows again (after a scan, a bulk action, or a resync). */
   reload() {
     if (this.shownKey !== null) this.load();
   }
 
-  async load() {
+  async load({ restore = null } = {}) {
     this.controller?.abort();
     const controller = new AbortController();
     this.controller = controller;
+    this.thumbEvents = new Map();
     const key = this.key();
-    const { query, page, per } = this;
+    const { query, folder, page, per } = this;
     this.root.setAttribute("aria-busy", "true");
+    this.refreshSummary();
     try {
-      const answer = query
-        ? await get("/api/v1/videos/search", { q: query, limit: per }, { signal: controller.signal })
-        : await get("/api/v1/videos", { limit: per, offset: (page - 1) * per }, { signal: controller.signal });
+      const answer = await this.fetchPage({ query, folder, page, per }, controller.signal);
       if (controller !== this.controller) return;
-      const lastPage = Math.max(1, Math.ceil(answer.total / per));
-      if (!query && page > lastPage) {
-        this.app.router.navigate(libraryUrl({ page: lastPage, per }), { replace: true });
+      const lastPage = Math.max(1, Math.ceil(answer.reachable / per));
+      if (page > lastPage) {
+        this.app.router.navigate(libraryUrl({ q: query, folder, page: lastPage, per }), { replace: true });
         return;
       }
       this.shownKey = key;
       show(this.error, false);
-      this.render(answer, { query, page, per, lastPage });
+      this.render(answer, { query, folder, page, per, lastPage });
+      if (restore !== null) this.restorePosition(restore);
     } catch (error) {
       if (error.name === "AbortError" || controller !== this.controller) return;
       this.shownKey = null;
@@ -152,40 +227,92 @@ export class LibraryView {
     }
   }
 
-  render(answer, { query, page, per, lastPage }) {
-    const { videos, total } = answer;
-    const first = query ? 1 : (page - 1) * per + 1;
-    if (total === 0) setText(this.summary, "");
-    else if (query) {
-      setText(
-        this.summary,
-        videos.length < total
-          ? `Best ${videos.length} of ${format.count(total, "match", "matches")} for “${query}”`
-          : `${format.count(total, "match", "matches")} for “${query}”`,
+  /**
+   * One page of videos: {videos, total, reachable}. ``reachable`` is how many of the
+   * ``total`` the page can show: all of them, unless the search API cannot page.
+   */
+  async fetchPage({ query, folder, page, per }, signal) {
+    const offset = (page - 1) * per;
+    if (!query && !folder) {
+      const answer = await get("/api/v1/videos", { limit: per, offset }, { signal });
+      return { videos: answer.videos, total: answer.total, reachable: answer.total };
+    }
+    // A folder is looked for by the words of its path, until the list can filter by folder.
+    const words = [query, folder].filter(Boolean).join(" ");
+    const filters = folder ? { folder } : {};
+    if (this.searchTakesOffset !== false) {
+      const answer = await get(
+        "/api/v1/videos/search",
+        { q: words, limit: per, offset, ...filters },
+        { signal },
       );
+      if (Number.isInteger(answer.offset)) this.searchTakesOffset = true;
+      if (this.searchTakesOffset || offset === 0) {
+        const reachable = this.searchTakesOffset ? answer.total : Math.min(answer.total, MAX_SEARCH_LIMIT);
+        return { videos: answer.videos, total: answer.total, reachable };
+      }
+      this.searchTakesOffset = false;
+    }
+    // This server's search has no offset: ask for everything up to this page, show its end.
+    const limit = Math.min(MAX_SEARCH_LIMIT, offset + per);
+    const answer =
+      offset < MAX_SEARCH_LIMIT
+        ? await get("/api/v1/videos/search", { q: words, limit, ...filters }, { signal })
+        : await get("/api/v1/videos/search", { q: words, limit: 1, ...filters }, { signal });
+    const videos = offset < MAX_SEARCH_LIMIT ? answer.videos.slice(offset, offset + per) : [];
+    return { videos, total: answer.total, reachable: Math.min(answer.total, MAX_SEARCH_LIMIT) };
+  }
+
+  render(answer, { query, folder, page, per, lastPage }) {
+    const { videos, total, reachable } = answer;
+    const searching = Boolean(query || folder);
+    const first = (page - 1) * per + 1;
+    const range = videos.length > 0 ? `${first}\u2013${first + videos.length - 1}` : "0";
+    if (total === 0) setText(this.summary, "");
+    else if (query && lastPage === 1 && reachable === total) {
+      setText(this.summary, `${format.count(total, "match", "matches")} for \u201c${query}\u201d`);
+    } else if (query) {
+      setText(this.summary, `Matches ${range} of ${total} for \u201c${query}\u201d`);
     } else {
-      setText(this.summary, `Videos ${first}–${first + videos.length - 1} of ${total}`);
+      setText(this.summary, `Videos ${range} of ${total}`);
     }
-    show(this.empty, !query && total === 0);
-    show(this.noMatch, Boolean(query) && total === 0);
-    setText(byId("nomatch-query"), query);
-    show(this.searchNote, Boolean(query) && videos.length < total);
-    show(this.tools, Boolean(query) || total > 0);
+    show(this.empty, !searching && total === 0);
+    show(this.noMatch, searching && total === 0);
+    setText(byId("nomatch-query"), query || folder);
+    show(this.searchNote, searching && reachable < total);
+    setText(byId("search-reach"), String(reachable));
 
-    this.cards.clear();
-    replaceChildren(
-      this.grid,
-      videos.map((video) => this.card(video)),
-    );
-    show(this.grid, videos.length > 0);
+    this.videos = videos;
+    this.renderItems();
+    this.renderPager({ query, folder, page, per, lastPage });
+  }
 
-    const paged = !query && total > per;
+  renderPager({ query, folder, page, per, lastPage }) {
+    const paged = lastPage > 1;
     show(this.pager, paged);
-    if (paged) {
-      this.pageLink(this.prev, page > 1 ? libraryUrl({ page: page - 1, per }) : null);
-      this.pageLink(this.next, page < lastPage ? libraryUrl({ page: page + 1, per }) : null);
-      setText(this.pageStatus, `Page ${page} of ${lastPage}`);
-    }
+    if (!paged) return;
+    const at = (number) => libraryUrl({ q: query, folder, page: number, per });
+    this.pageLink(this.prev, page > 1 ? at(page - 1) : null);
+    this.pageLink(this.next, page < lastPage ? at(page + 1) : null);
+    setText(this.pageStatus, `Page ${page} of ${lastPage}`);
+    replaceChildren(
+      this.pageNumbers,
+      format.pageNumbers(page, lastPage).map((number) => {
+        const item = element("li");
+        if (number === null) {
+          item.append(element("span", "…", "gap"));
+          item.setAttribute("aria-hidden", "true");
+          return item;
+        }
+        const link = element("a", String(number));
+        link.setAttribute("href", at(number));
+        link.dataset.route = "";
+        link.setAttribute("aria-label", `Page ${number}`);
+        if (number === page) link.setAttribute("aria-current", "page");
+        item.append(link);
+        return item;
+      }),
+    );
   }
 
   pageLink(link, target) {
@@ -198,55 +325,216 @@ export class LibraryView {
     }
   }
 
-  card(video) {
-    const card = fromTemplate("video-card");
-    const name = find(card, ".name");
-    setText(name, video.filename);
-    name.title = video.path;
-    const image = find(card, "img");
-    // The cache key changes when a thumbnail is made (thumbnail_path) or remade (updated_at).
-    image.src = thumbnailUrl(video.id, `${video.thumbnail_path ?? "none"}@${video.updated_at}`);
-    card.dataset.thumbnail = video.thumbnail_path ? "made" : "placeholder";
+  /** Put the page's videos in the grid or the list. */
+  renderItems() {
+    this.items.clear();
+    const list = this.layout === "list";
+    const items = this.videos.map((video) => (list ? this.row(video) : this.card(video)));
+    replaceChildren(list ? this.rowsBody : this.grid, items);
+    replaceChildren(list ? this.grid : this.rowsBody, []);
+    show(this.grid, !list && this.videos.length > 0);
+    show(this.table, list && this.videos.length > 0);
+    for (const [videoId, eventId] of this.thumbEvents) this.showThumbnail(videoId, eventId);
+  }
+
+  /** Fill what a card and a row share: name, link, folder, facts, selection box. */
+  fill(item, video) {
+    item.dataset.videoId = video.id;
+    const link = find(item, ".open");
+    setText(link, video.filename);
+    link.setAttribute("href", `/videos/${segment(video.id)}`);
+    link.title = video.path;
+    const folder = format.folderOf(video.path);
+    const folderText = find(item, ".folder");
+    setText(folderText, format.baseName(folder) || folder);
+    folderText.title = folder;
+    const pick = find(item, ".pick");
+    pick.setAttribute("aria-label", `Select ${video.filename}`);
+    pick.checked = this.selection.has(video.id);
+    item.classList.toggle("selected", pick.checked);
     const rateText = format.frameRate(video.frame_rate_numerator, video.frame_rate_denominator);
-    const duration = find(card, ".duration");
+    const duration = find(item, ".duration");
     setText(
       duration,
-      format.timecode(
-        video.duration_frames,
-        video.frame_rate_numerator,
-        video.frame_rate_denominator,
-      ),
+      format.timecode(video.duration_frames, video.frame_rate_numerator, video.frame_rate_denominator),
     );
     duration.title = `${video.duration_frames} frames at ${rateText} fps`;
-    setText(
-      find(card, ".resolution"),
-      `${format.resolution(video.width, video.height)} · ${rateText} fps`,
-    );
-    setText(find(card, ".codecs"), `${video.video_codec} / ${video.audio_codec ?? "no audio"}`);
-    const size = find(card, ".size");
+    setText(find(item, ".resolution"), `${format.resolution(video.width, video.height)} · ${rateText} fps`);
+    setText(find(item, ".codecs"), `${video.video_codec} / ${video.audio_codec ?? "no audio"}`);
+    const size = find(item, ".size");
     setText(size, format.bytes(video.file_size));
     size.title = `${video.file_size.toLocaleString()} bytes`;
-    const missing = find(card, ".missing");
+    const missing = find(item, ".missing");
     show(missing, video.missing);
+    if (video.missing) item.classList.add(item.tagName === "TR" ? "row-missing" : "card-missing");
     if (video.missing) {
-      card.classList.add("card-missing");
       setText(
         missing,
-        video.missing_since
-          ? `Missing since ${format.localTime(video.missing_since)}`
-          : "Missing",
+        video.missing_since ? `Missing since ${format.localTime(video.missing_since)}` : "Missing",
       );
     }
-    this.cards.set(video.id, card);
+    this.items.set(video.id, item);
+  }
+
+  card(video) {
+    const card = fromTemplate("video-card");
+    this.fill(card, video);
+    const image = find(card, "img");
+    // The cache key changes when a thumbnail is made (thumbnail_path) or remade (updated_at).
+    image.src = thumbnailUrl(video.id, thumbnailVersion(video));
+    card.dataset.thumbnail = video.thumbnail_path ? "made" : "placeholder";
     return card;
+  }
+
+  row(video) {
+    const row = fromTemplate("video-row");
+    this.fill(row, video);
+    row.dataset.thumbnail = video.thumbnail_path ? "made" : "placeholder";
+    return row;
   }
 
   /** A thumbnail_ready event: show the new image if its video is on screen. */
   thumbnailReady(videoId, eventId) {
-    const card = this.cards.get(videoId);
-    if (card === undefined) return;
-    find(card, "img").src = thumbnailUrl(videoId, `ready-${eventId}`);
-    card.dataset.thumbnail = "made";
+    this.thumbEvents.set(videoId, eventId);
+    this.showThumbnail(videoId, eventId);
+  }
+
+  showThumbnail(videoId, eventId) {
+    const item = this.items.get(videoId);
+    if (item === undefined) return;
+    const image = item.querySelector("img");
+    if (image !== null) image.src = thumbnailUrl(videoId, `ready-${eventId}`);
+    item.dataset.thumbnail = "made";
+  }
+
+  /** On the way back to this page: scroll to where it was, focus the video opened from it. */
+  restorePosition({ scrollY }) {
+    if (this.lastOpened !== null) {
+      const link = this.items.get(this.lastOpened)?.querySelector(".open");
+      if (link && !this.root.hidden) link.focus({ preventScroll: true });
+      this.lastOpened = null;
+    }
+    if (Number.isFinite(scrollY)) window.scrollTo(0, scrollY);
+  }
+
+  // -- selection and keyboard ------------------------------------------------------------
+
+  itemOf(node) {
+    const item = node.closest("[data-video-id]");
+    return item !== null && this.container.contains(item) ? item : null;
+  }
+
+  videoOf(item) {
+    return this.videos.find((video) => video.id === item.dataset.videoId) ?? null;
+  }
+
+  clicked(event) {
+    const item = this.itemOf(event.target);
+    if (item === null) return;
+    const video = this.videoOf(item);
+    if (video === null) return;
+    const onPick = event.target.classList.contains("pick");
+    if (onPick) {
+      // The box has toggled itself already: make the selection follow, as a range with Shift.
+      if (event.shiftKey) this.selection.extend(video, this.videos);
+      else this.selection.toggle(video, event.target.checked);
+      return;
+    }
+    if (event.shiftKey) {
+      event.preventDefault();
+      this.selection.extend(video, this.videos);
+      return;
+    }
+    if (event.ctrlKey || event.metaKey) {
+      event.preventDefault();
+      this.selection.toggle(video);
+      return;
+    }
+    if (event.target.closest("a[href]")) {
+      this.lastOpened = video.id;
+      return;
+    }
+    // A click anywhere else on the card or row opens it, as its link would.
+    if (event.button === 0) {
+      this.lastOpened = video.id;
+      this.app.router.navigate(`/videos/${segment(video.id)}`);
+    }
+  }
+
+  keyed(event) {
+    const item = this.itemOf(event.target);
+    if (item === null) return;
+    const video = this.videoOf(item);
+    if (video === null) return;
+    const onPick = event.target.classList.contains("pick");
+    const key = event.key;
+    if ((key === "a" || key === "A") && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      this.selection.selectAll(this.videos);
+    } else if (key === "Escape" && this.selection.size > 0) {
+      event.preventDefault();
+      this.selection.clear();
+    } else if (key === " " && !onPick) {
+      event.preventDefault();
+      if (event.shiftKey) this.selection.extend(video, this.videos);
+      else this.selection.toggle(video);
+    } else if (key === " " && onPick && event.shiftKey) {
+      event.preventDefault();
+      this.selection.extend(video, this.videos);
+    } else if (key === "Enter" && onPick) {
+      event.preventDefault();
+      this.selection.toggle(video);
+    } else if (key === "Enter") {
+      this.lastOpened = video.id;
+    } else if (["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End"].includes(key)) {
+      const target = this.neighbour(item, key);
+      if (target !== null) {
+        event.preventDefault();
+        find(target, onPick ? ".pick" : ".open").focus();
+      }
+    }
+  }
+
+  /** The card or row an arrow key (or Home, End) moves to from ``item``. */
+  neighbour(item, key) {
+    const items = [...this.items.values()];
+    const index = items.indexOf(item);
+    if (index < 0) return null;
+    let step = 0;
+    if (key === "Home") return items[0];
+    if (key === "End") return items[items.length - 1];
+    if (this.layout === "list") {
+      if (key === "ArrowUp") step = -1;
+      else if (key === "ArrowDown") step = 1;
+      else return null;
+    } else {
+      const top = items[0].offsetTop;
+      const columns = Math.max(1, items.filter((other) => other.offsetTop === top).length);
+      step = { ArrowLeft: -1, ArrowRight: 1, ArrowUp: -columns, ArrowDown: columns }[key];
+    }
+    return items[index + step] ?? null;
+  }
+
+  selectionChanged() {
+    for (const [id, item] of this.items) {
+      const selected = this.selection.has(id);
+      find(item, ".pick").checked = selected;
+      item.classList.toggle("selected", selected);
+    }
+    this.bulk.render();
+  }
+
+  // -- counts and thumbnails --------------------------------------------------------------
+
+  /** Fetch the library's counts: "Make missing thumbnails" shows only when one is missing. */
+  async refreshSummary() {
+    try {
+      const counts = await get("/api/v1/library/summary");
+      show(this.thumbsButton, counts.without_thumbnail > 0);
+      this.thumbsButton.title = format.count(counts.without_thumbnail, "video") + " without one";
+    } catch {
+      show(this.thumbsButton, false);
+    }
   }
 
   renderRoots() {

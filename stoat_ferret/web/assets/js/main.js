@@ -10,8 +10,18 @@ import { LibraryView } from "./library.js";
 import { Vocabulary } from "./protocol.js";
 import { Router } from "./router.js";
 import { ScanDialog, trackedScan } from "./scan.js";
+import { VideoView } from "./video.js";
 
-const TITLES = { library: "Library", jobs: "Jobs" };
+const TITLES = { library: "Library", jobs: "Jobs", video: "Video", notfound: "Page not found" };
+
+/** The view an address shows; null for /scan, which opens over the current one. */
+function viewFor(pathname) {
+  if (pathname === "/" || pathname === "/library") return "library";
+  if (pathname === "/jobs") return "jobs";
+  if (pathname === "/scan") return null;
+  if (/^\/videos\/[^/]+$/.test(pathname)) return "video";
+  return "notfound";
+}
 
 class App {
   constructor(info) {
@@ -22,7 +32,14 @@ class App {
     this.stream = new EventStream(this.vocabulary);
     this.library = new LibraryView(this);
     this.jobsView = new JobsView(this);
+    this.videoView = new VideoView(this);
     this.scan = new ScanDialog(this);
+    this.roots = {
+      library: this.library.root,
+      jobs: this.jobsView.root,
+      video: this.videoView.root,
+      notfound: byId("view-notfound"),
+    };
     this.view = null;
     this.connection = byId("connection");
     this.activeScan = byId("active-scan");
@@ -33,7 +50,9 @@ class App {
     this.stream.addEventListener("event", (event) => this.dispatch(event.detail));
     this.stream.addEventListener("state", (event) => this.connectionChanged(event.detail));
     this.stream.addEventListener("resync", () => this.resync());
-    this.jobs.addEventListener("change", () => this.jobsChanged());
+    this.jobs.addEventListener("change", (event) => this.jobsChanged(event.detail.job));
+    /** Jobs seen pending or running: when one ends, the library's counts are fetched again. */
+    this.runningJobs = new Set();
     this.router.onChange((url, how) => this.route(url, how));
     byId("open-scan").addEventListener("click", () => this.openScan());
     this.activeScan.addEventListener("click", () => this.openScan());
@@ -48,13 +67,13 @@ class App {
   }
 
   route(url, how) {
-    let view = url.pathname === "/jobs" ? "jobs" : "library";
     // The dialog opens over whatever view was showing (the library on a fresh load).
-    if (url.pathname === "/scan" && this.view !== null) view = this.view;
-    if (view !== this.view) {
+    const view = viewFor(url.pathname) ?? this.view ?? "library";
+    const changed = view !== this.view;
+    if (changed) {
+      if (this.view === "video") this.videoView.hide();
       this.view = view;
-      show(this.library.root, view === "library");
-      show(this.jobsView.root, view === "jobs");
+      for (const [name, root] of Object.entries(this.roots)) show(root, name === view);
       for (const link of document.querySelectorAll("nav [data-view]")) {
         if (link.dataset.view === view) link.setAttribute("aria-current", "page");
         else link.removeAttribute("aria-current");
@@ -63,7 +82,17 @@ class App {
       // After a click on a link, start reading at the new view's heading.
       if (how === "push" && url.pathname !== "/scan") byId(`${view}-heading`).focus();
     }
-    if (view === "library") this.library.route(url);
+    if (view === "library") this.library.route(url, how);
+    else if (view === "jobs") this.jobsView.route(url);
+    else if (view === "video") this.videoView.route(url);
+    else if (view === "notfound") setText(byId("notfound-path"), url.pathname);
+    if (view !== "library" && url.pathname !== "/scan") {
+      // The library restores its own position once its page is loaded.
+      const scrollY = how === "pop" ? window.history.state?.scrollY : 0;
+      if (changed || how === "pop") window.scrollTo(0, Number.isFinite(scrollY) ? scrollY : 0);
+    } else if (view === "library" && how === "push" && changed) {
+      window.scrollTo(0, 0);
+    }
     this.scan.route(url);
     this.trackedChanged();
   }
@@ -99,7 +128,7 @@ class App {
   connectionChanged({ state, resumed }) {
     document.body.dataset.connection = state;
     const words = { connecting: "Connecting…", open: "Live", closed: "Reconnecting…" };
-    setText(this.connection, words[state]);
+    setText(this.connection.firstElementChild, words[state]);
     this.connection.dataset.state = state;
     // A connection that could not resume may have missed events: load state afresh.
     if (state === "open" && !resumed) this.resync();
@@ -117,14 +146,17 @@ class App {
     if (results[0].status === "fulfilled") this.jobsView.markLoaded();
     const failed = results.find((outcome) => outcome.status === "rejected");
     const error = byId("jobs-error");
-    if (failed && failed.reason?.code !== "NOT_FOUND") {
+    if (failed && failed.reason?.code !== this.vocabulary.error.NOT_FOUND) {
       setText(error, `Jobs could not be loaded: ${failed.reason?.message ?? failed.reason}`);
       show(error, true);
     }
     document.body.dataset.ready = "true";
   }
 
-  jobsChanged() {
+  jobsChanged(job) {
+    // A job seen running that ends may have made thumbnails or changed the library: count again.
+    if (job && this.vocabulary.isLive(job.status)) this.runningJobs.add(job.job_id);
+    else if (job && this.runningJobs.delete(job.job_id)) this.library.refreshSummary();
     const live = this.jobs.live();
     setText(this.liveCount, live.length > 0 ? String(live.length) : "");
     show(this.liveCount, live.length > 0);

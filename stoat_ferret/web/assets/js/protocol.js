@@ -1,9 +1,10 @@
 // The words the page shares with the server, taken from GET /api/v1/info.
 //
-// The page never spells a job status, job kind or event type itself: the earlier
+// The page never spells a job status, job kind, event type or error code itself: the earlier
 // system's dialog waited forever for one spelling of the finished status while its
 // server sent another.
-// Event types are looked up by their NAME in the server's {NAME: value} table.
+// Event types and error codes are looked up by their NAME in the server's
+// {NAME: value} tables.
 // Job statuses are used only through what the server says about them: the
 // terminal ones are final, the others are still live (and can be cancelled), and
 // a terminal job ended well when its `error` is null (the API's rule). Which word
@@ -48,6 +49,10 @@ export class Vocabulary {
     if (missing.length > 0) {
       throw new ProtocolMismatch(`the server has no event types named ${missing.join(", ")}`);
     }
+    const errorCodes = protocol.error_codes;
+    if (!errorCodes || typeof errorCodes !== "object") {
+      throw new ProtocolMismatch("the server's protocol lacks error codes");
+    }
     /** Every job status, in the server's order. */
     this.statuses = Object.freeze([...statuses]);
     this.terminalStatuses = new Set(terminal);
@@ -57,6 +62,11 @@ export class Vocabulary {
     this.kinds = Object.freeze([...(protocol.job_kinds ?? [])]);
     /** Event type wire values by name, e.g. event.JOB_PROGRESS. */
     this.event = Object.freeze(Object.fromEntries(EVENT_NAMES.map((n) => [n, eventTypes[n]])));
+    /**
+     * Error code wire values by name, e.g. error.NOT_FOUND. An answer whose code the
+     * page does not tell apart is shown as a plain error with the server's message.
+     */
+    this.error = Object.freeze({ ...errorCodes });
   }
 
   /** Whether a job in ``status`` has reached its final state. */

@@ -1,5 +1,8 @@
-// Views by URL, with the History API: /library (?q=, ?page=, ?per=), /jobs, /scan (?job=).
+// Views by URL, with the History API: /library (?q=, ?folder=, ?page=, ?per=),
+// /jobs (?kind=, ?status=), /videos/{id}, /scan (?job=); anything else is "not found".
 // The server answers each of these paths with the page, so a reload lands on the same view.
+// Each history entry remembers where it was scrolled to and which address came before
+// it, so Back returns to the same place in the library.
 
 export class Router {
   constructor() {
@@ -12,6 +15,8 @@ export class Router {
   }
 
   start() {
+    // The views restore their own position: the library's page may still be loading.
+    window.history.scrollRestoration = "manual";
     document.addEventListener("click", (event) => this.followLink(event));
     window.addEventListener("popstate", () => this.render("pop"));
     this.render("start");
@@ -31,8 +36,13 @@ export class Router {
   /** Go to ``target`` (a path with query) without reloading. */
   navigate(target, { replace = false, state = null } = {}) {
     const next = new URL(target, window.location.href);
-    if (replace) window.history.replaceState(state, "", next);
-    else window.history.pushState(state, "", next);
+    if (replace) {
+      window.history.replaceState(state, "", next);
+    } else {
+      // Remember this entry's scroll position, and in the next one where it came from.
+      window.history.replaceState({ ...(window.history.state ?? {}), scrollY: window.scrollY }, "");
+      window.history.pushState({ from: this.here, ...(state ?? {}) }, "", next);
+    }
     this.render(replace ? "replace" : "push");
   }
 

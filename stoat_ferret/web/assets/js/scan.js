@@ -13,8 +13,6 @@ const TRACKED_KEY = "stoat-ferret.scan-job";
 const RATE_WINDOW_MS = 10_000;
 /** Shortest stretch of time a rate is worth computing over. */
 const RATE_MIN_SPAN_MS = 400;
-/** Error codes about the path itself: the path field is marked invalid for them. */
-const PATH_ERRORS = new Set(["INVALID_PATH", "PATH_NOT_ALLOWED"]);
 
 /** The scan job this tab last started or followed, or null. */
 export function trackedScan() {
@@ -72,8 +70,13 @@ export class ScanDialog {
     this.failureList = byId("scan-failure-list");
     this.failuresMore = byId("scan-failures-more");
 
+    this.statusLine = find(this.watchSection, ".status-line");
+    this.progressLine = find(this.watchSection, ".progress-line");
+
     this.mode = "form";
     this.jobId = null;
+    /** The followed job could not be loaded (unknown id, or no answer): its message. */
+    this.loadError = null;
     this.samples = [];
     this.aborting = false;
     this.conflictJob = null;
@@ -208,6 +211,7 @@ export class ScanDialog {
   showForm({ navigate = true } = {}) {
     this.mode = "form";
     this.jobId = null;
+    this.loadError = null;
     this.aborting = false;
     this.clearFormError();
     this.render();
@@ -228,7 +232,13 @@ export class ScanDialog {
     setText(this.formErrorMessage, message);
     setText(this.formErrorCode, code);
     show(this.formError, true);
-    if (PATH_ERRORS.has(code)) this.path.setAttribute("aria-invalid", "true");
+    if (this.isPathError(code)) this.path.setAttribute("aria-invalid", "true");
+  }
+
+  /** Whether ``code`` is about the path itself: the path field is marked invalid for those. */
+  isPathError(code) {
+    const { INVALID_PATH, PATH_NOT_ALLOWED } = this.app.vocabulary.error;
+    return code === INVALID_PATH || code === PATH_NOT_ALLOWED;
   }
 
   async start() {
@@ -251,11 +261,11 @@ export class ScanDialog {
     } catch (error) {
       const code = error instanceof ApiError ? error.code : NETWORK_ERROR;
       this.showFormError(code, error.message);
-      if (code === "SCAN_IN_PROGRESS" && error.detail.job_id) {
+      if (code === this.app.vocabulary.error.SCAN_IN_PROGRESS && error.detail.job_id) {
         this.conflictJob = error.detail.job_id;
         show(this.showConflict, true);
       }
-      if (PATH_ERRORS.has(code)) this.path.focus();
+      if (this.isPathError(code)) this.path.focus();
     } finally {
       this.startButton.disabled = false;
     }
@@ -278,6 +288,7 @@ export class ScanDialog {
     this.jobId = jobId;
     this.samples = [];
     this.aborting = false;
+    this.loadError = null;
     show(this.watchError, false);
     this.render();
     this.title.focus();
@@ -292,12 +303,13 @@ export class ScanDialog {
       await this.app.jobs.fetch(jobId);
     } catch (error) {
       if (jobId !== this.jobId) return;
-      const missing = error instanceof ApiError && error.code === "NOT_FOUND";
-      setText(
-        this.watchError,
-        missing ? `There is no job ${jobId}.` : `The scan's state could not be loaded: ${error.message}`,
-      );
+      const missing = error instanceof ApiError && error.code === this.app.vocabulary.error.NOT_FOUND;
+      this.loadError = missing
+        ? `There is no job ${jobId}.`
+        : `The scan's state could not be loaded: ${error.message}`;
+      setText(this.watchError, this.loadError);
       show(this.watchError, true);
+      this.render();
     }
   }
 
@@ -311,7 +323,7 @@ export class ScanDialog {
       // 200: cancelled, with what was kept. 202: still winding down; /ws brings the end.
       this.app.jobs.put(data);
     } catch (error) {
-      if (error instanceof ApiError && error.code === "ALREADY_TERMINAL") {
+      if (error instanceof ApiError && error.code === this.app.vocabulary.error.ALREADY_TERMINAL) {
         // It ended on its own first: show how.
         await this.refresh();
       } else if (jobId === this.jobId) {
@@ -334,9 +346,14 @@ export class ScanDialog {
     }
     const job = this.app.jobs.get(this.jobId);
     const vocabulary = this.app.vocabulary;
+    const known = job !== null;
+    show(this.statusLine, known);
+    show(this.bar, known);
+    show(this.progressLine, known);
     if (job === null) {
-      setText(this.title, "Scan");
-      setText(this.target, "Loading…");
+      const failed = this.loadError !== null;
+      setText(this.title, failed ? "Scan not found" : "Scan");
+      setText(this.target, failed ? "–" : "Loading…");
       show(this.liveDetails, false);
       show(this.abortButton, false);
       show(this.againButton, true);

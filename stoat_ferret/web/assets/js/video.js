@@ -1,0 +1,340 @@
+// The detail view of one video, /videos/{id}: a player, every technical field the
+// library holds, grouped as an editor reads them, the path with a copy button, a
+// link to its folder, its duplicates (where the API offers them) and its jobs.
+
+import { ApiError, get, segment } from "./api.js";
+import { byId, element, replaceChildren, setText, show } from "./dom.js";
+import * as format from "./format.js";
+import { libraryUrl, thumbnailUrl, thumbnailVersion } from "./library.js";
+import { describe } from "./metadata.js";
+import { codecName, containerName, mediaErrorText, playability } from "./player.js";
+
+/** Jobs looked through for a video's history. */
+const HISTORY_JOBS = 200;
+
+/** The video id in a /videos/{id} path, or null. */
+export function videoIdOf(pathname) {
+  const match = /^\/videos\/([^/]+)$/.exec(pathname);
+  if (match === null) return null;
+  try {
+    return decodeURIComponent(match[1]);
+  } catch {
+    return null;
+  }
+}
+
+/** Whether ``folder`` is ``root`` or lies below it. */
+function within(folder, root) {
+  const base = root.replace(/[\\/]+$/, "");
+  return folder === base || folder.startsWith(`${base}/`);
+}
+
+/** The jobs (newest first) that scanned this video's folder or made its thumbnail. */
+export function jobsFor(video, jobs) {
+  const folder = format.folderOf(video.path);
+  return jobs.filter((job) => {
+    const params = job.params ?? {};
+    if (typeof params.path === "string") {
+      return params.recursive === false ? folder === params.path : within(folder, params.path);
+    }
+    if (Array.isArray(params.video_ids)) return params.video_ids.includes(video.id);
+    if ("video_ids" in params) return !video.created_at || job.created_at >= video.created_at;
+    return false;
+  });
+}
+
+export class VideoView {
+  constructor(app) {
+    this.app = app;
+    this.root = byId("view-video");
+    this.heading = byId("video-heading");
+    this.error = byId("video-error");
+    this.content = byId("video-content");
+    this.player = byId("player");
+    this.message = byId("player-message");
+    this.pathText = byId("video-path");
+    this.copyButton = byId("copy-path");
+    this.copyStatus = byId("copy-status");
+    this.folderLink = byId("video-folder");
+    this.facts = byId("video-facts");
+    this.back = byId("video-back");
+    this.videoId = null;
+    this.video = null;
+    this.controller = null;
+
+    this.copyButton.addEventListener("click", () => this.copyPath());
+    this.player.addEventListener("error", () => this.playbackFailed());
+    this.back.addEventListener("click", (event) => this.goBack(event));
+  }
+
+  /** Show the video the URL names (loading it if it is another one). */
+  route(url) {
+    const videoId = videoIdOf(url.pathname);
+    this.back.setAttribute("href", this.backTarget());
+    if (videoId === this.videoId && this.video !== null) return;
+    this.videoId = videoId;
+    this.load(videoId);
+  }
+
+  /** Where "Back" leads: the library page this view was opened from, else the library. */
+  backTarget() {
+    const from = window.history.state?.from;
+    return typeof from === "string" && (from === "/" || from.startsWith("/library")) ? from : "/library";
+  }
+
+  goBack(event) {
+    const from = window.history.state?.from;
+    if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
+    if (typeof from === "string" && from === this.back.getAttribute("href")) {
+      // The entry before this one is that library page: going back keeps its place.
+      event.preventDefault();
+      window.history.back();
+    }
+  }
+
+  /** Leave the view: stop playback so a hidden player does not go on. */
+  hide() {
+    if (!this.player.paused) this.player.pause();
+  }
+
+  async load(videoId) {
+    this.controller?.abort();
+    const controller = new AbortController();
+    this.controller = controller;
+    this.video = null;
+    this.resetPlayer();
+    show(this.content, false);
+    show(this.error, false);
+    setText(this.heading, "Video");
+    this.root.setAttribute("aria-busy", "true");
+    try {
+      if (videoId === null) throw new ApiError(404, this.app.vocabulary.error.NOT_FOUND, "This address names no video.");
+      const video = await get(`/api/v1/videos/${segment(videoId)}`, {}, { signal: controller.signal });
+      if (controller !== this.controller) return;
+      this.video = video;
+      this.render(video);
+      this.loadRelated(video, controller.signal);
+    } catch (error) {
+      if (error.name === "AbortError" || controller !== this.controller) return;
+      const missing = error instanceof ApiError && error.code === this.app.vocabulary.error.NOT_FOUND;
+      setText(this.heading, missing ? "Video not found" : "The video could not be loaded");
+      document.title = `${this.heading.textContent} — stoat-ferret`;
+      setText(
+        this.error,
+        missing
+          ? `There is no video ${videoId ?? ""} in the library (${error.message}). It may have been removed.`
+          : error.message,
+      );
+      show(this.error, true);
+    } finally {
+      if (controller === this.controller) this.root.setAttribute("aria-busy", "false");
+    }
+  }
+
+  render(video) {
+    setText(this.heading, video.filename);
+    document.title = `${video.filename} — stoat-ferret`;
+    const missing = byId("video-missing");
+    show(missing, Boolean(video.missing));
+    setText(missing, video.missing_since ? `Missing since ${format.localTime(video.missing_since)}` : "Missing");
+    setText(this.pathText, video.path);
+    setText(this.copyStatus, "");
+    const folder = format.folderOf(video.path);
+    setText(this.folderLink, folder);
+    this.folderLink.setAttribute("href", libraryUrl({ folder }));
+    this.renderFacts(video);
+    this.setUpPlayer(video);
+    show(this.content, true);
+  }
+
+  renderFacts(video) {
+    const sections = describe(video).map((group) => {
+      const section = element("section", null, "fact-group");
+      section.dataset.group = group.id;
+      const heading = element("h2", group.title);
+      heading.id = `facts-${group.id}`;
+      section.setAttribute("aria-labelledby", heading.id);
+      section.append(heading);
+      if (group.streams) {
+        const table = element("table", null, "streams");
+        const head = element("tr");
+        for (const title of ["#", "Type", "Codec", "Details"]) {
+          const cell = element("th", title);
+          cell.scope = "col";
+          head.append(cell);
+        }
+        const thead = element("thead");
+        thead.append(head);
+        const body = element("tbody");
+        for (const stream of group.streams) {
+          const line = element("tr");
+          line.append(
+            element("td", stream.index),
+            element("td", stream.type),
+            element("td", stream.codec),
+            element("td", stream.details),
+          );
+          body.append(line);
+        }
+        table.append(thead, body);
+        section.append(table);
+        return section;
+      }
+      const list = element("dl", null, "facts-list");
+      for (const item of group.rows) {
+        const pair = element("div");
+        const value = element("dd", item.value);
+        if (item.title) value.title = item.title;
+        pair.append(element("dt", item.label), value);
+        list.append(pair);
+      }
+      section.append(list);
+      return section;
+    });
+    replaceChildren(this.facts, sections);
+  }
+
+  // -- the player ------------------------------------------------------------------------
+
+  streamUrl(video) {
+    return `/api/v1/videos/${segment(video.id)}/stream`;
+  }
+
+  resetPlayer() {
+    this.player.pause();
+    this.player.removeAttribute("src");
+    this.player.removeAttribute("poster");
+    this.player.load();
+    this.player.dataset.state = "idle";
+    show(this.message, false);
+  }
+
+  setUpPlayer(video) {
+    this.player.poster = thumbnailUrl(video.id, thumbnailVersion(video));
+    this.player.setAttribute("aria-label", `Play ${video.filename}`);
+    const verdict = playability(video, (type) => this.player.canPlayType(type));
+    if (!verdict.playable) {
+      this.player.dataset.state = "unsupported";
+      show(this.player, false);
+      this.say(`This browser cannot play this file: ${verdict.reason}. Open it in a player or editor that can.`);
+      return;
+    }
+    show(this.player, true);
+    this.player.dataset.state = "ready";
+    this.player.src = this.streamUrl(video);
+    if (verdict.note) this.say(verdict.note);
+  }
+
+  say(text) {
+    setText(this.message, text);
+    show(this.message, true);
+  }
+
+  /** The element gave up: say why, in the server's words if the file itself is the problem. */
+  async playbackFailed() {
+    const video = this.video;
+    if (video === null || !this.player.getAttribute("src")) return;
+    const reason = mediaErrorText(this.player.error);
+    this.player.dataset.state = "error";
+    let serverSays = null;
+    try {
+      const answer = await fetch(this.streamUrl(video), { headers: { Range: "bytes=0-0" } });
+      if (!answer.ok) serverSays = (await answer.json())?.detail?.message ?? `${answer.status}`;
+      else await answer.arrayBuffer();
+    } catch {
+      serverSays = null;
+    }
+    if (video !== this.video) return;
+    show(this.player, false);
+    if (serverSays !== null) {
+      this.say(`The file cannot be played: ${serverSays}.`);
+    } else {
+      this.say(
+        `This browser cannot play this file: ${reason} (${codecName(video.video_codec)} in ${containerName(video.container)}). ` +
+          "Open it in a player or editor that can.",
+      );
+    }
+  }
+
+  async copyPath() {
+    const path = this.video?.path;
+    if (!path) return;
+    try {
+      await navigator.clipboard.writeText(path);
+      setText(this.copyStatus, "Copied.");
+    } catch {
+      // No clipboard access: select the path so Ctrl+C copies it.
+      const range = document.createRange();
+      range.selectNodeContents(this.pathText);
+      const selection = window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+      setText(this.copyStatus, "Selected: press Ctrl+C to copy.");
+    }
+  }
+
+  // -- duplicates and jobs ---------------------------------------------------------------
+
+  async loadRelated(video, signal) {
+    await Promise.allSettled([this.loadDuplicates(video, signal), this.loadJobs(video, signal)]);
+  }
+
+  async loadDuplicates(video, signal) {
+    const section = byId("video-duplicates");
+    show(section, false);
+    let others = Array.isArray(video.duplicates) ? video.duplicates : null;
+    if (others === null) {
+      try {
+        const answer = await get("/api/v1/videos/duplicates", {}, { signal });
+        const groups = Array.isArray(answer?.groups) ? answer.groups : [];
+        const mine = groups.find((group) => (group.videos ?? []).some((other) => other.id === video.id));
+        others = mine ? mine.videos : [];
+      } catch {
+        // This server has no duplicates list.
+        return;
+      }
+    }
+    if (video !== this.video) return;
+    const copies = others.filter((other) => other && other.id !== video.id);
+    replaceChildren(
+      byId("duplicate-list"),
+      copies.map((other) => {
+        const item = element("li");
+        const link = element("a", other.path ?? other.id, "path");
+        link.setAttribute("href", `/videos/${segment(other.id)}`);
+        link.dataset.route = "";
+        item.append(link);
+        return item;
+      }),
+    );
+    show(section, copies.length > 0);
+  }
+
+  async loadJobs(video, signal) {
+    const section = byId("video-jobs");
+    show(section, false);
+    let jobs;
+    try {
+      jobs = (await get("/api/v1/jobs", { limit: HISTORY_JOBS }, { signal })).jobs;
+    } catch {
+      return;
+    }
+    if (video !== this.video) return;
+    const mine = jobsFor(video, jobs);
+    replaceChildren(
+      byId("video-job-list"),
+      mine.map((job) => {
+        const item = element("li");
+        const scan = typeof job.params?.path === "string";
+        const link = element("a", `${job.kind} · ${job.status}`);
+        link.setAttribute("href", scan ? `/scan?job=${encodeURIComponent(job.job_id)}` : "/jobs");
+        link.dataset.route = "";
+        item.append(link, element("span", ` · ${format.localTime(job.started_at ?? job.created_at)}`));
+        const failure = (job.result?.errors ?? []).find((error) => error.path === video.path || error.video_id === video.id);
+        if (failure) item.append(element("span", ` · ${failure.error}`, "error-text"));
+        return item;
+      }),
+    );
+    show(section, mine.length > 0);
+  }
+}
