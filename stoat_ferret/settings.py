@@ -70,6 +70,35 @@ def _log_level(_instance: object, attribute: attrs.Attribute[Any], value: str) -
         raise SettingsError(f"{attribute.name} must be one of {', '.join(_LOG_LEVELS)}")
 
 
+# -- access control -------------------------------------------------------------------------
+
+#: The shortest API token accepted: shorter ones can be guessed over the network.
+MIN_TOKEN_LENGTH = 16
+
+
+def _host_names(names: Iterable[str]) -> tuple[str, ...]:
+    """Host names as compared against a request's ``Host``: lower case, IPv6 unbracketed."""
+    return tuple(str(n).strip().lower().removeprefix("[").removesuffix("]") for n in names)
+
+
+def _host_list(_instance: object, attribute: attrs.Attribute[Any], value: tuple[str, ...]) -> None:
+    for name in value:
+        if not name or any(c.isspace() or c in "/@?#" for c in name):
+            raise SettingsError(f"{attribute.name}: {name!r} is not a host name or address")
+
+
+def _token(_instance: object, attribute: attrs.Attribute[Any], value: str | None) -> None:
+    if value is None:
+        return
+    if len(value) < MIN_TOKEN_LENGTH:
+        raise SettingsError(f"{attribute.name} must be at least {MIN_TOKEN_LENGTH} characters")
+    if not all("!" <= c <= "~" for c in value):
+        raise SettingsError(f"{attribute.name} must be printable ASCII without spaces")
+
+
+# ----------------------------------------------------------------------------------------------
+
+
 @attrs.frozen(kw_only=True)
 class Settings:
     """Everything the service can be told at start-up."""
@@ -112,6 +141,17 @@ class Settings:
     #: Undelivered non-progress events one WebSocket client may fall behind by.
     ws_client_buffer: int = attrs.field(default=256, validator=_positive_int)
 
+    # -- access control and limits (see docs/security.md) ------------------------------------
+    #: Host names (besides loopback and a non-wildcard bind address) requests may name in
+    #: ``Host``, and whose pages may send state-changing requests. A JSON list.
+    allowed_hosts: tuple[str, ...] = attrs.field(
+        default=(), converter=_host_names, validator=_host_list
+    )
+    #: Bearer token for the API, ``/ws`` and the page; required to bind beyond loopback.
+    api_token: str | None = attrs.field(default=None, repr=False, validator=_token)
+    #: Jobs that may wait as ``pending`` at once; more are refused with 429.
+    max_pending_jobs: int = attrs.field(default=100, validator=_positive_int)
+
     @property
     def data_dir(self) -> Path:
         return self.database_path.parent
@@ -149,6 +189,11 @@ def _parse(name: str, kind: Any, raw: str) -> Any:
             if not isinstance(roots, list) or not all(isinstance(r, str) for r in roots):
                 raise ValueError("expected a JSON list of directory paths")
             return tuple(Path(r).expanduser() for r in roots)
+        if name == "allowed_hosts":
+            hosts = json.loads(raw)
+            if not isinstance(hosts, list) or not all(isinstance(h, str) for h in hosts):
+                raise ValueError("expected a JSON list of host names")
+            return tuple(hosts)
     except ValueError as exc:
         raise SettingsError(f"{env_name}={raw!r}: {exc}") from exc
     return raw

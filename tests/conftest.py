@@ -12,6 +12,7 @@ import httpx
 import pytest
 import trio
 
+from stoat_ferret.api import create_app
 from stoat_ferret.server import serve_service
 from stoat_ferret.service import Service, open_service
 from stoat_ferret.settings import Settings
@@ -77,15 +78,21 @@ class LiveServer:
         return "ws" + self.url.removeprefix("http") + "/ws"
 
     def client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(base_url=self.url, timeout=30.0)
+        # Plain HTTP on loopback: verify=False spares loading the CA bundle, which blocks
+        # the event loop for long enough under load to trip the loop guard.
+        return httpx.AsyncClient(base_url=self.url, timeout=30.0, verify=False)
 
 
-async def start_live_server(settings: Settings) -> AsyncIterator[LiveServer]:
-    """Serve ``settings``' service until the generator is closed; then check it left no job."""
+async def start_live_server(settings: Settings, *, guard: bool = True) -> AsyncIterator[LiveServer]:
+    """Serve ``settings``' service until the generator is closed; then check it left no job.
+
+    ``guard=False`` serves the app without its request guard, to show what the guard stops.
+    """
     async with open_service(settings) as service:
         async with trio.open_nursery() as nursery:
             stop = trio.Event()
-            url = await nursery.start(partial(serve_service, service, stop=stop))
+            app = create_app(service, guard=guard)
+            url = await nursery.start(partial(serve_service, service, stop=stop, app=app))
             try:
                 yield LiveServer(url, service)
             finally:

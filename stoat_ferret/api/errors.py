@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 
 from quart import Quart, Response, jsonify
 from quart_schema import RequestSchemaValidationError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.routing import RequestRedirect
 
 from ..errors import ServiceError
 
@@ -68,9 +70,17 @@ def install_error_handlers(app: Quart) -> None:
     @app.errorhandler(HTTPException)
     async def http_error(error: HTTPException) -> tuple[Response, int]:
         status = error.code or 500
-        return envelope(
+        response, status = envelope(
             status, _HTTP_CODES.get(status, f"HTTP_{status}"), error.description or error.name
         )
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
+        if isinstance(error, RequestRedirect):
+            # Werkzeug builds the URL from the Host header: keep the path alone.
+            target = urlsplit(error.new_url)
+            path = "/" + target.path.lstrip("/\\")
+            response.headers["Location"] = path + (f"?{target.query}" if target.query else "")
+        return response, status
 
     @app.errorhandler(Exception)
     async def unexpected(error: Exception) -> tuple[Response, int]:

@@ -34,6 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", help="address to bind (STOAT_API_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to bind (STOAT_API_PORT, default 8000)")
+    serve.add_argument(
+        "--token-file",
+        metavar="PATH",
+        help="require the API token read from this file (instead of STOAT_API_TOKEN); "
+        "needed to bind beyond loopback",
+    )
 
     client_options = argparse.ArgumentParser(add_help=False)
     client_options.add_argument(
@@ -87,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         from .serve import run_serve
 
-        return run_serve(args.host, args.port)
+        return run_serve(args.host, args.port, token_file=args.token_file)
     console = Console(json_mode=args.json)
     failure: StoatFerretError | None = None
     interrupted = False

@@ -25,10 +25,12 @@ from typing import Any
 import attrs
 import trio
 
+from ..errors import ServiceError
 from ..events import EventHub, EventType
 from ..library import Library
 from ..library.models import utc_now
 from ..metrics import Metrics
+from ..protocol import ErrorCode
 from .models import JobSnapshot, JobStatus
 
 log = logging.getLogger(__name__)
@@ -61,6 +63,13 @@ class JobAlreadyTerminal(JobError):
 
 class RunnerClosed(JobError):
     """The runner is shutting down and takes no new jobs."""
+
+
+class TooManyJobs(JobError, ServiceError):
+    """As many jobs as allowed are already waiting to run."""
+
+    code = ErrorCode.TOO_MANY_JOBS
+    http_status = 429
 
 
 @attrs.frozen(kw_only=True)
@@ -136,8 +145,10 @@ class JobRunner:
         *,
         max_running: int,
         cancel_wait: float,
+        max_pending: int = 100,
     ) -> None:
         self._nursery = nursery
+        self._max_pending = max_pending
         self._library = library
         self._hub = hub
         self._metrics = metrics
@@ -174,6 +185,12 @@ class JobRunner:
         """
         if self._closed:
             raise RunnerClosed("the server is shutting down")
+        pending = sum(j.snapshot.status is JobStatus.PENDING for j in self._live.values())
+        if pending >= self._max_pending:
+            raise TooManyJobs(
+                f"{pending} jobs are already waiting to run, the most allowed "
+                "(STOAT_MAX_PENDING_JOBS); try again once some have run"
+            )
         if job_id is not None and job_id in self._live:
             raise ValueError(f"job id {job_id!r} is already in use")
         job = _Job(
@@ -494,12 +511,15 @@ async def open_job_runner(
     max_running: int,
     cancel_wait: float,
     shutdown_grace: float,
+    max_pending: int = 100,
 ) -> AsyncIterator[JobRunner]:
     """Run jobs for the lifetime of the block.
 
     On entry, jobs a previous process left ``pending`` or ``running`` are marked
     ``interrupted``. On exit, live jobs are cancelled and recorded as
     ``interrupted``, given ``shutdown_grace`` seconds to wind down, then abandoned.
+    At most ``max_pending`` jobs wait at once; :meth:`JobRunner.submit` refuses more
+    with :class:`TooManyJobs`.
     """
     interrupted = await library.interrupt_unfinished()
     if interrupted:
@@ -508,7 +528,13 @@ async def open_job_runner(
         )
     async with trio.open_nursery() as nursery:
         runner = JobRunner(
-            nursery, library, hub, metrics, max_running=max_running, cancel_wait=cancel_wait
+            nursery,
+            library,
+            hub,
+            metrics,
+            max_running=max_running,
+            cancel_wait=cancel_wait,
+            max_pending=max_pending,
         )
         nursery.start_soon(runner._save_progress_forever)
         nursery.start_soon(runner._send_held_progress_forever)

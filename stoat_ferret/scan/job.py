@@ -10,6 +10,7 @@ holds before the job ends: work done before a cancel is kept.
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from functools import partial
@@ -20,7 +21,14 @@ import trio
 
 from ..events import EventType
 from ..jobs.models import JobKind, JobSnapshot
-from ..jobs.runner import JobContext, JobRunner, JobSpec, RunnerClosed, new_job_id
+from ..jobs.runner import (
+    JobContext,
+    JobRunner,
+    JobSpec,
+    RunnerClosed,
+    TooManyJobs,
+    new_job_id,
+)
 from ..library import Library
 from ..library.store import ProbedFile
 from ..metrics import Metrics
@@ -29,6 +37,8 @@ from ..settings import Settings
 from .paths import is_within, resolve_roots, resolve_scan_path
 from .plan import plan_scan
 from .walk import FoundFile, walk_directory
+
+log = logging.getLogger(__name__)
 
 #: Outcomes committed per library transaction, at most.
 WRITE_BATCH = 64
@@ -176,7 +186,10 @@ class Scanner:
         if (tally.new or tally.updated) and self.after_scan is not None:
             # While shutting down nothing new is queued: a later request makes them.
             with contextlib.suppress(RunnerClosed):
-                await self.after_scan()
+                try:
+                    await self.after_scan()
+                except TooManyJobs as exc:
+                    log.warning("no thumbnails queued after the scan of %s: %s", root, exc)
         return tally.as_result()
 
     async def _probe_all(

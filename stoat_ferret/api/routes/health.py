@@ -30,13 +30,17 @@ async def live() -> dict[str, Any]:
 @validate_response(Readiness, 200)
 @validate_response(Readiness, 503)
 async def ready() -> tuple[dict[str, Any], int]:
-    """Whether the database, ffprobe and ffmpeg all work; 503 if any does not."""
+    """Whether the database, ffprobe and ffmpeg all work; 503 if any does not.
+
+    The database is not ready when its file was deleted or replaced under the
+    server, when it cannot be written (disk full, read-only), or cannot be read.
+    """
     service = current_service()
     checks: dict[str, str] = {}
     try:
         with trio.fail_after(DATABASE_CHECK_TIMEOUT):
-            await service.library.ping()
-        checks["database"] = "ok"
+            problem = await service.library.check()
+        checks["database"] = "ok" if problem is None else problem.reason
     except trio.TooSlowError:
         checks["database"] = f"no answer within {DATABASE_CHECK_TIMEOUT:g}s"
     except Exception as exc:

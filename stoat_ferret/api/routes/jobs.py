@@ -19,6 +19,7 @@ blueprint = Blueprint("jobs", __name__, url_prefix="/api/v1/jobs")
 @tag(["jobs"])
 @validate_querystring(JobsQuery)
 @validate_response(JobList)
+@validate_response(ErrorResponse, 503)
 async def list_jobs(query_args: JobsQuery) -> dict[str, Any]:
     """Job history, newest first; filter by ``status`` and ``kind``."""
     jobs, total = await current_service().library.list_jobs(
@@ -45,6 +46,7 @@ def _live_view(job_id: str, stored: dict[str, Any]) -> dict[str, Any]:
 @tag(["jobs"])
 @validate_response(Job)
 @validate_response(ErrorResponse, 404)
+@validate_response(ErrorResponse, 503)
 async def get_job(job_id: str) -> dict[str, Any]:
     """One job, with its progress and (once finished) its result."""
     try:
@@ -60,6 +62,7 @@ async def get_job(job_id: str) -> dict[str, Any]:
 @validate_response(Job, 202)
 @validate_response(ErrorResponse, 404)
 @validate_response(ErrorResponse, 409)
+@validate_response(ErrorResponse, 503)
 async def cancel_job(job_id: str) -> tuple[dict[str, Any], int]:
     """Cancel a pending or running job.
 
