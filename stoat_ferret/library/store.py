@@ -25,11 +25,11 @@ import trio
 from ..jobs.models import JobSnapshot, JobStatus
 from ..probe import ProbeResult
 from ..protocol import ErrorCode
-from . import lock
+from . import lock, schema
 from .errors import DataDirUnusable, NotALibrary
 from .health import FileId, LibraryProblem, classify, file_id, identity_problem, storage_problem
 from .models import KnownFile, Video, utc_now
-from .schema import migrate
+from .schema import SchemaTooNew, migrate
 
 T = TypeVar("T")
 
@@ -70,11 +70,19 @@ def fts_query(text: str) -> str | None:
 
 def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30.0)
+    try:
+        _configure(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _configure(conn: sqlite3.Connection) -> None:
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
-    return conn
 
 
 def _video(row: sqlite3.Row) -> Video:
@@ -558,11 +566,8 @@ async def open_library(path: Path) -> AsyncIterator[Library]:
 
 
 def _open_writer(path: Path) -> sqlite3.Connection:
-    """Connect, check that the file is ours (or new), and migrate it."""
-    try:
-        writer = _connect(path)
-    except sqlite3.DatabaseError as exc:
-        raise _open_error(exc, path) from exc
+    """Connect, check that the file is ours (or new) before changing it at all, and migrate."""
+    writer = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30.0)
     try:
         try:
             (version,) = writer.execute("PRAGMA user_version").fetchone()
@@ -575,6 +580,15 @@ def _open_writer(path: Path) -> sqlite3.Connection:
             raise NotALibrary(
                 f"{path} is a database of another program, not a stoat-ferret library"
             )
+        if version > schema.SCHEMA_VERSION:
+            raise SchemaTooNew(
+                f"database schema version {version} is newer than this program's "
+                f"{schema.SCHEMA_VERSION}; upgrade stoat-ferret to open it"
+            )
+        try:
+            _configure(writer)
+        except sqlite3.DatabaseError as exc:
+            raise _open_error(exc, path) from exc
         migrate(writer)
     except BaseException:
         writer.close()
