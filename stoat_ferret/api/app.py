@@ -84,6 +84,8 @@ def create_app(service: Service, *, guard: bool = True) -> QuartTrio:
         # Replacing asgi_app is Quart's documented way to add ASGI middleware; mypy sees
         # a method assigned, and Quart's TypedDict scopes where the guard reads plain dicts.
         app.asgi_app = RequestGuard(  # type: ignore[method-assign,assignment]
-            app.asgi_app, AccessPolicy.from_settings(service.settings)
+            app.asgi_app,
+            AccessPolicy.from_settings(service.settings),
+            max_body=app.config["MAX_CONTENT_LENGTH"],
         )
     return app

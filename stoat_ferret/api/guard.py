@@ -14,6 +14,11 @@ In order, for every HTTP request and ``/ws`` upgrade:
 Every response (refusals included) gets ``X-Content-Type-Options: nosniff`` and
 ``X-Frame-Options: DENY``. Nothing the client sent in ``Host`` is ever written into a
 response. Refusals use the error envelope.
+
+A request's body is read whole (up to ``max_body`` bytes; more is 413) before the
+application sees the request, so no response ever goes out while the client is still
+sending: hypercorn leaves a keep-alive connection hanging, neither served nor closed,
+when a response completes before the request body has arrived.
 """
 
 from __future__ import annotations
@@ -93,6 +98,8 @@ class RequestGuard:
 
     app: ASGIApp
     policy: AccessPolicy
+    #: Largest request body taken, in bytes.
+    max_body: int = 64 * 1024
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -112,6 +119,16 @@ class RequestGuard:
         if self._is_login(scope):
             await self._log_in(scope, send)
             return
+        if scope["type"] == "http":
+            declared = _one(headers, "content-length")
+            if declared is not None and declared.isdigit() and int(declared) > self.max_body:
+                await _refuse(scope, send, _too_large(self.max_body))
+                return
+            body = await _read_body(receive, self.max_body)
+            if body is None:
+                await _refuse(scope, send, _too_large(self.max_body))
+                return
+            receive = _replay(body, receive)
         await self.app(scope, receive, _with_headers(send))
 
     # -- the checks ---------------------------------------------------------------------
@@ -215,6 +232,41 @@ class RequestGuard:
             }
         )
         await send({"type": "http.response.body", "body": b""})
+
+
+async def _read_body(receive: Receive, limit: int) -> Message | None:
+    """The whole request body as one message; None if it grows past ``limit`` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return message
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+
+
+def _replay(first: Message, receive: Receive) -> Receive:
+    """``receive`` that answers ``first`` once, then passes on to the real one."""
+    pending = [first]
+
+    async def replaying() -> Message:
+        if pending:
+            return pending.pop()
+        return await receive()
+
+    return replaying
+
+
+def _too_large(limit: int) -> Refusal:
+    return Refusal(
+        413, ErrorCode.PAYLOAD_TOO_LARGE, f"the request body is larger than {limit} bytes"
+    )
 
 
 def _query(scope: Scope) -> list[tuple[str, str]]:

@@ -12,6 +12,8 @@ from pathlib import Path
 import attrs
 import httpx
 import pytest
+import trio
+import trio.testing
 
 from stoat_ferret.settings import Settings
 
@@ -413,3 +415,65 @@ async def test_guard_checks_every_request_before_quart(live_server: LiveServer) 
     response = await exchange(live_server.url, request)
     assert response.status == 421
     assert b'"HOST_NOT_ALLOWED"' in response.body
+
+
+# -- request bodies -----------------------------------------------------------------------------
+
+
+async def test_a_late_body_is_waited_for_and_the_connection_stays_usable(
+    live_server: LiveServer,
+) -> None:
+    """A body sent after a pause is read before any answer; the next request is then answered."""
+    body = b'{"path": "", "recursive": true}'
+    host = authority(live_server.url)
+    head = (
+        f"TRACE /api/v1/videos/scan HTTP/1.1\r\nHost: {host}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    stream = await trio.open_tcp_stream(*_address(live_server.url))
+    async with stream:
+        with trio.fail_after(15):
+            await stream.send_all(head.encode())
+            await trio.testing.wait_all_tasks_blocked()
+            await stream.send_all(body)
+            first = await _read_response(stream)
+            await stream.send_all(f"GET /health/live HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+            second = await _read_response(stream)
+    assert first.startswith(b"HTTP/1.1 405 ")
+    assert second.startswith(b"HTTP/1.1 200 ")
+    assert second.endswith(b'{"status":"ok"}\n')
+
+
+def _address(url: str) -> tuple[str, int]:
+    host, port = authority(url).rsplit(":", 1)
+    return host, int(port)
+
+
+async def _read_response(stream: trio.SocketStream) -> bytes:
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += await stream.receive_some(65536)
+    head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1").lower()
+    length = int(head.split("content-length:", 1)[1].split("\r\n", 1)[0])
+    while len(data.split(b"\r\n\r\n", 1)[1]) < length:
+        data += await stream.receive_some(65536)
+    return data
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+async def test_a_body_over_the_limit_is_413(live_server: LiveServer, chunked: bool) -> None:
+    """A body over 64 KiB is 413 PAYLOAD_TOO_LARGE, declared or sent in chunks."""
+    body = b"[" + b"0," * 40_000 + b"0]"
+    headers = [("Host", authority(live_server.url)), ("Content-Type", "application/json")]
+    if chunked:
+        headers.append(("Transfer-Encoding", "chunked"))
+        chunks = b"".join(
+            f"{len(body[i : i + 8192]):x}\r\n".encode() + body[i : i + 8192] + b"\r\n"
+            for i in range(0, len(body), 8192)
+        )
+        request = request_bytes("POST", "/api/v1/videos/scan", headers) + chunks + b"0\r\n\r\n"
+    else:
+        request = request_bytes("POST", "/api/v1/videos/scan", headers, body)
+    response = await exchange(live_server.url, request)
+    assert response.status == 413
+    assert b'"PAYLOAD_TOO_LARGE"' in response.body
