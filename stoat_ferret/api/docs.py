@@ -7,11 +7,24 @@ it from a script file of its own, so the policy allows scripts from this server 
 
 from __future__ import annotations
 
+from importlib.util import find_spec
+from pathlib import Path
+
 from quart import Blueprint, Response, send_from_directory
 from quart_schema import hide
-from swagger_ui_bundle import swagger_ui_path
 
 blueprint = Blueprint("docs", __name__)
+
+
+def _swagger_ui_files() -> Path:
+    """Swagger UI 5 (it reads OpenAPI 3.1), as shipped in swagger-ui-py, not imported."""
+    spec = find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("swagger-ui-py is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "static"
+
+
+SWAGGER_UI_FILES = _swagger_ui_files()
 
 #: Swagger UI's scripts, styles and images from this server; nothing inline, no framing.
 DOCS_POLICY = "; ".join(
@@ -79,4 +92,4 @@ async def start_script() -> Response:
 @hide
 async def asset(filename: str) -> Response:
     """Swagger UI's own files, from the package, so the page works with no internet access."""
-    return _protected(await send_from_directory(str(swagger_ui_path), filename))
+    return _protected(await send_from_directory(SWAGGER_UI_FILES, filename))

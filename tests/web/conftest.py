@@ -46,6 +46,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "prober(mode): run the server with tests/support/fake_prober.py in this mode"
     )
+    config.addinivalue_line("markers", "server_env(**env): extra environment for the server")
 
 
 @attrs.define
@@ -104,6 +105,9 @@ def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[GuiServer
             "STOAT_LOG_LEVEL": "INFO",
         }
     )
+    extra_env = request.node.get_closest_marker("server_env")
+    if extra_env is not None:
+        env.update(extra_env.kwargs)
     marker = request.node.get_closest_marker("prober")
     if marker is not None:
         env["STOAT_FFPROBE_PATH"] = str(make_prober(tmp_path / "bin", marker.args[0]).path)
