@@ -16,7 +16,7 @@ from .bodies import BadRequestBody, load_json
 from .context import SERVICE_KEY, current_service
 from .errors import ApiError, install_error_handlers
 from .guard import RequestGuard
-from .openapi import OpenAPIGenerator, PlainText
+from .openapi import OpenAPIGenerator, PlainText, serve_document_once
 from .routes import health, info, jobs, videos, web, ws
 
 
@@ -68,6 +68,7 @@ def create_app(service: Service, *, guard: bool = True) -> QuartTrio:
         scalar_ui_path=None,
         openapi_provider_class=OpenAPIGenerator,
     )
+    serve_document_once(app)
     install_error_handlers(app)
     for module in (health, info, videos, jobs, ws, web, docs):
         app.register_blueprint(module.blueprint)

@@ -9,11 +9,15 @@ any route: 400 and 421 (``Host``), 401 (token), 403 (cross-site).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from quart_schema import OpenAPIProvider
+import trio
+from quart import Quart, Response
+from quart_schema import OpenAPIProvider, hide
 
 from .guard import OPEN_PATHS
+from .schemas import ErrorResponse
 
 #: Answered by the request guard, on any route, before the route runs.
 GUARD_RESPONSES = {
@@ -104,9 +108,31 @@ class OpenAPIGenerator(OpenAPIProvider):
 
 
 def _error_schema() -> dict[str, Any]:
-    from .schemas import ErrorResponse
-
     schema: dict[str, Any] = ErrorResponse.model_json_schema(
         ref_template="#/components/schemas/{model}"
     )
     return schema
+
+
+def serve_document_once(app: Quart) -> None:
+    """Answer ``/openapi.json`` with a document built once, in a worker thread.
+
+    Building it walks every route and generates every model's JSON schema: tenths of a
+    second of CPU, which on the event loop would stall every other request. The
+    routes never change while the app runs, so it is built on first request and kept.
+    """
+    provider: OpenAPIProvider = app.extensions["QUART_SCHEMA"].openapi_provider
+    built: list[bytes] = []
+    building = trio.Lock()
+
+    def build() -> bytes:
+        return json.dumps(provider.schema(), sort_keys=True).encode()
+
+    @hide
+    async def openapi() -> Response:
+        async with building:
+            if not built:
+                built.append(await trio.to_thread.run_sync(build))
+        return Response(built[0], content_type="application/json")
+
+    app.view_functions["openapi"] = openapi
