@@ -260,7 +260,7 @@ async def test_missing_tools_are_a_one_line_warning_and_the_token_link_is_printe
         with trio.fail_after(30):
             await process.wait()
         await process.stderr.aclose()
-    warnings = [line for line in lines if " WARNING " in line]
+    warnings = [line for line in lines if " WARNING stoat_ferret.server: " in line]
     assert [w.split(": ", 1)[1] for w in warnings] == [
         f"{tmp_path / 'no-ffprobe'} not found; jobs that need it will fail until it is fixed",
         "no-such-ffmpeg not found on PATH; jobs that need it will fail until it is fixed",
