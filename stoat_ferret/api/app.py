@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 from quart import Response
 from quart_schema import QuartSchema, document_response
@@ -80,6 +81,17 @@ def create_app(service: Service, *, guard: bool = True) -> QuartTrio:
         service = current_service()
         body: Any = service.metrics.render()
         return Response(body, content_type="text/plain; version=0.0.4; charset=utf-8")
+
+    @app.after_request
+    async def location_is_a_path(response: Response) -> Response:
+        """Werkzeug builds redirect URLs from the Host header: keep their path alone."""
+        location = response.headers.get("Location")
+        if location is not None:
+            target = urlsplit(location)
+            if target.scheme or target.netloc:
+                path = "/" + target.path.lstrip("/\\")
+                response.headers["Location"] = path + (f"?{target.query}" if target.query else "")
+        return response
 
     if guard:
         # Replacing asgi_app is Quart's documented way to add ASGI middleware; mypy sees

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from urllib.parse import urlsplit
 
 from quart import Quart, Response, jsonify
 from quart_schema import RequestSchemaValidationError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
-from werkzeug.routing import RequestRedirect
 
 from ..errors import ServiceError
 
@@ -75,11 +73,6 @@ def install_error_handlers(app: Quart) -> None:
         )
         if isinstance(error, MethodNotAllowed) and error.valid_methods:
             response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
-        if isinstance(error, RequestRedirect):
-            # Werkzeug builds the URL from the Host header: keep the path alone.
-            target = urlsplit(error.new_url)
-            path = "/" + target.path.lstrip("/\\")
-            response.headers["Location"] = path + (f"?{target.query}" if target.query else "")
         return response, status
 
     @app.errorhandler(Exception)

@@ -7,14 +7,17 @@ it) succeeding against the same app served without its guard.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from functools import partial
 from pathlib import Path
 
-import attrs
 import httpx
 import pytest
 import trio
 import trio.testing
 
+from stoat_ferret.api import create_app
+from stoat_ferret.server import serve_service
+from stoat_ferret.service import open_service
 from stoat_ferret.settings import Settings
 
 from ..conftest import LiveServer, start_live_server
@@ -28,9 +31,11 @@ EVIL_ORIGIN = "http://evil.example"
 
 
 @pytest.fixture
-async def unguarded(settings: Settings) -> AsyncIterator[LiveServer]:
+async def unguarded(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> AsyncIterator[LiveServer]:
     """The same app on another library of its own, served without the request guard."""
-    other = attrs.evolve(settings, database_path=settings.database_path.with_name("unguarded.db"))
+    other = make_settings(database_path=tmp_path / "data" / "unguarded.db")
     async for server in start_live_server(other, guard=False):
         yield server
 
@@ -190,6 +195,8 @@ async def _running_scan(
 
 async def test_a_cross_site_form_cannot_cancel_a_job(
     hanging_settings: Settings,
+    make_settings: Callable[..., Settings],
+    tmp_path: Path,
     media_root: Path,
     samples: dict[str, Path],
     prober: FakeProber,
@@ -211,8 +218,8 @@ async def test_a_cross_site_form_cannot_cancel_a_job(
             job = (await http.get(f"/api/v1/jobs/{job_id}")).json()
             assert job["status"] == "running"
 
-    unguarded_settings = attrs.evolve(
-        hanging_settings, database_path=hanging_settings.database_path.with_name("unguarded.db")
+    unguarded_settings = make_settings(
+        ffprobe_path=str(prober.path), database_path=tmp_path / "data" / "unguarded.db"
     )
     async for server in start_live_server(unguarded_settings, guard=False):
         async with server.client() as http:
@@ -477,3 +484,23 @@ async def test_a_body_over_the_limit_is_413(live_server: LiveServer, chunked: bo
     response = await exchange(live_server.url, request)
     assert response.status == 413
     assert b'"PAYLOAD_TOO_LARGE"' in response.body
+
+
+async def test_a_trailing_slash_redirect_names_no_host(settings: Settings) -> None:
+    """Should a route ever end in a slash, its redirect is a path: no Host comes back."""
+    async with open_service(settings) as service, trio.open_nursery() as nursery:
+        app = create_app(service, guard=False)
+
+        async def folder() -> str:
+            return "folder"
+
+        app.add_url_rule("/folder/", "folder", folder)
+        stop = trio.Event()
+        url = await nursery.start(partial(serve_service, service, stop=stop, app=app))
+        try:
+            async with httpx.AsyncClient(base_url=url, verify=False) as http:
+                response = await http.get("/folder?x=1", headers={"Host": EVIL})
+        finally:
+            stop.set()
+    assert response.status_code == 308
+    assert response.headers["location"] == "/folder/?x=1"
