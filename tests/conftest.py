@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Callable
 from functools import partial
 from pathlib import Path
@@ -22,6 +23,17 @@ from .support.media import SAMPLES, make_sample
 # The runtime guard (every async test fails if a task step blocks the event loop) and the
 # leak checks (child processes, file descriptors, SQLite files) apply to the whole suite.
 pytest_plugins = ["tests.support.loop_guard", "tests.support.leak_check"]
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Freeze what imports and collection made, as ``serve`` freezes what start-up made.
+
+    Otherwise every full garbage-collector pass walks the test run's whole heap (pytest,
+    Playwright, every collected test) in some unlucky task step, and on a busy machine that
+    alone can hold the loop past the loop guard's limit.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture(scope="session")
