@@ -53,7 +53,7 @@ async def test_fuzzing_the_api_finds_no_server_error_and_no_undocumented_answer(
         "--phases",
         "examples,coverage,fuzzing",
         "--max-examples",
-        "40",
+        "60",
         "--seed",
         os.environ.get("STOAT_FUZZ_SEED", "20261130"),
         "--workers",
@@ -67,11 +67,11 @@ async def test_fuzzing_the_api_finds_no_server_error_and_no_undocumented_answer(
         "--report-dir",
         str(tmp_path / "schemathesis"),
     ]
-    env = {**os.environ, "SCHEMATHESIS_HOOKS": ""}
     with trio.fail_after(300):
         done = await trio.run_process(
             command,
-            env=env,
+            # Schemathesis keeps caches in its working directory: not in the repository.
+            cwd=tmp_path,
             stdin=subprocess.DEVNULL,
             capture_stdout=True,
             capture_stderr=True,
