@@ -48,17 +48,23 @@ class Check:
 
 
 async def check_database(library: Library) -> Check:
-    """Whether the library answers a query within :data:`DATABASE_CHECK_TIMEOUT`, and how fast."""
+    """Whether the library is fit for use, answering within :data:`DATABASE_CHECK_TIMEOUT`.
+
+    Not fit: its file was deleted or replaced under the server, it cannot be written
+    (disk full, read-only) or read. The reason says which; a fit one reports its latency.
+    """
     started = time.perf_counter()
     try:
         with trio.fail_after(DATABASE_CHECK_TIMEOUT):
-            await library.ping()
-    # ping awaits a worker thread before it can raise: both returns follow a checkpoint.
+            problem = await library.check()
+    # check awaits a worker thread before it can raise: both returns follow a checkpoint.
     except trio.TooSlowError:
         return Check(ok=False, reason=f"no answer within {DATABASE_CHECK_TIMEOUT:g}s")  # noqa: ASYNC910
     except Exception as exc:
         # Readiness reports any failure of the database; it never fails itself.
         return Check(ok=False, reason=f"error: {exc}")  # noqa: ASYNC910
+    if problem is not None:
+        return Check(ok=False, reason=problem.reason)
     return Check(ok=True, latency_ms=(time.perf_counter() - started) * 1000)
 
 

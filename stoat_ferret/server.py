@@ -5,14 +5,16 @@ from __future__ import annotations
 import gc
 import logging
 from functools import partial
+from typing import Any
 
 import trio
 from hypercorn.config import Config
 from hypercorn.trio import serve as hypercorn_serve
 
 from .api import create_app
+from .api.access import exposure_problem
 from .service import Service, open_service
-from .settings import Settings
+from .settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +26,21 @@ def bind_address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+def browser_url(bound: str) -> str:
+    """A URL a browser on this machine can open for a bound ``http://host:port``."""
+    host, _, port = bound.removeprefix("http://").rpartition(":")
+    if host in ("0.0.0.0", ""):
+        host = "127.0.0.1"
+    elif host == "[::]":
+        host = "[::1]"
+    return f"http://{host}:{port}"
+
+
 async def serve_service(
     service: Service,
     *,
     stop: trio.Event,
+    app: Any = None,
     task_status: trio.TaskStatus[str] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Serve ``service`` over HTTP until ``stop`` is set; report the base URL when listening.
@@ -35,6 +48,7 @@ async def serve_service(
     On stop, :meth:`Service.stop` ends the jobs (as ``interrupted``, their final
     events still reaching connected clients) and then the event streams; the HTTP
     server shuts down once it returns. That is the whole shutdown order.
+    ``app`` is the ASGI application to serve; by default ``create_app(service)``.
     """
     settings = service.settings
     config = Config()
@@ -49,12 +63,19 @@ async def serve_service(
         log.info("shutting down: interrupting running jobs")
         await service.stop()
 
-    app = create_app(service)
+    if app is None:
+        app = create_app(service)
     async with trio.open_nursery() as nursery:
         binds = await nursery.start(
             partial(hypercorn_serve, app, config, shutdown_trigger=shutdown_trigger)
         )
         log.info("serving the library at %s on %s", settings.database_path, binds[0])
+        if settings.api_token is not None:
+            log.info(
+                "the API needs the token; open %s/?token=%s to use the page in a browser",
+                browser_url(binds[0]),
+                settings.api_token,
+            )
         task_status.started(binds[0])
 
 
@@ -69,8 +90,18 @@ async def serve(  # noqa: ASYNC128
     """Open the service and serve it until ``stop`` is set or the caller is cancelled.
 
     Reports the base URL through ``task_status``, so port 0 works with ``nursery.start``.
+    Raises :class:`~stoat_ferret.settings.SettingsError` for a bind beyond loopback
+    without a token, and :class:`~stoat_ferret.library.errors.LibraryOpenError` when
+    the library cannot be opened (in use, not a library, data directory unusable).
     """
+    problem = exposure_problem(settings)
+    if problem is not None:
+        raise SettingsError(problem)
     async with open_service(settings) as service:
+        for program in (settings.ffprobe_path, settings.ffmpeg_path):
+            check = await service.tool_checks.check(program)
+            if not check.ok:
+                log.warning("%s; jobs that need it will fail until it is fixed", check.reason)
         # What start-up made lives as long as the process: keep it out of the cyclic
         # garbage collector, whose full passes over it would otherwise stall the loop
         # for tens of milliseconds at a time.

@@ -104,6 +104,7 @@ async def _open_parts(settings: Settings, loop_watch: LoopWatch) -> AsyncIterato
             max_running=settings.max_running_jobs,
             cancel_wait=settings.cancel_wait,
             shutdown_grace=settings.shutdown_grace,
+            max_pending=settings.max_pending_jobs,
         ) as runner,
     ):
         # One limit on ffprobe and ffmpeg children together: they compete for the same CPUs.

@@ -97,6 +97,37 @@ def _extensions(value: object) -> object:
         raise ValueError(str(exc)) from exc
 
 
+#: The shortest API token accepted: shorter ones can be guessed over the network.
+MIN_TOKEN_LENGTH = 16
+
+
+def _host_names(value: object) -> object:
+    """Host names as compared against a request's ``Host``: lower case, IPv6 unbracketed."""
+    problem = 'must be a JSON list of host names such as ["media.example"]'
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value.strip() else []
+        except ValueError as exc:
+            raise ValueError(problem) from exc
+    if not isinstance(value, list | tuple) or not all(isinstance(h, str) for h in value):
+        raise ValueError(problem)
+    names = tuple(h.strip().lower().removeprefix("[").removesuffix("]") for h in value)
+    for name in names:
+        if not name or any(c.isspace() or c in "/@?#" for c in name):
+            raise ValueError(f"{name!r} is not a host name or address")
+    return names
+
+
+def _token(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if len(value) < MIN_TOKEN_LENGTH:
+        raise ValueError(f"must be at least {MIN_TOKEN_LENGTH} characters")
+    if not all("!" <= c <= "~" for c in value):
+        raise ValueError("must be printable ASCII without spaces")
+    return value
+
+
 UserPath = Annotated[Path, AfterValidator(_expand_user)]
 Seconds = Annotated[float, Field(gt=0)]
 Count = Annotated[int, Field(ge=1)]
@@ -186,6 +217,20 @@ class Settings(BaseSettings):
         default=256,
         description="Undelivered non-progress events one /ws client may fall behind by.",
     )
+    allowed_hosts: Annotated[tuple[str, ...], NoDecode, BeforeValidator(_host_names)] = Field(
+        default=(),
+        description="Host names, besides the loopback ones and a non-wildcard bind address, "
+        "that requests may name in Host and whose pages may send changes: a JSON list.",
+    )
+    api_token: Annotated[str | None, AfterValidator(_token)] = Field(
+        default=None,
+        repr=False,
+        description="Bearer token the API, /ws and the page require (at least 16 printable "
+        "characters); required to bind beyond loopback. serve --token-file reads it from a file.",
+    )
+    max_pending_jobs: Count = Field(
+        default=100, description="Jobs that may wait as pending at once; more are refused (429)."
+    )
     watch_settle: Seconds = Field(
         default=2.0,
         description="Seconds a new or changed file in a watched folder must keep the same size "
@@ -249,12 +294,18 @@ class Settings(BaseSettings):
         return cls(**{**values, **overrides})
 
 
+#: Settings whose values are never printed.
+_SECRET = frozenset({"api_token"})
+
+
 def _describe(error: ValidationError) -> str:
     """One sentence per bad value, naming its variable."""
     sentences = []
     for problem in error.errors(include_url=False):
         field = str(problem["loc"][0]) if problem["loc"] else "settings"
-        sentences.append(f"{env_name(field)} {_what_is_wrong(problem)}, got {problem['input']!r}")
+        # A secret is never echoed back, not even a wrong one.
+        got = "" if field in _SECRET else f", got {problem['input']!r}"
+        sentences.append(f"{env_name(field)} {_what_is_wrong(problem)}{got}")
     return "; ".join(sentences)
 
 
@@ -302,6 +353,8 @@ def describe_settings() -> list[SettingHelp]:
 
 
 def _as_text(value: object) -> str:
+    if value is None:
+        return "unset"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Callable
 from functools import partial
 from pathlib import Path
@@ -13,6 +14,7 @@ import hypothesis
 import pytest
 import trio
 
+from stoat_ferret.api import create_app
 from stoat_ferret.server import serve_service
 from stoat_ferret.service import Service, open_service
 from stoat_ferret.settings import Settings
@@ -32,6 +34,17 @@ hypothesis.settings.register_profile(
     suppress_health_check=[hypothesis.HealthCheck.too_slow],
 )
 hypothesis.settings.load_profile("stoat")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Freeze what imports and collection made, as ``serve`` freezes what start-up made.
+
+    Otherwise every full garbage-collector pass walks the test run's whole heap (pytest,
+    Playwright, every collected test) in some unlucky task step, and on a busy machine that
+    alone can hold the loop past the loop guard's limit.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture(scope="session")
@@ -94,15 +107,21 @@ class LiveServer:
         return "ws" + self.url.removeprefix("http") + "/ws"
 
     def client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(base_url=self.url, timeout=30.0)
+        # Plain HTTP on loopback: verify=False spares loading the CA bundle, which blocks
+        # the event loop for long enough under load to trip the loop guard.
+        return httpx.AsyncClient(base_url=self.url, timeout=30.0, verify=False)
 
 
-async def start_live_server(settings: Settings) -> AsyncIterator[LiveServer]:
-    """Serve ``settings``' service until the generator is closed; then check it left no job."""
+async def start_live_server(settings: Settings, *, guard: bool = True) -> AsyncIterator[LiveServer]:
+    """Serve ``settings``' service until the generator is closed; then check it left no job.
+
+    ``guard=False`` serves the app without its request guard, to show what the guard stops.
+    """
     async with open_service(settings) as service:
         async with trio.open_nursery() as nursery:
             stop = trio.Event()
-            url = await nursery.start(partial(serve_service, service, stop=stop))
+            app = create_app(service, guard=guard)
+            url = await nursery.start(partial(serve_service, service, stop=stop, app=app))
             try:
                 yield LiveServer(url, service)
             finally:

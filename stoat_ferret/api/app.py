@@ -2,60 +2,104 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
-from quart import Response, send_from_directory
-from quart_schema import QuartSchema, hide
+from quart import Response
+from quart_schema import QuartSchema, document_response
 from quart_trio import QuartTrio
-from swagger_ui_bundle import swagger_ui_path
 
 from .. import __version__
 from ..metrics import CONTENT_TYPE
 from ..service import Service
+from . import docs
+from .access import AccessPolicy
+from .bodies import BadRequestBody, load_json
 from .context import SERVICE_KEY, current_service
 from .errors import InvalidJson, install_error_handlers
+from .guard import RequestGuard
 from .http_metrics import install_http_metrics
-from .openapi import OpenAPIGenerator
+from .openapi import OpenAPIGenerator, PlainText, serve_document_once
 from .routes import health, info, jobs, library, stream, videos, web, ws
 
 
-def create_app(service: Service) -> QuartTrio:
-    """The application; it serves ``service`` and never outlives it."""
+def create_app(service: Service, *, guard: bool = True) -> QuartTrio:
+    """The application; it serves ``service`` and never outlives it.
+
+    ``guard=False`` leaves out the request guard (Host, Origin and token checks, and
+    the headers every response gets): only for tests that show what it stops.
+    """
     # No default static folder: the page's files are served by the web blueprint.
     app = QuartTrio("stoat_ferret", static_folder=None)
     app.extensions[SERVICE_KEY] = service
     # Scan requests are tiny; anything large is not a scan request.
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
+    # "/a//b" is not found, rather than redirected to a URL built from the Host header.
+    app.url_map.merge_slashes = False
 
     class Request(app.request_class):  # type: ignore[name-defined,misc]
+        async def get_json(
+            self, force: bool = False, silent: bool = False, cache: bool = True
+        ) -> Any:
+            """Quart's, reading the body through :func:`~.bodies.load_json`."""
+            if cache and self._cached_json[silent] is not Ellipsis:
+                return self._cached_json[silent]
+            if not (force or self.is_json):
+                return None
+            raw = await self.get_data(cache=cache, as_text=False)
+            try:
+                result = load_json(raw)
+            except BadRequestBody:
+                raise
+            except ValueError as error:
+                result = None if silent else self.on_json_loading_failed(error)
+            if cache:
+                self._cached_json[silent] = result
+            return result
+
         def on_json_loading_failed(self, error: Exception) -> NoReturn:
             raise InvalidJson(f"the request body is not valid JSON: {error}")
 
     app.request_class = Request
 
-    # The docs page loads Swagger UI from the package, so it works with no internet access.
-    @app.get("/docs/assets/<path:filename>")
-    @hide
-    async def docs_assets(filename: str) -> Response:
-        return await send_from_directory(str(swagger_ui_path), filename)
-
-    app.config["QUART_SCHEMA_SWAGGER_JS_URL"] = "/docs/assets/swagger-ui-bundle.js"
-    app.config["QUART_SCHEMA_SWAGGER_CSS_URL"] = "/docs/assets/swagger-ui.css"
     QuartSchema(
         app,
         info={"title": "stoat-ferret", "version": __version__},
+        # The docs page is our own (docs.py), under a strict content security policy.
+        swagger_ui_path=None,
         redoc_ui_path=None,
         scalar_ui_path=None,
         openapi_provider_class=OpenAPIGenerator,
     )
+    serve_document_once(app)
     install_error_handlers(app)
     install_http_metrics(app, service.metrics)
-    for module in (health, info, videos, stream, library, jobs, ws, web):
+    for module in (health, info, videos, stream, library, jobs, ws, web, docs):
         app.register_blueprint(module.blueprint)
 
     @app.get("/metrics")
+    @document_response(PlainText, 200)
     async def metrics() -> Response:
         """Prometheus text exposition of the service's metrics, process metrics included."""
         return Response(current_service().metrics.render(), content_type=CONTENT_TYPE)
 
+    @app.after_request
+    async def location_is_a_path(response: Response) -> Response:
+        """Werkzeug builds redirect URLs from the Host header: keep their path alone."""
+        location = response.headers.get("Location")
+        if location is not None:
+            target = urlsplit(location)
+            if target.scheme or target.netloc:
+                path = "/" + target.path.lstrip("/\\")
+                response.headers["Location"] = path + (f"?{target.query}" if target.query else "")
+        return response
+
+    if guard:
+        # Replacing asgi_app is Quart's documented way to add ASGI middleware; mypy sees
+        # a method assigned, and Quart's TypedDict scopes where the guard reads plain dicts.
+        app.asgi_app = RequestGuard(  # type: ignore[method-assign,assignment]
+            app.asgi_app,
+            AccessPolicy.from_settings(service.settings),
+            max_body=app.config["MAX_CONTENT_LENGTH"],
+        )
     return app

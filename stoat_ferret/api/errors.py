@@ -12,7 +12,7 @@ from typing import Any
 
 from quart import Quart, Response, jsonify
 from quart_schema import RequestSchemaValidationError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from ..errors import ServiceError
 from ..protocol import ErrorCode
@@ -73,7 +73,12 @@ def install_error_handlers(app: Quart) -> None:
     @app.errorhandler(HTTPException)
     async def http_error(error: HTTPException) -> tuple[Response, int]:
         status = error.code or 500
-        return envelope(status, http_error_code(status), error.description or error.name)
+        response, status = envelope(
+            status, http_error_code(status), error.description or error.name
+        )
+        if isinstance(error, MethodNotAllowed) and error.valid_methods:
+            response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
+        return response, status
 
     @app.errorhandler(Exception)
     async def unexpected(error: Exception) -> tuple[Response, int]:

@@ -47,6 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", help="address to bind (STOAT_API_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to bind (STOAT_API_PORT, default 8000)")
+    serve.add_argument(
+        "--token-file",
+        metavar="PATH",
+        help="require the API token read from this file (instead of STOAT_API_TOKEN); "
+        "needed to bind beyond loopback",
+    )
 
     add_global_options(parser, default=None)
     client_options = argparse.ArgumentParser(add_help=False)
@@ -256,7 +262,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         from .serve import run_serve
 
-        return run_serve(args.host, args.port)
+        return run_serve(args.host, args.port, token_file=args.token_file)
     url = args.url or os.environ.get("STOAT_URL") or DEFAULT_URL
     token = args.token if args.token is not None else os.environ.get("STOAT_TOKEN", "").strip()
     if token and not _is_token(token):

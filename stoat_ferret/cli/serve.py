@@ -6,11 +6,13 @@ import logging
 import signal
 import sys
 import textwrap
+from pathlib import Path
 from typing import Any
 
 import trio
 
 from ..excgroups import leaves
+from ..library.errors import LibraryOpenError
 from ..settings import Settings, SettingsError, describe_settings
 
 
@@ -33,17 +35,32 @@ async def _serve_until_signalled(settings: Settings) -> None:
             nursery.cancel_scope.cancel()
 
 
-def run_serve(host: str | None, port: int | None) -> int:
-    """Run the service; the exit status."""
+def run_serve(host: str | None, port: int | None, *, token_file: str | None = None) -> int:
+    """Run the service; the exit status (2: unusable settings, 1: cannot serve)."""
+    from ..api.access import exposure_problem
+
     overrides: dict[str, Any] = {}
     if host is not None:
         overrides["api_host"] = host
     if port is not None:
         overrides["api_port"] = port
+    if token_file is not None:
+        try:
+            overrides["api_token"] = Path(token_file).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) else "it is not UTF-8 text"
+            print(
+                f"stoat-ferret: cannot read the token file {token_file}: {reason}", file=sys.stderr
+            )
+            return 2
     try:
         settings = Settings.from_env(**overrides)
     except SettingsError as exc:
         print(f"stoat-ferret: invalid setting: {exc}", file=sys.stderr)
+        return 2
+    problem = exposure_problem(settings)
+    if problem is not None:
+        print(f"stoat-ferret: {problem}", file=sys.stderr)
         return 2
     logging.basicConfig(
         level=settings.log_level,
@@ -52,7 +69,7 @@ def run_serve(host: str | None, port: int | None) -> int:
     problems: list[str] = []
     try:
         trio.run(_serve_until_signalled, settings)
-    except* OSError as group:
+    except* (OSError, LibraryOpenError) as group:
         problems = [str(exc) for exc in leaves(group)]
     if problems:
         print(f"stoat-ferret: cannot serve: {'; '.join(problems)}", file=sys.stderr)

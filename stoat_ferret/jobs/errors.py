@@ -38,3 +38,10 @@ class RunnerClosed(ServiceError):
 
     code = ErrorCode.SHUTTING_DOWN
     http_status = 503
+
+
+class TooManyJobs(ServiceError):
+    """As many jobs as allowed are already waiting to run."""
+
+    code = ErrorCode.TOO_MANY_JOBS
+    http_status = 429

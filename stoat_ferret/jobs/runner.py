@@ -32,7 +32,7 @@ from ..library.store import Library
 from ..metrics import Metrics
 from ..protocol import JobStatus
 from ..timestamps import utc_now
-from .errors import JobAlreadyTerminal, JobNotFound, RunnerClosed
+from .errors import JobAlreadyTerminal, JobNotFound, RunnerClosed, TooManyJobs
 from .models import JobChange, JobSink, JobSnapshot
 from .results import JobResult
 
@@ -117,8 +117,10 @@ class JobRunner:
         *,
         max_running: int,
         cancel_wait: float,
+        max_pending: int = 100,
     ) -> None:
         self._nursery = nursery
+        self._max_pending = max_pending
         self._library = library
         self._sink = sink
         self._slots = trio.Semaphore(max_running)
@@ -158,6 +160,12 @@ class JobRunner:
         """
         if self._closed:
             raise RunnerClosed("the server is shutting down")
+        pending = sum(j.snapshot.status is JobStatus.PENDING for j in self._live.values())
+        if pending >= self._max_pending:
+            raise TooManyJobs(
+                f"{pending} jobs are already waiting to run, the most allowed "
+                "(STOAT_MAX_PENDING_JOBS); try again once some have run"
+            )
         if job_id is not None and job_id in self._live:
             raise ValueError(f"job id {job_id!r} is already in use")
         job = _Job(
@@ -454,12 +462,15 @@ async def open_job_runner(
     max_running: int,
     cancel_wait: float,
     shutdown_grace: float,
+    max_pending: int = 100,
 ) -> AsyncIterator[JobRunner]:
     """Run jobs for the lifetime of the block.
 
     On entry, jobs a previous process left ``pending`` or ``running`` are marked
     ``interrupted``. On exit, live jobs are cancelled and recorded as
     ``interrupted``, given ``shutdown_grace`` seconds to wind down, then abandoned.
+    At most ``max_pending`` jobs wait at once; :meth:`JobRunner.submit` refuses more
+    with :class:`TooManyJobs`.
     """
     interrupted = await library.interrupt_unfinished()
     if interrupted:
@@ -468,7 +479,13 @@ async def open_job_runner(
         )
     async with trio.open_nursery() as nursery:
         runner = JobRunner(
-            nursery, library, sink, metrics, max_running=max_running, cancel_wait=cancel_wait
+            nursery,
+            library,
+            sink,
+            metrics,
+            max_running=max_running,
+            cancel_wait=cancel_wait,
+            max_pending=max_pending,
         )
         nursery.start_soon(runner._save_progress_forever)
         nursery.start_soon(runner._send_held_progress_forever)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from .errors import LibraryOpenError
+
 _V1 = """
 CREATE TABLE videos (
     seq INTEGER PRIMARY KEY,
@@ -75,7 +77,7 @@ MIGRATIONS: tuple[str, ...] = (_V1,)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-class SchemaTooNew(RuntimeError):
+class SchemaTooNew(LibraryOpenError):
     """The database was written by a newer stoat-ferret than this one."""
 
 
@@ -84,7 +86,8 @@ def migrate(conn: sqlite3.Connection) -> int:
     (found,) = conn.execute("PRAGMA user_version").fetchone()
     if found > SCHEMA_VERSION:
         raise SchemaTooNew(
-            f"database schema version {found} is newer than this program's {SCHEMA_VERSION}"
+            f"database schema version {found} is newer than this program's {SCHEMA_VERSION}; "
+            "upgrade stoat-ferret to open it"
         )
     for version in range(found, SCHEMA_VERSION):
         # executescript commits first, so each step is its own explicit transaction.

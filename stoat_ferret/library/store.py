@@ -9,6 +9,7 @@ thread, so a transaction is never left half-applied.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import sqlite3
@@ -24,7 +25,7 @@ import trio
 from ..jobs.models import JobSnapshot
 from ..jobs.results import load_result
 from ..probe.parse import ProbeResult
-from ..protocol import JobStatus
+from ..protocol import ErrorCode, JobStatus
 from ..timestamps import (
     format_timestamp,
     optional_timestamp,
@@ -32,10 +33,15 @@ from ..timestamps import (
     parse_timestamp,
     utc_now,
 )
+from . import lock, schema
+from .errors import DataDirUnusable, NotALibrary
+from .health import FileId, LibraryProblem, classify, file_id, identity_problem, storage_problem
 from .models import KnownFile, LibraryCounts, Video
-from .schema import migrate
+from .schema import SchemaTooNew, migrate
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 _VIDEO_COLUMNS = (
     "id, path, filename, duration_frames, duration_seconds, frame_rate_numerator, "
@@ -72,11 +78,19 @@ def fts_query(text: str) -> str | None:
 
 def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30.0)
+    try:
+        _configure(conn)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _configure(conn: sqlite3.Connection) -> None:
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
-    return conn
 
 
 def _video(row: sqlite3.Row) -> Video:
@@ -132,25 +146,100 @@ def _under(directory: str, *, recursive: bool) -> tuple[str, tuple[str, ...]]:
 
 
 class Library:
-    """The library's database. Create with :func:`open_library`."""
+    """The library's database. Create with :func:`open_library`.
 
-    def __init__(self, writer: sqlite3.Connection, reader: sqlite3.Connection) -> None:
+    Every write first checks that the database path still names the file the
+    connections opened (a deleted or replaced database would swallow writes that a
+    restart loses), and SQLite errors that say the database cannot be used (disk
+    full, read-only, I/O error) come out as :class:`~.errors.StorageFull` or
+    :class:`~.errors.LibraryUnavailable`, which the API answers with 503.
+    """
+
+    def __init__(
+        self,
+        writer: sqlite3.Connection,
+        reader: sqlite3.Connection,
+        *,
+        path: Path,
+        opened: FileId,
+    ) -> None:
         self._writer = writer
         self._reader = reader
+        self._path = path
+        self._opened = opened
         self._write_limiter = trio.CapacityLimiter(1)
         self._read_limiter = trio.CapacityLimiter(1)
+        #: Why the latest write failed, until one succeeds.
+        self._write_problem: LibraryProblem | None = None
+
+    @property
+    def path(self) -> Path:
+        return self._path
 
     async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        return await trio.to_thread.run_sync(fn, self._writer, limiter=self._write_limiter)
+        return await trio.to_thread.run_sync(self._checked_write, fn, limiter=self._write_limiter)
 
     async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        return await trio.to_thread.run_sync(fn, self._reader, limiter=self._read_limiter)
+        return await trio.to_thread.run_sync(self._checked_read, fn, limiter=self._read_limiter)
+
+    def _checked_write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        problem = identity_problem(self._path, self._opened)
+        if problem is not None:
+            self._note_write(problem)
+            raise problem.as_error()
+        try:
+            result = fn(self._writer)
+        except sqlite3.Error as exc:
+            problem = classify(exc, self._path)
+            if problem is None:
+                raise
+            self._note_write(problem)
+            raise problem.as_error() from exc
+        self._note_write(None)
+        return result
+
+    def _checked_read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        try:
+            return fn(self._reader)
+        except sqlite3.Error as exc:
+            problem = classify(exc, self._path)
+            if problem is None:
+                raise
+            raise problem.as_error() from exc
+
+    def _note_write(self, problem: LibraryProblem | None) -> None:
+        """Remember how the latest write went; log when that changes."""
+        before, self._write_problem = self._write_problem, problem
+        if problem is not None and problem != before:
+            log.error("cannot write to the library: %s", problem.reason)
+        elif problem is None and before is not None:
+            log.warning("the library can be written again")
 
     # -- health ---------------------------------------------------------------------------
 
-    async def ping(self) -> None:
-        """Raise if the database cannot answer a query."""
-        await self._read(lambda conn: conn.execute("SELECT count(*) FROM videos").fetchone())
+    async def check(self) -> LibraryProblem | None:
+        """What is wrong with the database now, or ``None`` if it is fit for use.
+
+        Wrong: the path no longer names the file the server opened (deleted or
+        replaced), its file system is read-only or full, it cannot answer a query,
+        or the latest write failed (until a write succeeds again).
+        """
+
+        def run() -> LibraryProblem | None:
+            problem = identity_problem(self._path, self._opened) or storage_problem(
+                self._path.parent
+            )
+            if problem is not None:
+                return problem
+            try:
+                self._reader.execute("SELECT count(*) FROM videos").fetchone()
+            except sqlite3.Error as exc:
+                return classify(exc, self._path) or LibraryProblem(
+                    ErrorCode.LIBRARY_UNAVAILABLE, f"the library cannot be read: {exc}"
+                )
+            return self._write_problem
+
+        return await trio.to_thread.run_sync(run, limiter=self._read_limiter)
 
     # -- videos ---------------------------------------------------------------------------
 
@@ -478,27 +567,79 @@ class _transaction:
 
 @asynccontextmanager
 async def open_library(path: Path) -> AsyncIterator[Library]:
-    """Open (creating and migrating if needed) the library at ``path``."""
+    """Open (creating and migrating if needed) the library at ``path``.
 
-    def open_all() -> tuple[sqlite3.Connection, sqlite3.Connection]:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        writer = _connect(path)
+    First takes the library's lock (:mod:`.lock`), so nothing is migrated or marked
+    while another process has the library; holds it until the block ends. Raises a
+    :class:`~.errors.LibraryOpenError` with a one-line reason when the data directory
+    cannot be used, the library is in use, or the file is not a stoat-ferret library.
+    """
+
+    def open_all() -> tuple[int, sqlite3.Connection, sqlite3.Connection, FileId]:
+        lock.make_data_dir(path.parent)
+        lock_fd = lock.acquire(path)
+        writer: sqlite3.Connection | None = None
         try:
-            migrate(writer)
+            writer = _open_writer(path)
             reader = _connect(path)
+            return lock_fd, writer, reader, file_id(path)
         except BaseException:
-            writer.close()
+            if writer is not None:
+                writer.close()
+            lock.release(lock_fd)
             raise
-        return writer, reader
 
-    writer, reader = await trio.to_thread.run_sync(open_all)
+    lock_fd, writer, reader, opened = await trio.to_thread.run_sync(open_all)
     try:
-        yield Library(writer, reader)
+        yield Library(writer, reader, path=path, opened=opened)
     finally:
         with trio.CancelScope(shield=True):
-            await trio.to_thread.run_sync(_close_both, writer, reader)
+            await trio.to_thread.run_sync(_close_all, writer, reader, lock_fd)
 
 
-def _close_both(writer: sqlite3.Connection, reader: sqlite3.Connection) -> None:
-    reader.close()
-    writer.close()
+def _open_writer(path: Path) -> sqlite3.Connection:
+    """Connect, check that the file is ours (or new) before changing it at all, and migrate."""
+    writer = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30.0)
+    try:
+        try:
+            (version,) = writer.execute("PRAGMA user_version").fetchone()
+            (tables,) = writer.execute(
+                "SELECT count(*) FROM sqlite_schema WHERE name NOT LIKE 'sqlite_%'"
+            ).fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise _open_error(exc, path) from exc
+        if version == 0 and tables:
+            raise NotALibrary(
+                f"{path} is a database of another program, not a stoat-ferret library"
+            )
+        if version > schema.SCHEMA_VERSION:
+            raise SchemaTooNew(
+                f"database schema version {version} is newer than this program's "
+                f"{schema.SCHEMA_VERSION}; upgrade stoat-ferret to open it"
+            )
+        try:
+            _configure(writer)
+        except sqlite3.DatabaseError as exc:
+            raise _open_error(exc, path) from exc
+        migrate(writer)
+    except BaseException:
+        writer.close()
+        raise
+    return writer
+
+
+def _open_error(exc: sqlite3.DatabaseError, path: Path) -> Exception:
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name.startswith("SQLITE_NOTADB"):
+        return NotALibrary(f"{path} is not a stoat-ferret library (not an SQLite database)")
+    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_IOERR")):
+        return DataDirUnusable(f"the library at {path} cannot be opened for writing: {exc}")
+    return exc
+
+
+def _close_all(writer: sqlite3.Connection, reader: sqlite3.Connection, lock_fd: int) -> None:
+    try:
+        reader.close()
+        writer.close()
+    finally:
+        lock.release(lock_fd)

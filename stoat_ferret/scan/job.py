@@ -19,7 +19,7 @@ import attrs
 import trio
 
 from ..fanout import fan_out
-from ..jobs.errors import RunnerClosed
+from ..jobs.errors import RunnerClosed, TooManyJobs
 from ..jobs.models import JobSnapshot
 from ..jobs.results import CappedErrors, FileError, ScanResult
 from ..jobs.runner import JobContext, JobRunner, JobSpec, new_job_id
@@ -202,6 +202,8 @@ class Scanner:
                 await self._after_scan()
             except RunnerClosed:
                 pass
+            except TooManyJobs as exc:
+                log.warning("no thumbnails queued after a scan: %s", exc)
             except Exception:
                 # The scan's own outcome stands; thumbnails can be asked for later.
                 log.exception("could not queue thumbnails after a scan")

@@ -28,6 +28,12 @@ def resolve_scan_path(raw: str, roots: Sequence[str]) -> str:
     if not os.path.isabs(os.path.expanduser(raw)):
         raise InvalidPath(f"the path must be absolute: {raw!r}")
     resolved = os.path.realpath(os.path.expanduser(raw))
+    if not _is_utf8(resolved):
+        # Reached through a symlink: the library keeps paths as text, which this is not.
+        raise InvalidPath(
+            f"the directory's path is not valid UTF-8 and cannot be kept in the library: "
+            f"{resolved.encode('utf-8', 'surrogateescape')!r}"
+        )
     if not any(is_within(resolved, root) for root in roots):
         allowed = ", ".join(roots) or "(none configured)"
         raise PathNotAllowed(f"{raw!r} is outside the allowed scan roots: {allowed}")
@@ -38,3 +44,11 @@ def resolve_scan_path(raw: str, roots: Sequence[str]) -> str:
     if not os.access(resolved, os.R_OK | os.X_OK):
         raise InvalidPath(f"the directory cannot be read: {raw!r}")
     return resolved
+
+
+def _is_utf8(path: str) -> bool:
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -47,8 +47,8 @@ class Thumbnailer:
         self._limiter = limiter
         # One job writes thumbnails at a time, so two never make the same file at once.
         self._writing = trio.Lock()
-        #: A queued job for "every video without a thumbnail": a second request joins it.
-        self._queued_all: JobSnapshot | None = None
+        #: Pending jobs by what they were asked for: an identical request joins one.
+        self._queued: dict[tuple[tuple[str, ...] | None, bool], str] = {}
         self._made = metrics.counter(
             "stoat_thumbnails_total", "Thumbnails made, by outcome.", ("outcome",)
         )
@@ -69,26 +69,34 @@ class Thumbnailer:
     ) -> JobSnapshot:
         """Queue thumbnails for ``video_ids``, or for every video that has none.
 
-        A request for "every video without one" while such a job is still pending
-        returns that job instead of queueing a second.
+        A request identical to one whose job is still pending (the same videos in
+        the same order, or every video; the same ``force``) returns that job instead
+        of queueing a second.
         """
-        if video_ids is None and not force and self._queued_all is not None:
-            queued = self._runner.live_snapshot(self._queued_all.job_id)
+        ids = None if video_ids is None else list(dict.fromkeys(video_ids))
+        key = (None if ids is None else tuple(ids), force)
+        queued_id = self._queued.get(key)
+        if queued_id is not None:
+            queued = self._runner.live_snapshot(queued_id)
             if queued is not None and queued.status is JobStatus.PENDING:
                 await trio.lowlevel.checkpoint()
                 return queued
-        ids = None if video_ids is None else list(dict.fromkeys(video_ids))
+            del self._queued[key]
         job = await self._runner.submit(
             JobSpec(
                 kind=JobKind.THUMBNAILS,
                 body=partial(self._run, ids, force=force),
                 timeout=self._settings.thumbnail_job_timeout,
                 params={"video_ids": ids, "force": force},
+                on_finish=lambda finished: self._forget(key, finished.job_id),
             )
         )
-        if video_ids is None and not force:
-            self._queued_all = job
+        self._queued[key] = job.job_id
         return job
+
+    def _forget(self, key: tuple[tuple[str, ...] | None, bool], job_id: str) -> None:
+        if self._queued.get(key) == job_id:
+            del self._queued[key]
 
     async def _run(
         self, video_ids: list[str] | None, ctx: JobContext, *, force: bool

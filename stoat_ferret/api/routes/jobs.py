@@ -17,6 +17,7 @@ blueprint = Blueprint("jobs", __name__, url_prefix="/api/v1/jobs")
 @tag(["jobs"])
 @validate_querystring(JobsQuery)
 @validate_response(JobList)
+@validate_response(ErrorResponse, 503)
 async def list_jobs(query_args: JobsQuery) -> dict[str, Any]:
     """Job history, newest first; filter by ``status``, ``kind`` and ``id_prefix``.
 
@@ -40,6 +41,7 @@ async def list_jobs(query_args: JobsQuery) -> dict[str, Any]:
 @tag(["jobs"])
 @validate_response(Job)
 @validate_response(ErrorResponse, 404)
+@validate_response(ErrorResponse, 503)
 async def get_job(job_id: str) -> dict[str, Any]:
     """One job, with its progress and (once finished) its result."""
     job = await current_service().runner.get(job_id)
@@ -52,6 +54,7 @@ async def get_job(job_id: str) -> dict[str, Any]:
 @validate_response(Job, 202)
 @validate_response(ErrorResponse, 404)
 @validate_response(ErrorResponse, 409)
+@validate_response(ErrorResponse, 503)
 async def cancel_job(job_id: str) -> tuple[dict[str, Any], int]:
     """Cancel a pending or running job.
 

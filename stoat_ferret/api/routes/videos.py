@@ -17,7 +17,7 @@ from quart_schema import (
 
 from ...library.errors import VideoNotFound
 from ..context import current_service
-from ..openapi import NoContent
+from ..openapi import Image, NoContent
 from ..schemas import (
     ErrorResponse,
     JobAccepted,
@@ -38,6 +38,7 @@ blueprint = Blueprint("videos", __name__, url_prefix="/api/v1/videos")
 @tag(["videos"])
 @validate_querystring(PageQuery)
 @validate_response(VideoList)
+@validate_response(ErrorResponse, 503)
 async def list_videos(query_args: PageQuery) -> dict[str, Any]:
     """A page of the library, newest first (by ``created_at``, then path)."""
     videos, total = await current_service().library.list_videos(
@@ -55,6 +56,7 @@ async def list_videos(query_args: PageQuery) -> dict[str, Any]:
 @tag(["videos"])
 @validate_querystring(SearchQuery)
 @validate_response(SearchResult)
+@validate_response(ErrorResponse, 503)
 async def search_videos(query_args: SearchQuery) -> dict[str, Any]:
     """Full-text search over file name and path: every word must match, as a prefix."""
     videos, total = await current_service().library.search_videos(
@@ -67,6 +69,7 @@ async def search_videos(query_args: SearchQuery) -> dict[str, Any]:
 @tag(["videos"])
 @validate_response(Video)
 @validate_response(ErrorResponse, 404)
+@validate_response(ErrorResponse, 503)
 async def get_video(video_id: str) -> dict[str, Any]:
     """One video."""
     video = await current_service().library.get_video(video_id)
@@ -79,6 +82,7 @@ async def get_video(video_id: str) -> dict[str, Any]:
 @tag(["videos"])
 @document_response(NoContent, 204)
 @validate_response(ErrorResponse, 404)
+@validate_response(ErrorResponse, 503)
 async def delete_video(video_id: str) -> tuple[str, int]:
     """Remove a video from the library (the file on disk is not touched; its thumbnail is)."""
     service = current_service()
@@ -90,8 +94,9 @@ async def delete_video(video_id: str) -> tuple[str, int]:
 
 @blueprint.get("/<video_id>/thumbnail")
 @tag(["videos"])
-@document_response(NoContent, 200)
+@document_response(Image, 200)
 @validate_response(ErrorResponse, 404)
+@validate_response(ErrorResponse, 503)
 async def thumbnail(video_id: str) -> Response:
     """The video's thumbnail (JPEG), or a placeholder (SVG, ``X-Thumbnail: placeholder``)."""
     service = current_service()
@@ -114,12 +119,13 @@ async def thumbnail(video_id: str) -> Response:
 @validate_request(ThumbnailRequest)
 @validate_response(JobAccepted, 202)
 @validate_response(ErrorResponse, 422)
+@validate_response(ErrorResponse, 429)
 @validate_response(ErrorResponse, 503)
 async def make_thumbnails(data: ThumbnailRequest) -> tuple[dict[str, Any], int]:
     """Start a job making thumbnails for the given videos, or for every video without one.
 
-    A request for every video without one, while such a job is still pending,
-    answers with that job.
+    A request identical to one whose job is still pending answers with that job.
+    429 ``TOO_MANY_JOBS`` when ``STOAT_MAX_PENDING_JOBS`` jobs are already waiting.
     """
     job = await current_service().thumbnailer.submit(data.video_ids, force=data.force)
     return {"job_id": job.job_id}, 202
@@ -142,12 +148,14 @@ PLACEHOLDER_SVG = (
 @validate_response(ErrorResponse, 403)
 @validate_response(ErrorResponse, 409)
 @validate_response(ErrorResponse, 422)
+@validate_response(ErrorResponse, 429)
 @validate_response(ErrorResponse, 503)
 async def scan(data: ScanRequest) -> tuple[dict[str, Any], int]:
     """Start a scan job for a directory under an allowed root.
 
     409 ``SCAN_IN_PROGRESS`` (with the running job's ``job_id``) while a scan of
-    the same or an overlapping directory is pending or running.
+    the same or an overlapping directory is pending or running; 429
+    ``TOO_MANY_JOBS`` when ``STOAT_MAX_PENDING_JOBS`` jobs are already waiting.
     """
     service = current_service()
     job = await service.scanner.submit(data.path, recursive=data.recursive, force=data.force)
