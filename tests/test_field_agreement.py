@@ -10,13 +10,15 @@ read nothing the server does not send.
 
 from __future__ import annotations
 
+import subprocess
 import typing
+from pathlib import Path
 
 import attrs
 import pytest
 from pydantic import BaseModel
 
-from stoat_ferret.api import schemas
+from stoat_ferret.api import metadata_schemas, schemas
 from stoat_ferret.client import models as client_models
 from stoat_ferret.jobs.models import JobSnapshot
 from stoat_ferret.jobs.results import (
@@ -27,7 +29,10 @@ from stoat_ferret.jobs.results import (
     ThumbnailResult,
     VideoError,
 )
-from stoat_ferret.library.models import Video
+from stoat_ferret.library.models import Technical, Video
+from stoat_ferret.probe import metadata
+from stoat_ferret.probe.parse import parse_probe_output
+from stoat_ferret.probe.run import probe_arguments
 from stoat_ferret.protocol import JobKind, JobStatus
 from stoat_ferret.timestamps import utc_now
 
@@ -62,10 +67,42 @@ def client_fields(cls: type) -> set[str]:
 
 
 def test_video_fields_agree() -> None:
-    """Library and API schema declare the same video fields; the client reads only those."""
-    library = attrs_fields(Video)
+    """Library and API schema declare the same video fields; the client reads only those.
+
+    A list's video has every field but ``technical`` (only one video's answer has it)
+    and adds ``interlaced``, which the library derives from the field order.
+    """
+    library = attrs_fields(Video) - {"technical"} | {"interlaced"}
     assert set(schemas.Video.model_fields) == library
-    assert VIDEO_CONTRACT <= client_fields(client_models.Video) <= library
+    assert set(schemas.VideoDetail.model_fields) == library | {"technical"}
+    assert VIDEO_CONTRACT <= client_fields(client_models.Video) <= library | {"technical"}
+
+
+@pytest.mark.parametrize(
+    ("value_class", "schema"),
+    [
+        (metadata.Container, metadata_schemas.ContainerInfo),
+        (metadata.VideoStream, metadata_schemas.VideoStreamInfo),
+        (metadata.AudioStream, metadata_schemas.AudioStreamInfo),
+        (metadata.SubtitleStream, metadata_schemas.SubtitleStreamInfo),
+        (metadata.DataStream, metadata_schemas.DataStreamInfo),
+    ],
+    ids=lambda value: getattr(value, "__name__", str(value)),
+)
+def test_technical_metadata_fields_agree(value_class: type, schema: type[BaseModel]) -> None:
+    """Each technical-metadata value and its API schema declare the same fields."""
+    assert set(schema.model_fields) == attrs_fields(value_class)
+
+
+def test_a_stored_videos_technical_form_validates(corpus: dict[str, Path]) -> None:
+    """The wire form of a real file's full metadata is what the detail schema documents."""
+    output = subprocess.run(
+        probe_arguments("ffprobe", str(corpus["camera.mov"])), capture_output=True, check=True
+    ).stdout
+    result = parse_probe_output("camera.mov", output, file_size=1)
+    wire = Technical(container=result.container, streams=result.streams).to_wire()
+    validated = metadata_schemas.TechnicalInfo.model_validate(wire)
+    assert validated.model_dump(mode="json") == wire
 
 
 def job_schemas() -> list[type[BaseModel]]:

@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from ..protocol import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ErrorCode, JobKind, JobStatus
+from .metadata_schemas import TechnicalInfo
 
 #: A point in time as the API writes it: ISO 8601 in UTC with milliseconds and a ``Z``.
 Timestamp = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
@@ -85,6 +86,38 @@ class Video(BaseModel):
     created_at: Timestamp
     updated_at: Timestamp
     probed_at: Timestamp
+    directory: str = Field(description="The folder the file is in.")
+    modified_at: Timestamp = Field(description="The file's modification time when probed.")
+    fingerprint: str | None = Field(
+        description="Size and hash of the file's first and last 64 KiB, '<size>:<hex>': "
+        "the same for a moved, renamed or copied file. Null until a scan has read it."
+    )
+    display_width: int | None = Field(description="Picture width as shown (aspect, rotation).")
+    display_height: int | None
+    rotation: int | None = Field(description="Degrees clockwise the picture is turned.")
+    pixel_format: str | None
+    bit_depth: int | None = Field(description="Bits per colour component.")
+    field_order: Literal["progressive", "tff", "bff"] | None
+    interlaced: bool | None = Field(description="True for tff/bff, false for progressive.")
+    hdr_format: Literal["HDR10", "HLG"] | None
+    variable_frame_rate: bool | None = Field(description="r_frame_rate and avg_frame_rate differ.")
+    start_timecode: str | None = Field(description="HH:MM:SS:FF, or HH:MM:SS;FF drop-frame.")
+    end_timecode: str | None = Field(description="Start timecode + duration in frames.")
+    bit_rate: int | None = Field(description="Overall bit rate, bits per second.")
+    audio_channels: int | None = Field(description="Channels of the first audio stream.")
+    audio_layout: str | None = Field(description="Its channel layout, e.g. 'stereo'.")
+    audio_sample_rate: int | None = Field(description="Its sample rate, Hz.")
+    creation_time: Timestamp | None = Field(description="When the recording was made.")
+
+
+class VideoDetail(Video):
+    """One video with its whole technical metadata (``GET /api/v1/videos/{id}``)."""
+
+    technical: TechnicalInfo | None = Field(
+        default=None,
+        description="The container and every stream; null for a video stored by a version "
+        "that did not keep them (until the next scan of its folder probes it again).",
+    )
 
 
 class LibrarySummary(BaseModel):

@@ -190,8 +190,44 @@ class Video:
     probed_at: datetime | None = attrs.field(
         default=None, metadata=_wire(_optional(_time), _write_optional_time)
     )
+    #: The folder the file is in.
+    directory: str | None = attrs.field(default=None, metadata=_wire(_optional(_str)))
+    #: The file's modification time when it was last probed.
+    modified_at: datetime | None = attrs.field(
+        default=None, metadata=_wire(_optional(_time), _write_optional_time)
+    )
+    #: ``<size>:<hex>`` of the first and last 64 KiB: the same for a moved or copied file.
+    fingerprint: str | None = attrs.field(default=None, metadata=_wire(_optional(_str)))
+    display_width: int | None = attrs.field(default=None, metadata=_wire(_optional(_int)))
+    display_height: int | None = attrs.field(default=None, metadata=_wire(_optional(_int)))
+    #: Degrees clockwise the picture is turned for display.
+    rotation: int | None = attrs.field(default=None, metadata=_wire(_optional(_int)))
+    pixel_format: str | None = attrs.field(default=None, metadata=_wire(_optional(_str)))
+    bit_depth: int | None = attrs.field(default=None, metadata=_wire(_optional(_int)))
+    #: ``progressive``, ``tff`` or ``bff``.
+    field_order: str | None = attrs.field(default=None, metadata=_wire(_optional(_str)))
+    interlaced: bool | None = attrs.field(default=None, metadata=_wire(_optional(_bool)))
+    #: ``HDR10`` or ``HLG``.
+    hdr_format: str | None = attrs.field(default=None, metadata=_wire(_optional(_str)))
+    variable_frame_rate: bool | None = attrs.field(default=None, metadata=_wire(_optional(_bool)))
+    #: ``HH:MM:SS:FF``, or ``HH:MM:SS;FF`` for drop-frame timecode.
+    start_timecode: str | None = attrs.field(default=None, metadata=_wire(_optional(_str)))
+    end_timecode: str | None = attrs.field(default=None, metadata=_wire(_optional(_str)))
+    bit_rate: int | None = attrs.field(default=None, metadata=_wire(_optional(_int)))
+    audio_channels: int | None = attrs.field(default=None, metadata=_wire(_optional(_int)))
+    audio_layout: str | None = attrs.field(default=None, metadata=_wire(_optional(_str)))
+    audio_sample_rate: int | None = attrs.field(default=None, metadata=_wire(_optional(_int)))
+    creation_time: datetime | None = attrs.field(
+        default=None, metadata=_wire(_optional(_time), _write_optional_time)
+    )
     extra: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
     _source: dict[str, Any] | None = attrs.field(default=None, eq=False, repr=False)
+
+    @property
+    def technical(self) -> dict[str, Any] | None:
+        """The container and every stream, as the server wrote them (one video's answer only)."""
+        value = self.extra.get("technical")
+        return value if isinstance(value, dict) else None
 
     @property
     def frame_rate(self) -> Fraction:

@@ -8,7 +8,27 @@ from typing import Any
 
 import attrs
 
+from ..probe import jsonform
+from ..probe.metadata import Container, Stream
 from ..timestamps import format_timestamp, optional_timestamp
+
+#: Version of the probe parser whose results the library keeps. A row written by an older
+#: one (a lower ``technical_version``) is probed again at the next scan of its folder.
+TECHNICAL_VERSION = 1
+
+
+@attrs.frozen(kw_only=True)
+class Technical:
+    """A video's full technical metadata: its container and every stream in it."""
+
+    container: Container
+    streams: tuple[Stream, ...]
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "container": jsonform.dump(self.container),
+            "streams": [jsonform.dump(stream) for stream in self.streams],
+        }
 
 
 @attrs.frozen(kw_only=True)
@@ -34,6 +54,37 @@ class Video:
     created_at: datetime
     updated_at: datetime
     probed_at: datetime
+    #: The folder the file is in.
+    directory: str
+    #: The file's modification time when it was last probed.
+    modified_at: datetime
+    #: Size and hash of the first and last 64 KiB (``<size>:<hex>``): the same for a moved,
+    #: renamed or copied file. None until a scan has read it.
+    fingerprint: str | None = None
+    # The main video stream and the container, in brief: the fields lists are sorted and
+    # filtered by. None where the file does not say (or it was stored by an older version).
+    display_width: int | None = None
+    display_height: int | None = None
+    rotation: int | None = None
+    pixel_format: str | None = None
+    bit_depth: int | None = None
+    field_order: str | None = None
+    hdr_format: str | None = None
+    variable_frame_rate: bool | None = None
+    start_timecode: str | None = None
+    end_timecode: str | None = None
+    bit_rate: int | None = None
+    audio_channels: int | None = None
+    audio_layout: str | None = None
+    audio_sample_rate: int | None = None
+    creation_time: datetime | None = None
+    #: The whole technical metadata; only a single video's answer carries it.
+    technical: Technical | None = None
+
+    @property
+    def interlaced(self) -> bool | None:
+        """True for top- or bottom-field-first video, False for progressive, None if unknown."""
+        return None if self.field_order is None else self.field_order != "progressive"
 
     @property
     def frame_rate(self) -> Fraction:
@@ -41,12 +92,19 @@ class Video:
         return Fraction(self.frame_rate_numerator, self.frame_rate_denominator)
 
     def to_wire(self) -> dict[str, Any]:
-        """The video object of the API."""
-        wire = attrs.asdict(self)
+        """The video object of the API; ``technical`` only when it was loaded."""
+        wire = attrs.asdict(self, recurse=False)
         wire["missing_since"] = optional_timestamp(self.missing_since)
         wire["created_at"] = format_timestamp(self.created_at)
         wire["updated_at"] = format_timestamp(self.updated_at)
         wire["probed_at"] = format_timestamp(self.probed_at)
+        wire["modified_at"] = format_timestamp(self.modified_at)
+        wire["creation_time"] = optional_timestamp(self.creation_time)
+        wire["interlaced"] = self.interlaced
+        if self.technical is None:
+            del wire["technical"]
+        else:
+            wire["technical"] = self.technical.to_wire()
         return wire
 
 
@@ -58,6 +116,8 @@ class KnownFile:
     file_size: int
     mtime_ns: int
     missing: bool
+    #: Stored by an older probe parser: probe it again even if the file is unchanged.
+    stale: bool = False
 
 
 @attrs.frozen(kw_only=True)

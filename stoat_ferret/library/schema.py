@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from ..naturalsort import natural_key
 from .errors import LibraryOpenError
 
 _V1 = """
@@ -73,7 +74,38 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_status ON jobs (status);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+# Technical metadata (issue: an editor's library). The probe's whole result is kept as
+# JSON (``technical``, with the version of the parser that wrote it, so rows written by
+# an older parser are probed again once); the fields lists are sorted and filtered by
+# are copied into columns of their own. ``natural_key`` is registered on every connection.
+_V2 = """
+ALTER TABLE videos ADD COLUMN technical TEXT;
+ALTER TABLE videos ADD COLUMN technical_version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE videos ADD COLUMN filename_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE videos ADD COLUMN frame_rate REAL NOT NULL DEFAULT 0;
+ALTER TABLE videos ADD COLUMN display_width INTEGER;
+ALTER TABLE videos ADD COLUMN display_height INTEGER;
+ALTER TABLE videos ADD COLUMN rotation INTEGER;
+ALTER TABLE videos ADD COLUMN pixel_format TEXT;
+ALTER TABLE videos ADD COLUMN bit_depth INTEGER;
+ALTER TABLE videos ADD COLUMN field_order TEXT;
+ALTER TABLE videos ADD COLUMN hdr_format TEXT;
+ALTER TABLE videos ADD COLUMN variable_frame_rate INTEGER;
+ALTER TABLE videos ADD COLUMN start_timecode TEXT;
+ALTER TABLE videos ADD COLUMN end_timecode TEXT;
+ALTER TABLE videos ADD COLUMN bit_rate INTEGER;
+ALTER TABLE videos ADD COLUMN audio_channels INTEGER;
+ALTER TABLE videos ADD COLUMN audio_layout TEXT;
+ALTER TABLE videos ADD COLUMN audio_sample_rate INTEGER;
+ALTER TABLE videos ADD COLUMN creation_time TEXT;
+ALTER TABLE videos ADD COLUMN fingerprint TEXT;
+UPDATE videos SET
+    filename_key = natural_key(filename),
+    frame_rate = CAST(frame_rate_numerator AS REAL) / frame_rate_denominator;
+CREATE INDEX videos_fingerprint ON videos (fingerprint) WHERE fingerprint IS NOT NULL;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -89,6 +121,8 @@ def migrate(conn: sqlite3.Connection) -> int:
             f"database schema version {found} is newer than this program's {SCHEMA_VERSION}; "
             "upgrade stoat-ferret to open it"
         )
+    # Migrations may order file names naturally (the function every connection has too).
+    conn.create_function("natural_key", 1, natural_key, deterministic=True)
     for version in range(found, SCHEMA_VERSION):
         # executescript commits first, so each step is its own explicit transaction.
         conn.executescript(

@@ -16,6 +16,7 @@ import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,6 +25,7 @@ import trio
 
 from ..jobs.models import JobSnapshot
 from ..jobs.results import load_result
+from ..naturalsort import natural_key
 from ..probe.parse import ProbeResult
 from ..protocol import ErrorCode, JobStatus
 from ..timestamps import (
@@ -36,7 +38,7 @@ from ..timestamps import (
 from . import lock, schema
 from .errors import DataDirUnusable, NotALibrary
 from .health import FileId, LibraryProblem, classify, file_id, identity_problem, storage_problem
-from .models import KnownFile, LibraryCounts, Video
+from .models import TECHNICAL_VERSION, KnownFile, LibraryCounts, Technical, Video
 from .schema import SchemaTooNew, migrate
 
 T = TypeVar("T")
@@ -44,9 +46,12 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 _VIDEO_COLUMNS = (
-    "id, path, filename, duration_frames, duration_seconds, frame_rate_numerator, "
+    "id, path, directory, filename, duration_frames, duration_seconds, frame_rate_numerator, "
     "frame_rate_denominator, width, height, video_codec, audio_codec, container, file_size, "
-    "thumbnail_path, missing_since, created_at, updated_at, probed_at"
+    "file_mtime_ns, thumbnail_path, missing_since, created_at, updated_at, probed_at, "
+    "fingerprint, display_width, display_height, rotation, pixel_format, bit_depth, "
+    "field_order, hdr_format, variable_frame_rate, start_timecode, end_timecode, bit_rate, "
+    "audio_channels, audio_layout, audio_sample_rate, creation_time"
 )
 _JOB_COLUMNS = (
     "id, kind, status, params, progress, processed, total, current_file, result, error, "
@@ -88,15 +93,19 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 def _configure(conn: sqlite3.Connection) -> None:
     conn.row_factory = sqlite3.Row
+    # The natural order of file names, for the migration that fills the column and queries.
+    conn.create_function("natural_key", 1, natural_key, deterministic=True)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = ON")
 
 
-def _video(row: sqlite3.Row) -> Video:
+def _video(row: sqlite3.Row, *, technical: Technical | None = None) -> Video:
+    vfr = row["variable_frame_rate"]
     return Video(
         id=row["id"],
         path=row["path"],
+        directory=row["directory"],
         filename=row["filename"],
         duration_frames=row["duration_frames"],
         duration_seconds=row["duration_seconds"],
@@ -108,13 +117,129 @@ def _video(row: sqlite3.Row) -> Video:
         audio_codec=row["audio_codec"],
         container=row["container"],
         file_size=row["file_size"],
+        modified_at=datetime.fromtimestamp(row["file_mtime_ns"] / 1e9, UTC),
         thumbnail_path=row["thumbnail_path"],
         missing=row["missing_since"] is not None,
         missing_since=parse_optional_timestamp(row["missing_since"]),
         created_at=parse_timestamp(row["created_at"]),
         updated_at=parse_timestamp(row["updated_at"]),
         probed_at=parse_timestamp(row["probed_at"]),
+        fingerprint=row["fingerprint"],
+        display_width=row["display_width"],
+        display_height=row["display_height"],
+        rotation=row["rotation"],
+        pixel_format=row["pixel_format"],
+        bit_depth=row["bit_depth"],
+        field_order=row["field_order"],
+        hdr_format=row["hdr_format"],
+        variable_frame_rate=None if vfr is None else bool(vfr),
+        start_timecode=row["start_timecode"],
+        end_timecode=row["end_timecode"],
+        bit_rate=row["bit_rate"],
+        audio_channels=row["audio_channels"],
+        audio_layout=row["audio_layout"],
+        audio_sample_rate=row["audio_sample_rate"],
+        creation_time=parse_optional_timestamp(row["creation_time"]),
+        technical=technical,
     )
+
+
+def _technical(text: str | None) -> Technical | None:
+    """The stored probe result's container and streams; None if absent or unreadable."""
+    if text is None:
+        return None
+    try:
+        result = ProbeResult.from_json(text)
+    except ValueError:
+        # Written by a version whose form this one cannot read: probed again at the
+        # next scan of its folder (its technical_version says so), and shown without.
+        return None
+    return Technical(container=result.container, streams=result.streams)
+
+
+def _probed_values(item: ProbedFile) -> dict[str, Any]:
+    """The columns a probe fills, as named parameters."""
+    p = item.probe
+    video = p.video
+    audio = p.audio_streams[0] if p.audio_streams else None
+    return {
+        "path": item.path,
+        "directory": os.path.dirname(item.path),
+        "filename": os.path.basename(item.path),
+        "filename_key": natural_key(os.path.basename(item.path)),
+        "duration_frames": p.duration_frames,
+        "duration_seconds": p.duration_seconds,
+        "num": p.frame_rate_numerator,
+        "den": p.frame_rate_denominator,
+        "frame_rate": float(p.frame_rate),
+        "width": p.width,
+        "height": p.height,
+        "video_codec": p.video_codec,
+        "audio_codec": p.audio_codec,
+        "container": p.format_name,
+        "file_size": p.file_size,
+        "mtime": item.mtime_ns,
+        "technical": p.to_json(),
+        "technical_version": TECHNICAL_VERSION,
+        "display_width": video.display_width if video else None,
+        "display_height": video.display_height if video else None,
+        "rotation": video.rotation if video else None,
+        "pixel_format": video.pixel_format if video else None,
+        "bit_depth": video.bit_depth if video else None,
+        "field_order": video.field_order if video else None,
+        "hdr_format": video.hdr_format if video else None,
+        "vfr": None
+        if video is None or video.variable_frame_rate is None
+        else int(video.variable_frame_rate),
+        "start_timecode": p.start_timecode,
+        "end_timecode": p.end_timecode,
+        "bit_rate": p.container.bit_rate,
+        "audio_channels": audio.channels if audio else None,
+        "audio_layout": audio.channel_layout if audio else None,
+        "audio_sample_rate": audio.sample_rate if audio else None,
+        "creation_time": optional_timestamp(p.container.creation_time),
+    }
+
+
+#: The columns a probe fills, and the parameter of :func:`_probed_values` for each.
+_PROBED_COLUMNS = {
+    "filename_key": "filename_key",
+    "duration_frames": "duration_frames",
+    "duration_seconds": "duration_seconds",
+    "frame_rate_numerator": "num",
+    "frame_rate_denominator": "den",
+    "frame_rate": "frame_rate",
+    "width": "width",
+    "height": "height",
+    "video_codec": "video_codec",
+    "audio_codec": "audio_codec",
+    "container": "container",
+    "file_size": "file_size",
+    "file_mtime_ns": "mtime",
+    "technical": "technical",
+    "technical_version": "technical_version",
+    "display_width": "display_width",
+    "display_height": "display_height",
+    "rotation": "rotation",
+    "pixel_format": "pixel_format",
+    "bit_depth": "bit_depth",
+    "field_order": "field_order",
+    "hdr_format": "hdr_format",
+    "variable_frame_rate": "vfr",
+    "start_timecode": "start_timecode",
+    "end_timecode": "end_timecode",
+    "bit_rate": "bit_rate",
+    "audio_channels": "audio_channels",
+    "audio_layout": "audio_layout",
+    "audio_sample_rate": "audio_sample_rate",
+    "creation_time": "creation_time",
+}
+_PROBED_SET = ", ".join(f"{column} = :{param}" for column, param in _PROBED_COLUMNS.items())
+_INSERT_PROBED = (
+    "INSERT INTO videos (id, path, directory, filename, created_at, updated_at, probed_at, "
+    f"{', '.join(_PROBED_COLUMNS)}) VALUES (:id, :path, :directory, :filename, :now, :now, "
+    f":now, {', '.join(':' + param for param in _PROBED_COLUMNS.values())})"
+)
 
 
 def _job(row: sqlite3.Row) -> JobSnapshot:
@@ -244,11 +369,13 @@ class Library:
     # -- videos ---------------------------------------------------------------------------
 
     async def get_video(self, video_id: str) -> Video | None:
+        """One video, with its whole technical metadata."""
+
         def run(conn: sqlite3.Connection) -> Video | None:
             row = conn.execute(
-                f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE id = ?", (video_id,)
+                f"SELECT {_VIDEO_COLUMNS}, technical FROM videos WHERE id = ?", (video_id,)
             ).fetchone()
-            return _video(row) if row else None
+            return _video(row, technical=_technical(row["technical"])) if row else None
 
         return await self._read(run)
 
@@ -322,12 +449,17 @@ class Library:
 
         def run(conn: sqlite3.Connection) -> dict[str, KnownFile]:
             rows = conn.execute(
-                f"SELECT path, file_size, file_mtime_ns, missing_since FROM videos WHERE {where}",
+                "SELECT path, file_size, file_mtime_ns, missing_since, technical_version "
+                f"FROM videos WHERE {where}",
                 args,
             ).fetchall()
             return {
                 r["path"]: KnownFile(
-                    r["path"], r["file_size"], r["file_mtime_ns"], r["missing_since"] is not None
+                    r["path"],
+                    r["file_size"],
+                    r["file_mtime_ns"],
+                    r["missing_since"] is not None,
+                    stale=r["technical_version"] < TECHNICAL_VERSION,
                 )
                 for r in rows
             }
@@ -342,30 +474,9 @@ class Library:
             new = updated = 0
             with _transaction(conn):
                 for item in files:
-                    p = item.probe
-                    values = {
-                        "path": item.path,
-                        "directory": os.path.dirname(item.path),
-                        "filename": os.path.basename(item.path),
-                        "duration_frames": p.duration_frames,
-                        "duration_seconds": p.duration_seconds,
-                        "num": p.frame_rate_numerator,
-                        "den": p.frame_rate_denominator,
-                        "width": p.width,
-                        "height": p.height,
-                        "video_codec": p.video_codec,
-                        "audio_codec": p.audio_codec,
-                        "container": p.format_name,
-                        "file_size": p.file_size,
-                        "mtime": item.mtime_ns,
-                        "now": now,
-                    }
+                    values = {**_probed_values(item), "now": now}
                     cur = conn.execute(
-                        "UPDATE videos SET duration_frames = :duration_frames, "
-                        "duration_seconds = :duration_seconds, frame_rate_numerator = :num, "
-                        "frame_rate_denominator = :den, width = :width, height = :height, "
-                        "video_codec = :video_codec, audio_codec = :audio_codec, "
-                        "container = :container, file_size = :file_size, file_mtime_ns = :mtime, "
+                        f"UPDATE videos SET {_PROBED_SET}, "
                         # The file changed, so its thumbnail shows something else: make anew.
                         "thumbnail_path = NULL, "
                         "missing_since = NULL, updated_at = :now, probed_at = :now "
@@ -375,16 +486,7 @@ class Library:
                     if cur.rowcount:
                         updated += 1
                         continue
-                    conn.execute(
-                        "INSERT INTO videos (id, path, directory, filename, duration_frames, "
-                        "duration_seconds, frame_rate_numerator, frame_rate_denominator, width, "
-                        "height, video_codec, audio_codec, container, file_size, file_mtime_ns, "
-                        "created_at, updated_at, probed_at) VALUES (:id, :path, :directory, "
-                        ":filename, :duration_frames, :duration_seconds, :num, :den, :width, "
-                        ":height, :video_codec, :audio_codec, :container, :file_size, :mtime, "
-                        ":now, :now, :now)",
-                        {**values, "id": str(uuid.uuid4())},
-                    )
+                    conn.execute(_INSERT_PROBED, {**values, "id": str(uuid.uuid4())})
                     new += 1
             return new, updated
 

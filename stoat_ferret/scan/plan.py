@@ -52,6 +52,7 @@ def plan_scan(
         if (
             before is not None
             and not force
+            and not before.stale
             and before.file_size == item.size
             and before.mtime_ns == item.mtime_ns
         ):

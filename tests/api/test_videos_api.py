@@ -172,7 +172,10 @@ async def test_video_fields_hold_what_ffprobe_found(
     response = await client.get(f"/api/v1/videos/{listed['id']}")
     assert response.status_code == 200
     video = response.json()
-    assert video == listed
+    # One video's answer is the list's entry plus its whole technical metadata.
+    assert "technical" not in listed
+    assert {key: value for key, value in video.items() if key != "technical"} == listed
+    assert [stream["kind"] for stream in video["technical"]["streams"]] == ["video", "audio"]
     assert set(video) >= CONTRACT_FIELDS
     assert isinstance(video["id"], str)
     assert video["id"]
@@ -196,6 +199,46 @@ async def test_video_fields_hold_what_ffprobe_found(
     assert {key: video[key] for key in expected} == expected
     assert video["created_at"].endswith("Z")
     assert video["created_at"] == video["updated_at"] == video["probed_at"]
+
+
+async def test_one_video_carries_the_technical_metadata_editors_conform_by(
+    live_server: LiveServer,
+    client: httpx.AsyncClient,
+    corpus: dict[str, Path],
+    media_root: Path,
+    real_root: str,
+) -> None:
+    """A camera MOV's timecode, rotation and streams come back in brief and in full."""
+    copy_as(corpus["camera.mov"], media_root / "A001_C002.mov")
+    await scan(live_server, client, media_root)
+    (listed,) = (await client.get("/api/v1/videos")).json()["videos"]
+    brief = {
+        "start_timecode": "01:00:00;00",
+        "rotation": 90,
+        "field_order": "progressive",
+        "interlaced": False,
+        "pixel_format": "yuv420p",
+        "bit_depth": 8,
+        "hdr_format": None,
+        "audio_channels": 2,
+        "audio_layout": "stereo",
+    }
+    assert {key: listed[key] for key in brief} == brief
+    assert (listed["display_width"], listed["display_height"]) == (
+        listed["height"],
+        listed["width"],
+    )
+    assert listed["directory"] == real_root
+
+    detail = (await client.get(f"/api/v1/videos/{listed['id']}")).json()
+    technical = detail["technical"]
+    assert technical["container"]["start_timecode"] == "01:00:00;00"
+    assert technical["container"]["format_name"] == "mov,mp4,m4a,3gp,3g2,mj2"
+    kinds = [stream["kind"] for stream in technical["streams"]]
+    assert kinds == ["video", "audio", "data"]
+    video_stream = technical["streams"][0]
+    assert (video_stream["r_frame_rate"], video_stream["rotation"]) == ("30000/1001", 90)
+    assert technical["streams"][2]["timecode"] == "01:00:00;00"
 
 
 async def test_silent_video_has_no_audio_codec(

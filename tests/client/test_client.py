@@ -273,10 +273,27 @@ async def test_videos_are_typed_with_the_probed_values(
         created_at=listed.created_at,
         updated_at=listed.created_at,
         probed_at=listed.created_at,
+        directory=str(real_root),
+        modified_at=listed.modified_at,
+        display_width=64,
+        display_height=48,
+        rotation=0,
+        pixel_format="yuv420p",
+        bit_depth=8,
+        field_order="progressive",
+        interlaced=False,
+        variable_frame_rate=False,
+        bit_rate=listed.bit_rate,
+        audio_channels=1,
+        audio_layout="mono",
+        audio_sample_rate=44100,
     )
-    assert await client.get_video(listed.id) == listed
+    one = await client.get_video(listed.id)
+    assert one == listed
+    assert one.technical is not None
+    assert [stream["kind"] for stream in one.technical["streams"]] == ["video", "audio"]
     async with live_server.client() as http:
-        assert listed.to_json() == (await http.get(f"/api/v1/videos/{listed.id}")).json()
+        assert one.to_json() == (await http.get(f"/api/v1/videos/{listed.id}")).json()
 
 
 @pytest.fixture

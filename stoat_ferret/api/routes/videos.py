@@ -27,7 +27,7 @@ from ..schemas import (
     SearchQuery,
     SearchResult,
     ThumbnailRequest,
-    Video,
+    VideoDetail,
     VideoList,
 )
 
@@ -67,11 +67,11 @@ async def search_videos(query_args: SearchQuery) -> dict[str, Any]:
 
 @blueprint.get("/<video_id>")
 @tag(["videos"])
-@validate_response(Video)
+@validate_response(VideoDetail)
 @validate_response(ErrorResponse, 404)
 @validate_response(ErrorResponse, 503)
 async def get_video(video_id: str) -> dict[str, Any]:
-    """One video."""
+    """One video, with its whole technical metadata (the container and every stream)."""
     video = await current_service().library.get_video(video_id)
     if video is None:
         raise VideoNotFound(video_id)
