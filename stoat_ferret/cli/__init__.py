@@ -18,6 +18,7 @@ from ..client import (
     StoatFerretError,
     open_client,
 )
+from ..excgroups import first_leaf
 from ..protocol import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, JobKind, JobStatus
 from . import commands
 from .console import Console
@@ -277,7 +278,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         interrupted = True
     except* StoatFerretError as group:
         # Raised from inside a command's nursery, a failure arrives in a group.
-        failure = _first_leaf(group)
+        leaf = first_leaf(group)
+        assert isinstance(leaf, StoatFerretError)
+        failure = leaf
     if interrupted:
         print("stoat-ferret: interrupted", file=sys.stderr)
         return commands.EXIT_INTERRUPTED
@@ -288,11 +291,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _is_token(token: str) -> bool:
     return token.isascii() and token.isprintable() and " " not in token
-
-
-def _first_leaf(group: BaseExceptionGroup[StoatFerretError]) -> StoatFerretError:
-    first = group.exceptions[0]
-    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first
 
 
 def _describe(error: StoatFerretError) -> str:

@@ -20,6 +20,7 @@ from trio_websocket import (
     wrap_client_stream,
 )
 
+from ..excgroups import single_leaf
 from ..protocol import EventType
 from .errors import ConnectionFailed, ProtocolError, StoatFerretError
 from .models import Event
@@ -100,9 +101,9 @@ async def open_event_stream(
     except BaseExceptionGroup as group:
         # The nursery is ours, not the caller's: what the block (or the connection)
         # raised comes out as itself, not wrapped in a group the caller never opened.
-        leaves = _leaves(group)
-        if len(leaves) == 1:
-            raise leaves[0] from None
+        leaf = single_leaf(group)
+        if leaf is not None:
+            raise leaf from None
         raise
 
 
@@ -228,9 +229,9 @@ async def _connect(
                         await ws.aclose()
                     nursery.cancel_scope.cancel()
         except BaseExceptionGroup as group:
-            leaves = _leaves(group)
-            if len(leaves) == 1:
-                raise leaves[0] from None
+            leaf = single_leaf(group)
+            if leaf is not None:
+                raise leaf from None
             raise
     finally:
         with trio.CancelScope(shield=True), trio.move_on_after(1):
@@ -256,10 +257,3 @@ def _reason(exc: BaseException) -> str:
     if not str(exc) and cause is not None:
         return _reason(cause)
     return str(exc) or type(exc).__name__
-
-
-def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
-    found: list[BaseException] = []
-    for exc in group.exceptions:
-        found.extend(_leaves(exc) if isinstance(exc, BaseExceptionGroup) else [exc])
-    return found
