@@ -36,7 +36,7 @@ from ..timestamps import (
 from . import lock, schema
 from .errors import DataDirUnusable, NotALibrary
 from .health import FileId, LibraryProblem, classify, file_id, identity_problem, storage_problem
-from .models import KnownFile, LibraryCounts, Video
+from .models import KnownFile, LibraryCounts, Video, WatchRecord
 from .schema import SchemaTooNew, migrate
 
 T = TypeVar("T")
@@ -334,6 +334,37 @@ class Library:
 
         return await self._read(run)
 
+    async def known_files_at(
+        self, paths: Iterable[str], *, under: Iterable[str] = ()
+    ) -> dict[str, KnownFile]:
+        """What the library holds at exactly ``paths``, and anywhere below the folders ``under``.
+
+        The baseline of a scan limited to given paths (a watched folder's changes).
+        """
+        exact = json.dumps(sorted(set(paths)))
+        ranges = [_under(folder, recursive=True)[1] for folder in sorted(set(under))]
+
+        def run(conn: sqlite3.Connection) -> dict[str, KnownFile]:
+            rows = conn.execute(
+                "SELECT path, file_size, file_mtime_ns, missing_since FROM videos "
+                "WHERE path IN (SELECT value FROM json_each(?))",
+                (exact,),
+            ).fetchall()
+            for low, high in ranges:
+                rows += conn.execute(
+                    "SELECT path, file_size, file_mtime_ns, missing_since FROM videos "
+                    "WHERE path > ? AND path < ?",
+                    (low, high),
+                ).fetchall()
+            return {
+                r["path"]: KnownFile(
+                    r["path"], r["file_size"], r["file_mtime_ns"], r["missing_since"] is not None
+                )
+                for r in rows
+            }
+
+        return await self._read(run)
+
     async def save_probed(self, files: Sequence[ProbedFile]) -> tuple[int, int]:
         """Insert or update probed files in one transaction; return ``(new, updated)``."""
 
@@ -550,6 +581,89 @@ class Library:
             ).rowcount
 
         return await self._write(run)
+
+    async def take_interrupted(self, kinds: Iterable[str]) -> list[JobSnapshot]:
+        """Interrupted jobs of ``kinds`` that no start-up has looked at yet, oldest first.
+
+        Every interrupted job not looked at yet (of any kind) is marked as looked at in the
+        same transaction, so each is returned at one start-up only.
+        """
+        wanted = json.dumps(sorted(set(kinds)))
+
+        def run(conn: sqlite3.Connection) -> list[JobSnapshot]:
+            with _transaction(conn):
+                rows = conn.execute(
+                    f"SELECT {_JOB_COLUMNS} FROM jobs "
+                    "WHERE status = ? AND resume_checked = 0 "
+                    "AND kind IN (SELECT value FROM json_each(?)) ORDER BY seq",
+                    (str(JobStatus.INTERRUPTED), wanted),
+                ).fetchall()
+                conn.execute(
+                    "UPDATE jobs SET resume_checked = 1 WHERE status = ? AND resume_checked = 0",
+                    (str(JobStatus.INTERRUPTED),),
+                )
+            return [_job(r) for r in rows]
+
+        return await self._write(run)
+
+    # -- watched folders ------------------------------------------------------------------
+
+    async def list_watches(self) -> list[WatchRecord]:
+        """Every watched folder, oldest first."""
+
+        def run(conn: sqlite3.Connection) -> list[WatchRecord]:
+            rows = conn.execute(
+                "SELECT id, path, poll, created_at, last_change_at, job_id FROM watches "
+                "ORDER BY seq"
+            ).fetchall()
+            return [_watch(r) for r in rows]
+
+        return await self._read(run)
+
+    async def add_watch(self, watch: WatchRecord) -> None:
+        def run(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO watches (id, path, poll, created_at, last_change_at, job_id) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    watch.id,
+                    watch.path,
+                    int(watch.poll),
+                    format_timestamp(watch.created_at),
+                    optional_timestamp(watch.last_change_at),
+                    watch.job_id,
+                ),
+            )
+
+        await self._write(run)
+
+    async def update_watch(self, watch: WatchRecord) -> None:
+        """Store a watch's latest change and latest job."""
+
+        def run(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "UPDATE watches SET last_change_at = ?, job_id = ? WHERE id = ?",
+                (optional_timestamp(watch.last_change_at), watch.job_id, watch.id),
+            )
+
+        await self._write(run)
+
+    async def remove_watch(self, watch_id: str) -> bool:
+        def run(conn: sqlite3.Connection) -> bool:
+            return conn.execute("DELETE FROM watches WHERE id = ?", (watch_id,)).rowcount > 0
+
+        return await self._write(run)
+
+
+def _watch(row: sqlite3.Row) -> WatchRecord:
+    return WatchRecord(
+        id=row["id"],
+        path=row["path"],
+        poll=bool(row["poll"]),
+        created_at=parse_timestamp(row["created_at"]),
+        last_change_at=parse_optional_timestamp(row["last_change_at"]),
+        job_id=row["job_id"],
+    )
 
 
 class _transaction:
