@@ -180,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     unwatch.add_argument(
         "watch_id",
-        type=job_id,
+        type=watch_id,
         metavar="WATCH",
         help="the watch's id, a start of it that no other watch's id shares, or its folder",
     )
@@ -280,6 +280,12 @@ def _integer(text: str) -> int:
 def job_id(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError("a job id cannot be empty")
+    return text.strip()
+
+
+def watch_id(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("a watch id cannot be empty")
     return text.strip()
 
 

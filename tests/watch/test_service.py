@@ -16,8 +16,8 @@ from stoat_ferret.watch.inotify import notify_threads
 
 from ..support.media import copy_as
 from ..support.prober import make_prober, process_exists
+from ..support.served import Served, added, real, serving
 from ..support.waiting import wait_for_spawns
-from .served import Served, added, real, serving
 
 #: A settle window short enough for tests to wait little, long enough for a copy to finish.
 SETTLE = 0.3
