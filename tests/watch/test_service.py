@@ -418,3 +418,31 @@ async def test_a_watch_job_waits_for_a_scan_of_its_folder_and_is_not_lost(
         assert served.jobs(JobKind.SCAN, after=mark)[0]["status"] == JobStatus.CANCELLED
         videos = await served.videos()
         assert {"new.webm", "newer.mov"} <= set(videos)
+
+
+async def test_thumbnails_are_made_for_what_a_watch_job_added(
+    watch_settings: Callable[..., Settings], watched: Path, samples: dict[str, Path]
+) -> None:
+    """After a watch job adds a video, a thumbnails job makes its thumbnail."""
+    async with serving(watch_settings(thumbnails_after_scan=True)) as served:
+        await served.add_watch(watched)
+        mark = served.mark()
+        await copy(samples["h264_aac.mp4"], watched / "a.mp4")
+
+        thumbs = await served.event(
+            lambda e: e.type == EventType.JOB_STATUS
+            and e.payload["kind"] == JobKind.THUMBNAILS
+            and JobStatus(e.payload["status"]).terminal,
+            after=mark,
+        )
+
+        (job,) = await served.watch_jobs_until(lambda jobs: len(jobs) >= 1, after=mark)
+        assert job["result"]["new"] == 1
+        assert (thumbs.payload["status"], thumbs.payload["result"]["made"]) == (
+            JobStatus.COMPLETE,
+            1,
+        )
+        video = (await served.videos())["a.mp4"]
+        ready = [e for e in served.events[mark:] if e.type == EventType.THUMBNAIL_READY]
+        assert [e.payload["video_id"] for e in ready] == [video["id"]]
+        assert video["thumbnail_path"] is not None
