@@ -362,6 +362,9 @@ class Watches:
         changes = live.changes
         assert changes is not None
         while changes.job_id is None and not changes.taken:
+            if live.removing:
+                await trio.lowlevel.checkpoint()
+                return False
             params = {"watch_id": live.record.id, "path": live.record.path}
             if live.resumed_from is not None:
                 params[RESUMED_FROM] = live.resumed_from
