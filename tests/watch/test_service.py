@@ -430,9 +430,11 @@ async def test_thumbnails_are_made_for_what_a_watch_job_added(
         await copy(samples["h264_aac.mp4"], watched / "a.mp4")
 
         thumbs = await served.event(
-            lambda e: e.type == EventType.JOB_STATUS
-            and e.payload["kind"] == JobKind.THUMBNAILS
-            and JobStatus(e.payload["status"]).terminal,
+            lambda e: (
+                e.type == EventType.JOB_STATUS
+                and e.payload["kind"] == JobKind.THUMBNAILS
+                and JobStatus(e.payload["status"]).terminal
+            ),
             after=mark,
         )
 
