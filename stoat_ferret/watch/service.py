@@ -270,11 +270,14 @@ class Watches:
             raise
         del self._watches[watch_id]
         live.scope.cancel()
-        for job_id in sorted(live.jobs):
-            with contextlib.suppress(JobAlreadyTerminal, JobNotFound):
-                await self._runner.cancel(job_id)
-        with trio.move_on_after(STOP_WAIT):
-            await live.done.wait()
+        # Gone from the library: finish the job even if the request is given up on, so no
+        # job of a removed watch runs on. (Each cancel has its own bounded wait.)
+        with trio.CancelScope(shield=True):
+            for job_id in sorted(live.jobs):
+                with contextlib.suppress(JobAlreadyTerminal, JobNotFound):
+                    await self._runner.cancel(job_id)
+            with trio.move_on_after(STOP_WAIT):
+                await live.done.wait()
         if live.announced:
             self._publish(live, WatchChange.REMOVED)
 
