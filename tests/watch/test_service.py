@@ -398,20 +398,20 @@ async def test_a_watch_job_waits_for_a_scan_of_its_folder_and_is_not_lost(
             ),
             after=mark,
         )
+        watch_id = waiting.payload["params"]["watch_id"]
+        job_id = waiting.payload["job_id"]
+        # Each batch gathered is one watch_status event naming the job that will apply it.
+        await served.watch_event(watch_id, lambda w: w["job_id"] == job_id, after=mark)
         # More changes while it waits join it rather than queueing another job.
         joined = served.mark()
         await copy(samples["mjpeg_pcm.mov"], watched / "newer.mov")
-        await served.watch_event(
-            waiting.payload["params"]["watch_id"],
-            lambda w: w["job_id"] == waiting.payload["job_id"],
-            after=joined,
-        )
+        await served.watch_event(watch_id, lambda w: w["job_id"] == job_id, after=joined)
         assert prober.spawn_count() == 1
 
         await served.http.post(f"/api/v1/jobs/{scan_id}/cancel")
 
         (job,) = await served.watch_jobs_until(lambda jobs: len(jobs) >= 1, after=mark)
-        assert job["job_id"] == waiting.payload["job_id"]
+        assert job["job_id"] == job_id
         assert job["status"] == JobStatus.COMPLETE
         assert job["result"]["new"] == 2
         assert served.final_index(scan_id) < served.final_index(job["job_id"])
