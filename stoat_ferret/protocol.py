@@ -57,6 +57,17 @@ class WatchState(enum.StrEnum):
     UNAVAILABLE = "unavailable"
 
 
+class WatchChange(enum.StrEnum):
+    """What a ``watch_status`` event reports about its watch."""
+
+    #: The folder is watched from now on.
+    ADDED = "added"
+    #: Its state, reason, latest change or latest job changed.
+    CHANGED = "changed"
+    #: The folder is no longer watched.
+    REMOVED = "removed"
+
+
 class EventType(enum.StrEnum):
     #: Sent on an idle connection every ``STOAT_WS_HEARTBEAT_INTERVAL`` seconds; not numbered.
     HEARTBEAT = "heartbeat"
@@ -84,7 +95,8 @@ class EventType(enum.StrEnum):
     #: Videos removed from the library. Payload: ``video_ids``, ``job_id`` (null when removed
     #: by a request rather than a job).
     VIDEO_REMOVED = "video_removed"
-    #: A watched folder's state changed. Payload: the watch.
+    #: A watched folder was added or removed, or its state, latest change or latest job
+    #: changed. Payload: the watch, and ``change`` (a :class:`WatchChange`).
     WATCH_STATUS = "watch_status"
     #: Sent instead of events the client can no longer be given; not numbered.
     RESYNC_REQUIRED = "resync_required"
@@ -134,6 +146,9 @@ def describe() -> dict[str, object]:
         "terminal_statuses": sorted(str(s) for s in TERMINAL_STATUSES),
         "job_kinds": [str(k) for k in JobKind],
         "job_kind_names": {k.name: str(k) for k in JobKind},
+        "watch_states": [str(s) for s in WatchState],
+        "watch_state_names": {s.name: str(s) for s in WatchState},
+        "watch_changes": {c.name: str(c) for c in WatchChange},
         "event_types": {e.name: str(e) for e in EventType},
         "error_codes": {c.name: str(c) for c in ErrorCode},
     }

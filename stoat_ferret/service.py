@@ -16,9 +16,11 @@ from .jobs.runner import JobRunner, open_job_runner
 from .library.store import Library, open_library
 from .loopwatch import LoopWatch, SlowStep, watch_loop
 from .metrics import Metrics
+from .resume import resume_interrupted
 from .scan.job import Scanner
 from .settings import Settings
 from .thumbs.job import Thumbnailer
+from .watch.service import Watches
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,7 @@ class Service:
     runner: JobRunner
     scanner: Scanner
     thumbnailer: Thumbnailer
+    watches: Watches
     metrics: Metrics
     loop_watch: LoopWatch
 
@@ -51,7 +54,8 @@ class Service:
     async def stop(self) -> None:
         """Stop the service's work, in the one order shutdown has.
 
-        First the jobs: the runner takes no new ones, and live ones end as
+        First the watched folders' watchers, so that no change becomes a new job. Then
+        the jobs: the runner takes no new ones, and live ones end as
         ``interrupted`` within ``STOAT_SHUTDOWN_GRACE``, their final events still
         published. Then the event streams close, each ``/ws`` handler sending what
         it still holds first. The HTTP server stops once this returns (see
@@ -60,6 +64,7 @@ class Service:
         async with self._stopping:
             if self._stopped.is_set():
                 return
+            await self.watches.stop()
             await self.runner.shutdown(self.settings.shutdown_grace)
             self.hub.close()
             self._stopped.set()
@@ -67,7 +72,8 @@ class Service:
 
 @asynccontextmanager
 async def open_service(settings: Settings) -> AsyncIterator[Service]:
-    """Open the library, start the job runner; on exit, stop the service and close all."""
+    """Open the library, start the job runner, resume what the last stop interrupted and
+    start watching the watched folders; on exit, stop the service and close all."""
     with watch_loop(settings.loop_warn_threshold, on_slow_step=_log_slow_step) as loop_watch:
         async with _open_parts(settings, loop_watch) as service:
             yield service
@@ -118,11 +124,17 @@ async def _open_parts(settings: Settings, loop_watch: LoopWatch) -> AsyncIterato
             media_tools,
             after_scan=thumbnailer.submit if settings.thumbnails_after_scan else None,
         )
-        service = Service(settings, library, hub, runner, scanner, thumbnailer, metrics, loop_watch)
-        try:
-            yield service
-        finally:
-            # Served, the service was stopped already (a no-op now); cancelled or used
-            # without a server, this is where it stops.
-            with trio.CancelScope(shield=True):
-                await service.stop()
+        resume = await resume_interrupted(library, scanner, enabled=settings.resume_interrupted)
+        watches = Watches(library, runner, scanner, hub, settings, resume=resume)
+        service = Service(
+            settings, library, hub, runner, scanner, thumbnailer, watches, metrics, loop_watch
+        )
+        async with trio.open_nursery() as nursery:
+            try:
+                await nursery.start(watches.run)
+                yield service
+            finally:
+                # Served, the service was stopped already (a no-op now); cancelled or used
+                # without a server, this is where it stops.
+                with trio.CancelScope(shield=True):
+                    await service.stop()

@@ -244,6 +244,21 @@ class Settings(BaseSettings):
     watch_poll_interval: Seconds = Field(
         default=10.0, description="Seconds between two walks of a polled folder."
     )
+    watch_roots: Annotated[tuple[UserPath, ...], NoDecode, BeforeValidator(_scan_roots)] = Field(
+        default=(),
+        description="Folders watched from start-up (each under an allowed scan root): one "
+        "path, or a JSON list of paths. Added once; removing one through the API lasts until "
+        "the next start.",
+    )
+    rescan_interval: Seconds | None = Field(
+        default=None,
+        description="Seconds between scans of every watched folder, to catch what a watcher "
+        "cannot see (network filesystems, lost events); unset: never.",
+    )
+    resume_interrupted: bool = Field(
+        default=True,
+        description="Submit scans (and watch jobs) interrupted by a stop again at the next start.",
+    )
     video_extensions: Annotated[tuple[str, ...], NoDecode, BeforeValidator(_extensions)] = Field(
         default=(),
         description="File name extensions to treat as video on top of the built-in list, "

@@ -34,6 +34,19 @@ given settle window, as the service will.
    file exactly once.
 5. ``--poll-too``: the idle CPU again with the watcher forced to poll (``poll=True``,
    ``--poll-interval``), for the documentation of polling's cost; no target.
+
+``--service`` measures the whole service instead of the watcher alone: it opens the service
+(a library of its own, the real ffprobe) on a small generated video, watches a fresh folder
+through :class:`~stoat_ferret.watch.service.Watches`, and measures
+
+6. Latency to the library. ``--latency-rounds`` times: the video is written (as one file,
+   closed) into the watched folder; the figure is the time from the close to the end of the
+   ``watch`` job that stored it, minus the settle window. Target: the median under 1 s.
+7. Burst through jobs. ``cp -p`` copies ``--service-copy-files`` copies of the video into the
+   folder at once. Counted: the ``watch`` jobs until all are stored, and ffprobe runs
+   (``stoat_probes_total``). Targets: at most 5 jobs, exactly one probe per file.
+8. The service's idle CPU (this whole process, the service's own tasks and threads
+   included) over ``--idle-seconds`` once the burst is done, watching that folder.
 """
 
 from __future__ import annotations
@@ -204,6 +217,135 @@ async def bench(args: argparse.Namespace, root: Path, names: list[str]) -> dict[
     return results
 
 
+def make_video(path: Path) -> None:
+    """A half-second test-pattern video with sound (the real ffmpeg), for the service part."""
+    subprocess.run(
+        [
+            "ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+            "-f", "lavfi", "-i", "testsrc2=size=64x48:rate=25:duration=0.5",
+            "-f", "lavfi", "-i", "sine=duration=0.5",
+            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+            "-c:a", "aac", "-shortest", str(path),
+        ],
+        check=True,
+    )  # fmt: skip
+
+
+def probes_run(service: Any) -> int:
+    """ffprobe runs so far, whatever their outcome, from the service's own metrics."""
+    total = 0.0
+    for line in service.metrics.render().decode().splitlines():
+        if line.startswith("stoat_probes_total{"):
+            total += float(line.rsplit(" ", 1)[1])
+    return int(total)
+
+
+async def bench_service(args: argparse.Namespace, workdir: Path, video: Path) -> dict[str, Any]:
+    """The service's figures: latency to the library, a burst through jobs, idle CPU."""
+    from stoat_ferret.events.hub import Subscriber
+    from stoat_ferret.protocol import EventType, JobKind, JobStatus
+    from stoat_ferret.service import open_service
+    from stoat_ferret.settings import Settings
+
+    watched = workdir / "watched"
+    await trio.Path(watched).mkdir()
+    settings = Settings(
+        database_path=workdir / "data" / "library.db",
+        thumbnail_dir=workdir / "data" / "thumbnails",
+        allowed_scan_roots=(workdir,),
+        watch_settle=args.settle,
+        thumbnails_after_scan=False,
+    )
+    data = await trio.Path(video).read_bytes()
+    results: dict[str, Any] = {}
+
+    async def watch_job_done(subscriber: Subscriber) -> tuple[float, dict[str, Any]]:
+        with trio.fail_after(WAIT_LIMIT):
+            while True:
+                event = await subscriber.receive()
+                payload = event.payload
+                if (
+                    event.type == EventType.JOB_STATUS
+                    and payload.get("kind") == JobKind.WATCH
+                    and JobStatus(payload["status"]).terminal
+                ):
+                    return time.monotonic(), payload
+
+    def write_video(path: Path) -> float:
+        with open(path, "wb") as f:
+            f.write(data)
+        return time.monotonic()
+
+    async with open_service(settings) as service:
+        with service.hub.subscribe() as subscriber:
+            await service.watches.add(str(watched))
+            await watch_job_done(subscriber)  # the first, full rescan of the empty folder
+
+            latencies = []
+            for i in range(args.latency_rounds):
+                closed_at = await trio.to_thread.run_sync(write_video, watched / f"r{i:03}.mp4")
+                done_at, job = await watch_job_done(subscriber)
+                if job["status"] != JobStatus.COMPLETE or job["result"]["new"] != 1:
+                    raise RuntimeError(f"the watch job did not store the file: {job}")
+                latencies.append(done_at - closed_at - args.settle)
+            results["latency_to_library_over_settle"] = {
+                "median": statistics.median(latencies),
+                "max": max(latencies),
+                "all": latencies,
+            }
+            print(
+                f"service: latency to the library over the settle window:"
+                f" median {statistics.median(latencies):.3f} s, max {max(latencies):.3f} s"
+                f" (target: median < {LATENCY_TARGET:.0f} s)"
+            )
+
+            card = workdir / "card"
+            await trio.Path(card).mkdir()
+            for i in range(args.service_copy_files):
+                await trio.Path(card / f"C{i:05}.MP4").write_bytes(data)
+            names = sorted(str(card / f"C{i:05}.MP4") for i in range(args.service_copy_files))
+            landing = watched / "offload"
+            await trio.Path(landing).mkdir()
+            probes_before = probes_run(service)
+            started = time.monotonic()
+            await trio.run_process(["cp", "-p", *names, str(landing)])
+            jobs = []
+            stored = 0
+            while stored < len(names):
+                _, job = await watch_job_done(subscriber)
+                jobs.append(job)
+                stored += job["result"]["new"] if job["result"] else 0
+            seconds = time.monotonic() - started
+            probes = probes_run(service) - probes_before
+            results["service_burst"] = {
+                "files": len(names),
+                "jobs": len(jobs),
+                "probes": probes,
+                "seconds": seconds,
+            }
+            print(
+                f"service: burst of {len(names)} files: {len(jobs)} watch job(s),"
+                f" {probes} probes, all stored in {seconds:.1f} s"
+                f" (targets: at most {BURST_BATCHES_TARGET} jobs, one probe per file)"
+            )
+
+            await trio.sleep(2.0)
+            idle = await measure_idle(args.idle_seconds)
+            results["service_idle_cpu"] = idle
+            print(f"service: idle CPU {idle * 100:.3f}% of a core over {args.idle_seconds:.0f} s")
+    return results
+
+
+def judge_service(results: dict[str, Any]) -> bool:
+    burst = results["service_burst"]
+    return (
+        results["latency_to_library_over_settle"]["median"] < LATENCY_TARGET
+        and burst["jobs"] <= BURST_BATCHES_TARGET
+        and burst["probes"] == burst["files"]
+        and results["service_idle_cpu"] < IDLE_CPU_TARGET
+    )
+
+
 def judge(results: dict[str, Any]) -> bool:
     return (
         results["status"]["state"] in (WatchState.ACTIVE, WatchState.POLLING)
@@ -224,12 +366,26 @@ def main() -> int:
     parser.add_argument("--settle", type=float, default=2.0)
     parser.add_argument("--poll-too", action="store_true")
     parser.add_argument("--poll-interval", type=float, default=10.0)
+    parser.add_argument(
+        "--service", action="store_true", help="measure the whole service (see above)"
+    )
+    parser.add_argument("--service-copy-files", type=int, default=500)
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--workdir", type=Path, help="where to make the tree (default: a temp dir)")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-watch-", dir=args.workdir))
     try:
+        if args.service:
+            video = workdir / "sample.mp4"
+            make_video(video)
+            results = trio.run(bench_service, args, workdir, video)
+            results["args"] = {k: str(v) for k, v in vars(args).items()}
+            ok = judge_service(results)
+            print("all targets met" if ok else "some targets missed")
+            if args.json:
+                args.json.write_text(json.dumps(results, indent=2))
+            return 0 if ok else 1
         root, source = workdir / "library", workdir / "card"
         limit = max_user_watches()
         print(

@@ -18,7 +18,14 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from ..protocol import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ErrorCode, JobKind, JobStatus
+from ..protocol import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    ErrorCode,
+    JobKind,
+    JobStatus,
+    WatchState,
+)
 from .metadata_schemas import TechnicalInfo
 
 #: A point in time as the API writes it: ISO 8601 in UTC with milliseconds and a ``Z``.
@@ -34,6 +41,9 @@ class ErrorDetail(BaseModel):
     message: str = Field(description="What went wrong, for a person.")
     job_id: str | None = Field(default=None, description="The job concerned, where there is one.")
     status: str | None = Field(default=None, description="That job's status, where relevant.")
+    watch_id: str | None = Field(
+        default=None, description="The watched folder concerned (WATCH_OVERLAP)."
+    )
 
 
 class ErrorResponse(BaseModel):
@@ -213,7 +223,9 @@ class _JobFields(BaseModel):
 
 
 class ScanJob(_JobFields):
-    """A scan job. ``params``: ``path`` (resolved), ``recursive``, ``force``."""
+    """A scan job. ``params``: ``path`` (resolved), ``recursive``, ``force``; and where they
+    apply, ``resumed_from`` (the interrupted job it resumes after a restart) and
+    ``watch_id`` (the watched folder of a scheduled rescan)."""
 
     kind: Literal[JobKind.SCAN]
     result: ScanResult | None = Field(
@@ -230,15 +242,28 @@ class ThumbnailsJob(_JobFields):
     )
 
 
+class WatchJob(_JobFields):
+    """A job applying a watched folder's changes: a scan limited to the paths that changed.
+
+    ``params``: ``watch_id``, ``path`` (the watched folder), and ``resumed_from`` (the job
+    whose work it took over after a restart) where there is one.
+    """
+
+    kind: Literal[JobKind.WATCH]
+    result: ScanResult | None = Field(
+        description="Null until the job ends; kept (as far as it got) when it does not complete."
+    )
+
+
 class OtherJob(_JobFields):
-    """A job of a kind without a result schema of its own here (e.g. ``watch``)."""
+    """A job of a kind without a result schema of its own here."""
 
     kind: str
     result: dict[str, Any] | None
 
 
 #: A job: the shape of ``params`` and ``result`` follows ``kind``.
-AnyJob = Annotated[ScanJob | ThumbnailsJob | OtherJob, Field(union_mode="left_to_right")]
+AnyJob = Annotated[ScanJob | ThumbnailsJob | WatchJob | OtherJob, Field(union_mode="left_to_right")]
 
 
 class Job(RootModel[AnyJob]):
@@ -271,6 +296,13 @@ class Protocol(BaseModel):
     terminal_statuses: list[str]
     job_kinds: list[str]
     job_kind_names: dict[str, str] = Field(description="Job kinds by name: NAME -> value.")
+    watch_states: list[str]
+    watch_state_names: dict[str, str] = Field(
+        description="Watched folders' states by name: NAME -> value."
+    )
+    watch_changes: dict[str, str] = Field(
+        description="What a watch_status event reports, by name: NAME -> value."
+    )
     event_types: dict[str, str] = Field(description="Event type names: NAME -> wire value.")
     error_codes: dict[str, str] = Field(description="Error codes by name: NAME -> value.")
 
@@ -294,3 +326,35 @@ class ThumbnailRequest(BaseModel):
 
 class JobAccepted(BaseModel):
     job_id: str
+
+
+class Watch(BaseModel):
+    """A watched folder and how it is being watched."""
+
+    id: str
+    path: str = Field(description="The folder, resolved (absolute, without symlinks).")
+    poll: bool = Field(description="Polled at an interval instead of watched through inotify.")
+    state: WatchState = Field(description="active, polling or unavailable.")
+    reason: str | None = Field(
+        description="Why the folder is polled or unavailable, for people; null while active."
+    )
+    created_at: Timestamp
+    last_change_at: Timestamp | None = Field(
+        description="When files under the folder were last seen new, changed or gone."
+    )
+    job_id: str | None = Field(description="The latest job applying the folder's changes.")
+
+
+class WatchList(BaseModel):
+    watches: list[Watch] = Field(description="Every watched folder, oldest first.")
+
+
+class WatchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    path: StrictStr = Field(description="Absolute directory path under an allowed scan root.")
+    poll: StrictBool = Field(
+        default=False,
+        description="Poll the folder at an interval instead of using inotify (network "
+        "filesystems, where inotify does not see other machines' changes).",
+    )

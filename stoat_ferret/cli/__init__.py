@@ -149,6 +149,44 @@ def build_parser() -> argparse.ArgumentParser:
     add_page_options(videos, "videos")
 
     command(
+        "watches",
+        commands.watches,
+        "list the watched folders, how each is watched and when it last changed",
+        examples="  stoat-ferret watches\n  stoat-ferret watches --json\n",
+    )
+
+    watch = command(
+        "watch",
+        commands.watch,
+        "watch a folder: scan it now, then keep the library in step as files arrive, "
+        "change, move or go",
+        examples="  stoat-ferret watch /srv/video/incoming\n"
+        "  stoat-ferret watch --poll /mnt/nas/footage   # a network filesystem\n",
+    )
+    watch.add_argument(
+        "path", help="absolute folder path, on the server's machine, under an allowed root"
+    )
+    watch.add_argument(
+        "--poll",
+        action="store_true",
+        help="walk the folder at an interval instead of using inotify, for network "
+        "filesystems (default: off)",
+    )
+
+    unwatch = command(
+        "unwatch",
+        commands.unwatch,
+        "stop watching a folder (its videos stay in the library)",
+        examples="  stoat-ferret unwatch 9c1d4e\n  stoat-ferret unwatch /srv/video/incoming\n",
+    )
+    unwatch.add_argument(
+        "watch_id",
+        type=watch_id,
+        metavar="WATCH",
+        help="the watch's id, a start of it that no other watch's id shares, or its folder",
+    )
+
+    command(
         "health",
         commands.health,
         "check that the server is up and its database, ffprobe and ffmpeg work",
@@ -169,7 +207,7 @@ exit status:
   0    done (for health: every check passed; for scan: the scan completed)
   1    the server refused or could not be reached; a scan that did not complete;
        a failed health check; serve could not start
-  2    a usage error (bad arguments, a job id prefix that fits several jobs)
+  2    a usage error (bad arguments, a job or watch id prefix that fits several)
   130  interrupted with Ctrl-C (a scan is cancelled on the server first)
 
 examples:
@@ -178,6 +216,7 @@ examples:
   stoat-ferret --url http://media-box:8000 --token "$TOKEN" jobs --status running
   stoat-ferret job 5b0f
   stoat-ferret videos --search beach --json
+  stoat-ferret watch /srv/video/incoming
 """
 
 
@@ -242,6 +281,12 @@ def _integer(text: str) -> int:
 def job_id(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError("a job id cannot be empty")
+    return text.strip()
+
+
+def watch_id(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("a watch id cannot be empty")
     return text.strip()
 
 

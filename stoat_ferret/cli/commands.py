@@ -10,7 +10,16 @@ from datetime import datetime
 import attrs
 import trio
 
-from ..client import Client, Job, JobHandle, JobResult, JobStatus, ScanResult, ThumbnailResult
+from ..client import (
+    Client,
+    Job,
+    JobHandle,
+    JobResult,
+    JobStatus,
+    ScanResult,
+    ThumbnailResult,
+    Watch,
+)
 from .console import Console
 from .format import (
     format_frame_rate,
@@ -291,3 +300,66 @@ async def health(client: Client, console: Console, args: argparse.Namespace) -> 
         for name, check in sorted(readiness.checks.items()):
             await console.line(f"  {name}: {check.describe()}")
     return 0 if readiness.ok else 1
+
+
+def _watch_line(watch: Watch) -> str:
+    """``active``, or the state and why: ``unavailable (the folder does not exist ...)``."""
+    return f"{watch.state} ({watch.reason})" if watch.reason else str(watch.state)
+
+
+async def watches(client: Client, console: Console, args: argparse.Namespace) -> int:
+    """The watched folders, with how each is watched and when it last changed."""
+    found = await client.list_watches()
+    if console.json_mode:
+        await console.data({"watches": [w.to_json() for w in found]})
+        return 0
+    if not found:
+        await console.line("no watched folders")
+        return 0
+    rows = [
+        [
+            watch.id,
+            str(watch.state) + (" (poll)" if watch.poll else ""),
+            "-" if watch.last_change_at is None else format_local_time(watch.last_change_at),
+            watch.path,
+        ]
+        for watch in found
+    ]
+    for line in table(["WATCH", "STATE", "LAST CHANGE", "PATH"], rows):
+        await console.line(line)
+    for watch in found:
+        if watch.reason:
+            await console.line(f"{watch.id}: {watch.reason}")
+    return 0
+
+
+async def watch(client: Client, console: Console, args: argparse.Namespace) -> int:
+    """Watch a folder; print the watch's id."""
+    added = await client.add_watch(args.path, poll=args.poll)
+    if console.json_mode:
+        await console.data(added.to_json())
+    else:
+        await console.line(added.id)
+        await console.error(f"watching {added.path}: {_watch_line(added)}")
+    return 0
+
+
+async def unwatch(client: Client, console: Console, args: argparse.Namespace) -> int:
+    """Stop watching a folder, given its watch id, a unique start of it, or its path."""
+    found = await client.list_watches()
+    exact = [w.id for w in found if args.watch_id in (w.id, w.path)]
+    matches = exact or [w.id for w in found if w.id.startswith(args.watch_id)]
+    if len(matches) > 1:
+        await console.error(
+            f"watch id prefix {args.watch_id!r} matches {len(matches)} watches: "
+            + ", ".join(matches)
+        )
+        return EXIT_USAGE
+    # No match: the server says that no watch has that id.
+    watch_id = matches[0] if matches else args.watch_id
+    await client.remove_watch(watch_id)
+    if console.json_mode:
+        await console.data({"removed": watch_id})
+    else:
+        await console.line(f"{watch_id}: no longer watched")
+    return 0

@@ -3,7 +3,16 @@
 It imports no server code: only :mod:`stoat_ferret.protocol`, httpx and trio-websocket.
 """
 
-from ..protocol import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ErrorCode, EventType, JobKind, JobStatus
+from ..protocol import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    ErrorCode,
+    EventType,
+    JobKind,
+    JobStatus,
+    WatchChange,
+    WatchState,
+)
 from .client import DEFAULT_TIMEOUT, DEFAULT_URL, Client, JobHandle, open_client
 from .errors import (
     AccessDenied,
@@ -45,6 +54,7 @@ from .models import (
     ThumbnailResult,
     Video,
     VideoPage,
+    Watch,
 )
 
 __all__ = [
@@ -94,6 +104,9 @@ __all__ = [
     "Unauthorized",
     "Video",
     "VideoPage",
+    "Watch",
+    "WatchChange",
     "WatchOverlap",
+    "WatchState",
     "open_client",
 ]

@@ -26,7 +26,16 @@ from .errors import (
 from .errors import error_from_response as _error_from_response
 from .events import EventStream, open_event_stream
 from .follow import JobUpdates
-from .models import Job, JobPage, Readiness, SearchResult, ServerInfo, Video, VideoPage
+from .models import (
+    Job,
+    JobPage,
+    Readiness,
+    SearchResult,
+    ServerInfo,
+    Video,
+    VideoPage,
+    Watch,
+)
 
 log = logging.getLogger(__name__)
 
@@ -336,6 +345,31 @@ class Client:
         except StoatFerretError as exc:
             log.warning("could not cancel job %s on the way out: %s", handle.job_id, exc)
             await trio.lowlevel.checkpoint()
+
+    # -- watched folders ------------------------------------------------------------------
+
+    async def list_watches(self) -> tuple[Watch, ...]:
+        """Every watched folder, oldest first, with how each is being watched."""
+        body = await self._request("GET", "/api/v1/watches")
+        return tuple(Watch.from_json(w) for w in _items(body, "watches"))
+
+    async def get_watch(self, watch_id: str) -> Watch:
+        return Watch.from_json(await self._request("GET", f"/api/v1/watches/{_segment(watch_id)}"))
+
+    async def add_watch(self, path: str, *, poll: bool = False) -> Watch:
+        """Watch the folder ``path`` (on the server's machine) from now on; the new watch.
+
+        The server scans the folder in full at once, then keeps the library in step with
+        it. ``poll`` walks it at an interval instead of using inotify, for network
+        filesystems. Raises :class:`~.errors.PathRefused` for a folder the server will not
+        read and :class:`~.errors.WatchOverlap` for one inside or around a watched folder.
+        """
+        body = await self._request("POST", "/api/v1/watches", json={"path": path, "poll": poll})
+        return Watch.from_json(body)
+
+    async def remove_watch(self, watch_id: str) -> None:
+        """Stop watching a folder; its running job is cancelled, its videos stay."""
+        await self._request("DELETE", f"/api/v1/watches/{_segment(watch_id)}")
 
     # -- events ---------------------------------------------------------------------------
 

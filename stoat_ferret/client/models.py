@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import attrs
 from attrs import AttrsInstance
 
-from ..protocol import EventType, JobKind, JobStatus
+from ..protocol import EventType, JobKind, JobStatus, WatchState
 from .errors import ProtocolError
 
 M = TypeVar("M")
@@ -398,6 +398,8 @@ class ThumbnailResult(JobResult):
 _RESULTS: dict[str, Callable[[Any], JobResult]] = {
     JobKind.SCAN: ScanResult.from_json,
     JobKind.THUMBNAILS: ThumbnailResult.from_json,
+    # A watch job is a scan limited to what changed in a watched folder.
+    JobKind.WATCH: ScanResult.from_json,
 }
 
 
@@ -469,6 +471,42 @@ class JobPage:
     total: int
     limit: int
     offset: int
+
+
+# -- watched folders ---------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class Watch:
+    """A watched folder, and how it is being watched."""
+
+    id: str = attrs.field(metadata=_wire(_str))
+    #: The folder on the server's machine, resolved (absolute, without symlinks).
+    path: str = attrs.field(metadata=_wire(_str))
+    #: Polled at an interval rather than watched through inotify.
+    poll: bool = attrs.field(default=False, metadata=_wire(_bool))
+    #: A :class:`WatchState`, or the plain string of a state this client does not know.
+    state: WatchState | str = attrs.field(
+        metadata=_wire(lambda v: _as_enum(WatchState, _str(v)), str)
+    )
+    #: Why the folder is polled or unavailable, for people; ``None`` while active.
+    reason: str | None = attrs.field(default=None, metadata=_wire(_optional(_str)))
+    created_at: datetime = attrs.field(metadata=_wire(_time, format_time))
+    #: When files under the folder were last seen new, changed or gone.
+    last_change_at: datetime | None = attrs.field(
+        default=None, metadata=_wire(_optional(_time), _write_optional_time)
+    )
+    #: The latest job applying the folder's changes.
+    job_id: str | None = attrs.field(default=None, metadata=_wire(_optional(_str)))
+    extra: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+    _source: dict[str, Any] | None = attrs.field(default=None, eq=False, repr=False)
+
+    @classmethod
+    def from_json(cls, data: Any) -> Watch:
+        return _build(cls, data, "watch")
+
+    def to_json(self) -> dict[str, Any]:
+        return _dump(self)
 
 
 # -- health and server -------------------------------------------------------------------------

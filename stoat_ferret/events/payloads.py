@@ -13,7 +13,8 @@ import attrs
 
 from ..jobs.models import JobSnapshot
 from ..jobs.results import JobResult
-from ..protocol import EventType, JobStatus
+from ..protocol import EventType, JobStatus, WatchChange
+from ..watch.models import Watch
 
 
 class EventPayload(Protocol):
@@ -155,6 +156,19 @@ class ThumbnailReady:
 
     def to_wire(self) -> dict[str, Any]:
         return {"video_id": self.video_id, "job_id": self.job_id}
+
+
+@attrs.frozen(kw_only=True)
+class WatchStatusChanged:
+    """A watched folder was added or removed, or its state, latest change or job changed."""
+
+    event_type: ClassVar[EventType] = EventType.WATCH_STATUS
+
+    watch: Watch
+    change: WatchChange
+
+    def to_wire(self) -> dict[str, Any]:
+        return {**self.watch.to_wire(), "change": str(self.change)}
 
 
 @attrs.frozen(kw_only=True)

@@ -167,6 +167,8 @@ JobResult: TypeAlias = ScanResult | ThumbnailResult | OpaqueResult
 RESULT_TYPES: Mapping[str, type[ScanResult] | type[ThumbnailResult]] = {
     JobKind.SCAN: ScanResult,
     JobKind.THUMBNAILS: ThumbnailResult,
+    # A watch job is a scan limited to a watched folder's changes.
+    JobKind.WATCH: ScanResult,
 }
 
 

@@ -130,3 +130,19 @@ class LibraryCounts:
 
     def to_dict(self) -> dict[str, Any]:
         return attrs.asdict(self)
+
+
+@attrs.frozen(kw_only=True)
+class WatchRecord:
+    """A watched folder as the library keeps it (its live state is the watcher's)."""
+
+    id: str
+    #: The folder, resolved: absolute, without symlinks.
+    path: str
+    #: Polled rather than watched through inotify (network filesystems).
+    poll: bool
+    created_at: datetime
+    #: When a change under the folder was last seen (files new, changed or gone).
+    last_change_at: datetime | None = None
+    #: The latest job applying the folder's changes.
+    job_id: str | None = None

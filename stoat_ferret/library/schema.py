@@ -105,7 +105,27 @@ UPDATE videos SET
 CREATE INDEX videos_fingerprint ON videos (fingerprint) WHERE fingerprint IS NOT NULL;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+
+# Watched folders, and which interrupted jobs a start-up has already looked at for resuming.
+# Stands alone: it assumes only the tables of _V1.
+_WATCHES = """
+CREATE TABLE watches (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    path TEXT NOT NULL UNIQUE,
+    poll INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    last_change_at TEXT,
+    job_id TEXT
+);
+
+ALTER TABLE jobs ADD COLUMN resume_checked INTEGER NOT NULL DEFAULT 0;
+-- Jobs interrupted before this version are history: none is resumed.
+UPDATE jobs SET resume_checked = 1 WHERE status = 'interrupted';
+CREATE INDEX jobs_to_resume ON jobs (seq) WHERE status = 'interrupted' AND resume_checked = 0;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _WATCHES)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

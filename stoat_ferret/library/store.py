@@ -38,7 +38,7 @@ from ..timestamps import (
 from . import lock, schema
 from .errors import DataDirUnusable, NotALibrary
 from .health import FileId, LibraryProblem, classify, file_id, identity_problem, storage_problem
-from .models import TECHNICAL_VERSION, KnownFile, LibraryCounts, Technical, Video
+from .models import TECHNICAL_VERSION, KnownFile, LibraryCounts, Technical, Video, WatchRecord
 from .schema import SchemaTooNew, migrate
 
 T = TypeVar("T")
@@ -141,6 +141,20 @@ def _video(row: sqlite3.Row, *, technical: Technical | None = None) -> Video:
         audio_sample_rate=row["audio_sample_rate"],
         creation_time=parse_optional_timestamp(row["creation_time"]),
         technical=technical,
+    )
+
+
+#: What a rescan compares against: see :func:`_known`.
+_KNOWN_COLUMNS = "path, file_size, file_mtime_ns, missing_since, technical_version"
+
+
+def _known(row: sqlite3.Row) -> KnownFile:
+    return KnownFile(
+        row["path"],
+        row["file_size"],
+        row["file_mtime_ns"],
+        row["missing_since"] is not None,
+        stale=row["technical_version"] < TECHNICAL_VERSION,
     )
 
 
@@ -449,20 +463,34 @@ class Library:
 
         def run(conn: sqlite3.Connection) -> dict[str, KnownFile]:
             rows = conn.execute(
-                "SELECT path, file_size, file_mtime_ns, missing_since, technical_version "
-                f"FROM videos WHERE {where}",
-                args,
+                f"SELECT {_KNOWN_COLUMNS} FROM videos WHERE {where}", args
             ).fetchall()
-            return {
-                r["path"]: KnownFile(
-                    r["path"],
-                    r["file_size"],
-                    r["file_mtime_ns"],
-                    r["missing_since"] is not None,
-                    stale=r["technical_version"] < TECHNICAL_VERSION,
-                )
-                for r in rows
-            }
+            return {r["path"]: _known(r) for r in rows}
+
+        return await self._read(run)
+
+    async def known_files_at(
+        self, paths: Iterable[str], *, under: Iterable[str] = ()
+    ) -> dict[str, KnownFile]:
+        """What the library holds at exactly ``paths``, and anywhere below the folders ``under``.
+
+        The baseline of a scan limited to given paths (a watched folder's changes).
+        """
+        exact = json.dumps(sorted(set(paths)))
+        ranges = [_under(folder, recursive=True)[1] for folder in sorted(set(under))]
+
+        def run(conn: sqlite3.Connection) -> dict[str, KnownFile]:
+            rows = conn.execute(
+                f"SELECT {_KNOWN_COLUMNS} FROM videos "
+                "WHERE path IN (SELECT value FROM json_each(?))",
+                (exact,),
+            ).fetchall()
+            for low, high in ranges:
+                rows += conn.execute(
+                    f"SELECT {_KNOWN_COLUMNS} FROM videos WHERE path > ? AND path < ?",
+                    (low, high),
+                ).fetchall()
+            return {r["path"]: _known(r) for r in rows}
 
         return await self._read(run)
 
@@ -652,6 +680,89 @@ class Library:
             ).rowcount
 
         return await self._write(run)
+
+    async def take_interrupted(self, kinds: Iterable[str]) -> list[JobSnapshot]:
+        """Interrupted jobs of ``kinds`` that no start-up has looked at yet, oldest first.
+
+        Every interrupted job not looked at yet (of any kind) is marked as looked at in the
+        same transaction, so each is returned at one start-up only.
+        """
+        wanted = json.dumps(sorted(set(kinds)))
+
+        def run(conn: sqlite3.Connection) -> list[JobSnapshot]:
+            with _transaction(conn):
+                rows = conn.execute(
+                    f"SELECT {_JOB_COLUMNS} FROM jobs "
+                    "WHERE status = ? AND resume_checked = 0 "
+                    "AND kind IN (SELECT value FROM json_each(?)) ORDER BY seq",
+                    (str(JobStatus.INTERRUPTED), wanted),
+                ).fetchall()
+                conn.execute(
+                    "UPDATE jobs SET resume_checked = 1 WHERE status = ? AND resume_checked = 0",
+                    (str(JobStatus.INTERRUPTED),),
+                )
+            return [_job(r) for r in rows]
+
+        return await self._write(run)
+
+    # -- watched folders ------------------------------------------------------------------
+
+    async def list_watches(self) -> list[WatchRecord]:
+        """Every watched folder, oldest first."""
+
+        def run(conn: sqlite3.Connection) -> list[WatchRecord]:
+            rows = conn.execute(
+                "SELECT id, path, poll, created_at, last_change_at, job_id FROM watches "
+                "ORDER BY seq"
+            ).fetchall()
+            return [_watch(r) for r in rows]
+
+        return await self._read(run)
+
+    async def add_watch(self, watch: WatchRecord) -> None:
+        def run(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO watches (id, path, poll, created_at, last_change_at, job_id) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    watch.id,
+                    watch.path,
+                    int(watch.poll),
+                    format_timestamp(watch.created_at),
+                    optional_timestamp(watch.last_change_at),
+                    watch.job_id,
+                ),
+            )
+
+        await self._write(run)
+
+    async def update_watch(self, watch: WatchRecord) -> None:
+        """Store a watch's latest change and latest job."""
+
+        def run(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "UPDATE watches SET last_change_at = ?, job_id = ? WHERE id = ?",
+                (optional_timestamp(watch.last_change_at), watch.job_id, watch.id),
+            )
+
+        await self._write(run)
+
+    async def remove_watch(self, watch_id: str) -> bool:
+        def run(conn: sqlite3.Connection) -> bool:
+            return conn.execute("DELETE FROM watches WHERE id = ?", (watch_id,)).rowcount > 0
+
+        return await self._write(run)
+
+
+def _watch(row: sqlite3.Row) -> WatchRecord:
+    return WatchRecord(
+        id=row["id"],
+        path=row["path"],
+        poll=bool(row["poll"]),
+        created_at=parse_timestamp(row["created_at"]),
+        last_change_at=parse_optional_timestamp(row["last_change_at"]),
+        job_id=row["job_id"],
+    )
 
 
 class _transaction:

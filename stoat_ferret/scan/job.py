@@ -1,5 +1,10 @@
 """The scan job: walk a directory, probe what changed, keep the library in step.
 
+A scan first finds what is on disk (a walk of its directory, or, for a scan limited to
+given paths such as a watched folder's changes, a look at exactly those paths), and
+what the library holds there; the rest is the same for both (:meth:`Scanner._apply`):
+plan, mark what is missing or back, probe, write.
+
 Probe workers (:func:`~stoat_ferret.fanout.fan_out`) send outcomes over a memory
 channel to a single writer, which commits them to the library in batches and
 reports progress after each commit, so progress never runs ahead of what is
@@ -11,9 +16,11 @@ cancel is kept, and thumbnails are queued for it as for a scan that completed.
 from __future__ import annotations
 
 import logging
+import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from functools import partial
+from typing import Any
 
 import attrs
 import trio
@@ -23,6 +30,7 @@ from ..jobs.errors import RunnerClosed, TooManyJobs
 from ..jobs.models import JobSnapshot
 from ..jobs.results import CappedErrors, FileError, ScanResult
 from ..jobs.runner import JobContext, JobRunner, JobSpec, new_job_id
+from ..library.models import KnownFile
 from ..library.store import Library, ProbedFile
 from ..metrics import Metrics
 from ..probe.errors import ProbeError, ProberMissing
@@ -30,10 +38,11 @@ from ..probe.parse import ProbeResult
 from ..probe.run import probe_file
 from ..protocol import JobKind
 from ..settings import Settings
+from .areas import Areas
 from .errors import ScanConflict
 from .paths import resolve_roots, resolve_scan_path
 from .plan import FoundFile, is_within, plan_scan
-from .walk import walk_directory
+from .walk import WalkResult, look_at_paths, walk_directory
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +62,24 @@ class _Outcome:
     file: FoundFile
     probe: ProbeResult | None
     error: str | None
+
+
+@attrs.frozen(kw_only=True)
+class ScanTargets:
+    """What a scan limited to given paths looks at, all of it inside one folder.
+
+    Files gone, and everything below folders gone, are marked missing before anything
+    is probed: a file renamed or moved is then one gone and one found in the same scan.
+    """
+
+    #: Files to look at: probed if new or changed, marked missing if no longer there.
+    files: tuple[str, ...] = ()
+    #: Files known to be gone.
+    gone: tuple[str, ...] = ()
+    #: Folders gone, standing for everything the library holds below them.
+    gone_dirs: tuple[str, ...] = ()
+    #: Folders to scan in full (recursively).
+    folders: tuple[str, ...] = ()
 
 
 @attrs.define
@@ -102,8 +129,11 @@ class Scanner:
         self._limiter = probe_limiter
         self._after_scan = after_scan
         self._roots = resolve_roots(settings.allowed_scan_roots)
+        self._extensions = settings.all_video_extensions
         #: Resolved directory -> id of the job scanning it, while pending or running.
         self._active: dict[str, str] = {}
+        #: Folders being read and written now, by scans and by scans of given paths.
+        self.areas = Areas()
         self._probes = metrics.counter(
             "stoat_probes_total", "ffprobe runs, by outcome.", ("outcome",)
         )
@@ -116,9 +146,17 @@ class Scanner:
         return self._roots
 
     async def submit(
-        self, path: str, *, recursive: bool = True, force: bool = False
+        self,
+        path: str,
+        *,
+        recursive: bool = True,
+        force: bool = False,
+        extra_params: Mapping[str, Any] | None = None,
     ) -> JobSnapshot:
         """Check ``path`` and queue a scan of it.
+
+        ``extra_params`` go into the job's ``params`` beside ``path``, ``recursive`` and
+        ``force`` (``resumed_from``, ``watch_id``): they say why the scan was started.
 
         Raises :class:`~stoat_ferret.scan.errors.ScanPathError` for a path that may
         not or cannot be scanned, :class:`~stoat_ferret.scan.errors.ScanConflict`
@@ -129,7 +167,7 @@ class Scanner:
         for active, job_id in self._active.items():
             if is_within(resolved, active) or is_within(active, resolved):
                 raise ScanConflict(active, job_id)
-        params = {"path": resolved, "recursive": recursive, "force": force}
+        params = {**(extra_params or {}), "path": resolved, "recursive": recursive, "force": force}
         # Reserved before the first await, so no other submit can slip in between.
         job_id = self._active[resolved] = new_job_id()
         try:
@@ -153,11 +191,62 @@ class Scanner:
     async def _scan(
         self, root: str, ctx: JobContext, *, recursive: bool, force: bool
     ) -> ScanResult:
-        walk = await trio.to_thread.run_sync(
-            partial(walk_directory, root, recursive=recursive, allowed_roots=self._roots),
-            abandon_on_cancel=True,
-        )
-        known = await self._library.known_files(root, recursive=recursive)
+        async with self.areas.hold(root):
+            walk = await trio.to_thread.run_sync(
+                partial(
+                    walk_directory,
+                    root,
+                    recursive=recursive,
+                    allowed_roots=self._roots,
+                    extensions=self._extensions,
+                ),
+                abandon_on_cancel=True,
+            )
+            known = await self._library.known_files(root, recursive=recursive)
+            return await self._apply(walk, known, ctx, force=force)
+
+    async def scan_targets(
+        self,
+        folder: str,
+        ctx: JobContext,
+        take: Callable[[], ScanTargets],
+    ) -> ScanResult:
+        """Scan only the paths ``take()`` names, all inside the resolved ``folder``: a job body.
+
+        Waits while a scan of an overlapping folder runs, then calls ``take`` for the
+        targets, so that whatever was added to them while it waited is in this scan. Every
+        path is checked against ``folder`` and the allowed roots before it is read (see
+        :func:`~stoat_ferret.scan.walk.look_at_paths`); gone paths outside ``folder`` are
+        left alone.
+        """
+        async with self.areas.hold(folder):
+            targets = take()
+            found = await trio.to_thread.run_sync(
+                partial(
+                    look_at_paths,
+                    targets.files,
+                    targets.folders,
+                    within=folder,
+                    allowed_roots=self._roots,
+                    extensions=self._extensions,
+                ),
+                abandon_on_cancel=True,
+            )
+            known = await self._library.known_files_at(
+                _inside(folder, (*targets.files, *targets.gone)),
+                under=_inside(folder, (*targets.gone_dirs, *targets.folders)),
+            )
+            return await self._apply(found, known, ctx, force=False)
+
+    async def _apply(
+        self,
+        walk: WalkResult,
+        known: Mapping[str, KnownFile],
+        ctx: JobContext,
+        *,
+        force: bool,
+    ) -> ScanResult:
+        """Bring the library in step with what ``walk`` found, against what it held there."""
         plan = plan_scan(walk.files, known, force=force, unreadable=walk.unreadable)
 
         tally = _Tally(scanned=len(walk.files), unchanged=len(plan.unchanged))
@@ -280,6 +369,12 @@ class Scanner:
             if outcome.error is not None:
                 tally.add_error(outcome.file.path, outcome.error)
         return len(batch)
+
+
+def _inside(folder: str, paths: Iterable[str]) -> list[str]:
+    """``paths`` normalised, without those outside ``folder``."""
+    normal = (os.path.normpath(p) for p in paths)
+    return [p for p in normal if os.path.isabs(p) and is_within(p, folder)]
 
 
 def _drain(receive: trio.MemoryReceiveChannel[_Outcome]) -> list[_Outcome]:

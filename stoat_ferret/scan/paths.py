@@ -15,11 +15,13 @@ def resolve_roots(roots: Sequence[Path]) -> tuple[str, ...]:
     return tuple(os.path.realpath(os.path.expanduser(str(r))) for r in roots)
 
 
-def resolve_scan_path(raw: str, roots: Sequence[str]) -> str:
+def resolve_scan_path(raw: str, roots: Sequence[str], *, must_exist: bool = True) -> str:
     """Resolve ``raw`` and check it against the (resolved) allowed ``roots``.
 
     The check runs on the fully resolved path, so neither ``..`` nor a symlink can
     lead out of a root; it runs before anything inside the directory is read.
+    Without ``must_exist``, a path where nothing is (yet) is accepted too (resolved as
+    far as it exists).
     """
     if not raw or not raw.strip():
         raise InvalidPath("the path is empty")
@@ -38,6 +40,8 @@ def resolve_scan_path(raw: str, roots: Sequence[str]) -> str:
         allowed = ", ".join(roots) or "(none configured)"
         raise PathNotAllowed(f"{raw!r} is outside the allowed scan roots: {allowed}")
     if not os.path.exists(resolved):
+        if not must_exist:
+            return resolved
         raise InvalidPath(f"no such directory: {raw!r}")
     if not os.path.isdir(resolved):
         raise InvalidPath(f"not a directory: {raw!r}")

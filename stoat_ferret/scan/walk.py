@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
 import attrs
 
@@ -92,6 +92,75 @@ def walk_directory(
                 files.append(FoundFile(entry.path, info.st_size, info.st_mtime_ns))
     files.sort(key=lambda f: f.path)
     return WalkResult(tuple(files), tuple(errors), tuple(unreadable), dict(sorted(ignored.items())))
+
+
+def look_at_paths(
+    files: Iterable[str],
+    folders: Iterable[str],
+    *,
+    within: str,
+    allowed_roots: Sequence[str],
+    extensions: Collection[str] = VIDEO_EXTENSIONS,
+) -> WalkResult:
+    """What is on disk now at ``files``, and in ``folders`` (each walked in full).
+
+    For a scan limited to given paths, as :func:`walk_directory` is for a scan of a
+    directory, and by the same rules. Every path is checked before anything at it is
+    read: it must lie in the resolved folder ``within`` (and an allowed root), and be
+    reached without a symlinked folder on the way (walks do not follow those; a path
+    through one is passed over). A file that is not there (any more) is simply not
+    found. A file symlink is taken only if its target lies inside an allowed root.
+    """
+    found: dict[str, FoundFile] = {}
+    errors: list[tuple[str, str]] = []
+    unreadable: list[str] = []
+    ignored: Counter[str] = Counter()
+    plain_dirs: dict[str, bool] = {}
+
+    def allowed(path: str, *, folder: bool) -> bool:
+        if not is_within(path, within) or not any(is_within(path, r) for r in allowed_roots):
+            unreadable.append(path)
+            errors.append((path, "outside the folder being scanned"))
+            return False
+        directory = path if folder else os.path.dirname(path)
+        if directory not in plain_dirs:
+            plain_dirs[directory] = os.path.realpath(directory) == directory
+        return plain_dirs[directory]
+
+    for path in sorted({os.path.normpath(p) for p in files}):
+        if not allowed(path, folder=False) or not is_video_name(os.path.basename(path), extensions):
+            continue
+        if not _encodable(path):
+            errors.append((path, "the file name is not valid UTF-8"))
+            continue
+        try:
+            info = os.lstat(path)
+            if stat.S_ISLNK(info.st_mode):
+                target = os.path.realpath(path)
+                if not any(is_within(target, r) for r in allowed_roots):
+                    errors.append((path, "symlink points outside the allowed roots"))
+                    continue
+                info = os.stat(path)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            unreadable.append(path)
+            errors.append((path, f"cannot read file: {exc.strerror or exc}"))
+            continue
+        if stat.S_ISREG(info.st_mode):
+            found[path] = FoundFile(path, info.st_size, info.st_mtime_ns)
+    for folder in sorted({os.path.normpath(f) for f in folders}):
+        if not allowed(folder, folder=True):
+            continue
+        walk = walk_directory(
+            folder, recursive=True, allowed_roots=allowed_roots, extensions=extensions
+        )
+        found.update((f.path, f) for f in walk.files)
+        errors.extend(walk.errors)
+        unreadable.extend(walk.unreadable)
+        ignored.update(walk.ignored)
+    files_found = tuple(sorted(found.values(), key=lambda f: f.path))
+    return WalkResult(files_found, tuple(errors), tuple(unreadable), dict(sorted(ignored.items())))
 
 
 def _encodable(path: str) -> bool:

@@ -51,8 +51,9 @@ STEP_MS = 50
 #: Seconds ``close`` waits for the notify thread to end.
 CLOSE_TIMEOUT = 5.0
 
-#: One watch in /proc/self/fdinfo/<inotify fd>: "inotify wd:1 ino:a2c1 sdev:800001 ...".
-_WATCH_LINE = re.compile(r"inotify wd:([0-9]+) ")
+#: One watch in /proc/self/fdinfo/<inotify fd>: "inotify wd:1f ino:a2c1 sdev:800001 ...".
+#: The kernel writes the watch descriptor, as every number there, in hexadecimal.
+_WATCH_LINE = re.compile(r"inotify wd:([0-9a-f]+) ")
 #: The watch descriptor of the watched folder itself: a new inotify instance numbers its
 #: watches from 1, and the folder is the first path handed over (see :class:`WatchPlan`).
 FOLDER_WD = 1
@@ -131,7 +132,9 @@ class InotifyWatch:
             return None
         try:
             with open(f"/proc/self/fdinfo/{self._fd}") as f:
-                return frozenset(int(match[1]) for line in f if (match := _WATCH_LINE.match(line)))
+                return frozenset(
+                    int(match[1], 16) for line in f if (match := _WATCH_LINE.match(line))
+                )
         except OSError:
             return None
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Collection
+from datetime import datetime
+from typing import Any
 
 import attrs
 
+from ..library.models import WatchRecord
 from ..protocol import WatchState
+from ..timestamps import format_timestamp, optional_timestamp
 
 
 @attrs.frozen
@@ -55,6 +59,46 @@ class WatchStatus:
     state: WatchState
     #: Why the folder is polled or unavailable, for people; ``None`` while ``active``.
     reason: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Watch:
+    """A watched folder as the API shows it: what the library keeps, and its live status."""
+
+    id: str
+    path: str
+    poll: bool
+    state: WatchState
+    reason: str | None
+    created_at: datetime
+    last_change_at: datetime | None
+    job_id: str | None
+
+    @classmethod
+    def of(cls, record: WatchRecord, status: WatchStatus) -> Watch:
+        return cls(
+            id=record.id,
+            path=record.path,
+            poll=record.poll,
+            state=status.state,
+            reason=status.reason,
+            created_at=record.created_at,
+            last_change_at=record.last_change_at,
+            job_id=record.job_id,
+        )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The watch object of the API and of ``watch_status`` events."""
+        return {
+            "id": self.id,
+            "path": self.path,
+            "poll": self.poll,
+            "state": str(self.state),
+            "reason": self.reason,
+            "created_at": format_timestamp(self.created_at),
+            "last_change_at": optional_timestamp(self.last_change_at),
+            "job_id": self.job_id,
+        }
 
 
 def video_filter(extensions: Collection[str]) -> VideoFilter:

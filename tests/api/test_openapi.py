@@ -36,6 +36,10 @@ CONTRACT = [
     ("post", "/api/v1/videos/thumbnails"),
     ("get", "/api/v1/videos/{video_id}/stream"),
     ("get", "/api/v1/library/summary"),
+    ("get", "/api/v1/watches"),
+    ("post", "/api/v1/watches"),
+    ("get", "/api/v1/watches/{watch_id}"),
+    ("delete", "/api/v1/watches/{watch_id}"),
 ]
 
 

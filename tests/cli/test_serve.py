@@ -131,7 +131,7 @@ async def test_jobs_of_a_killed_server_are_interrupted_after_restart(
     samples: dict[str, Path],
     nursery_for_servers: trio.Nursery,
 ) -> None:
-    """After SIGKILL mid-scan, the next start lists the job as ``interrupted``."""
+    """After SIGKILL mid-scan, the next start lists the job as ``interrupted``, and resumes it."""
     copy_as(samples["h264_aac.mp4"], media_root / "stuck.mp4")
     prober = make_prober(tmp_path / "bin", "hang")
     env = server_env(tmp_path, media_root, STOAT_FFPROBE_PATH=str(prober.path))
@@ -152,7 +152,9 @@ async def test_jobs_of_a_killed_server_are_interrupted_after_restart(
     with trio.fail_after(15):
         assert await restarted.process.wait() == 0
 
-    assert [(j["job_id"], j["status"]) for j in history["jobs"]] == [(job_id, "interrupted")]
+    resumed, killed = history["jobs"]
+    assert (killed["job_id"], killed["status"]) == (job_id, "interrupted")
+    assert (resumed["kind"], resumed["params"]["resumed_from"]) == ("scan", job_id)
     assert b"marked 1 job(s) left unfinished" in restarted.stderr
 
 
