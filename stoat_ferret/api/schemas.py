@@ -177,8 +177,19 @@ class ScanResult(BaseModel):
     updated: int = Field(description="Files probed that the library held already.")
     skipped: int = Field(description="The same number as unchanged (the original API's name).")
     unchanged: int = Field(description="Files not probed: size and mtime matched.")
-    missing: int = Field(description="Library entries this scan marked missing.")
+    missing: int = Field(
+        description="Library entries this scan marked missing (a video it then found moved "
+        "counts under moved instead)."
+    )
     reappeared: int = Field(description="Unchanged files that had been missing and are back.")
+    moved: int = Field(
+        description="Files found at a new path whose fingerprint is a missing video's: that "
+        "video, moved (same id and thumbnail, new path). Not counted in new."
+    )
+    ignored: dict[str, int] = Field(
+        description="Files passed over because of their extension, by extension (lower case, "
+        "'' for none), e.g. {\".txt\": 3}. Hidden files are not counted."
+    )
     error_count: int = Field(description="Files that could not be used, all of them.")
     errors: list[FileError] = Field(description="The first 500 of them.")
 

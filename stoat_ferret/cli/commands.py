@@ -39,19 +39,30 @@ def describe_result(result: JobResult) -> str:
             f"{result.updated} updated",
             f"{result.unchanged} unchanged",
         ]
-        for count, what in (
-            (result.missing, "missing"),
-            (result.moved, "moved"),
-            (result.ignored, "ignored"),
-        ):
+        for count, what in ((result.missing, "missing"), (result.moved, "moved")):
             if count:
                 parts.append(f"{count} {what}")
+        if result.ignored_count:
+            parts.append(f"{result.ignored_count} ignored ({describe_ignored(result.ignored)})")
     elif isinstance(result, ThumbnailResult):
         parts = [f"{result.made} of {result.total} made"]
     else:
         parts = []
     parts.append(f"{result.error_count} errors")
     return ", ".join(parts)
+
+
+#: How many extensions a scan's summary names among the files it ignored.
+IGNORED_SHOWN = 5
+
+
+def describe_ignored(ignored: dict[str, int]) -> str:
+    """The extensions ignored most often, with their counts: ``.txt 3, .jpg 1``."""
+    ranked = sorted(ignored.items(), key=lambda item: (-item[1], item[0]))
+    shown = [f"{ext or 'no extension'} {count}" for ext, count in ranked[:IGNORED_SHOWN]]
+    if len(ranked) > IGNORED_SHOWN:
+        shown.append("…")
+    return ", ".join(shown)
 
 
 async def print_errors(console: Console, result: JobResult) -> None:
