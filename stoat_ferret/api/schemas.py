@@ -16,6 +16,7 @@ from pydantic import (
     StrictBool,
     StrictStr,
     WithJsonSchema,
+    field_validator,
 )
 
 from ..protocol import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ErrorCode, JobKind, JobStatus
@@ -158,6 +159,30 @@ class ScanRequest(BaseModel):
     path: StrictStr = Field(description="Absolute directory path under an allowed scan root.")
     recursive: StrictBool = True
     force: StrictBool = Field(default=False, description="Probe every file, changed or not.")
+
+
+class PurgeMissingRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    folder: StrictStr | None = Field(
+        default=None,
+        min_length=1,
+        max_length=4096,
+        description="Only entries in this folder or below it (an absolute path; it need not "
+        "exist any more). Null for the whole library.",
+    )
+
+    @field_validator("folder")
+    @classmethod
+    def _absolute(cls, value: str | None) -> str | None:
+        if value is not None and (not value.startswith("/") or "\x00" in value):
+            raise ValueError("must be an absolute path, without NUL bytes")
+        return value
+
+
+class PurgeMissingResult(BaseModel):
+    removed: int = Field(description="How many library entries were removed.")
+    video_ids: list[str] = Field(description="Their ids, in path order.")
 
 
 class ScanAccepted(BaseModel):

@@ -291,6 +291,26 @@ async def videos(client: Client, console: Console, args: argparse.Namespace) -> 
     return 0
 
 
+async def purge_missing(client: Client, console: Console, args: argparse.Namespace) -> int:
+    """Remove the entries whose files are missing; at a terminal, only once the user agrees."""
+    if console.interactive and not args.yes:
+        where = f" in {args.folder} (and below)" if args.folder else ""
+        answer = await console.ask(
+            f"Remove every library entry whose file is missing{where}, with its thumbnail? "
+            "No file on disk is touched. [y/N] "
+        )
+        if answer.strip().lower() not in {"y", "yes"}:
+            await console.error("nothing removed")
+            return 1
+    result = await client.purge_missing(args.folder)
+    if console.json_mode:
+        await console.data(result.to_json())
+    else:
+        entries = "entry" if result.removed == 1 else "entries"
+        await console.line(f"removed {result.removed} {entries} whose files were missing")
+    return 0
+
+
 async def health(client: Client, console: Console, args: argparse.Namespace) -> int:
     """Whether the server is up and its database, ffprobe and ffmpeg work."""
     readiness = await client.ready()

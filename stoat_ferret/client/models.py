@@ -418,6 +418,26 @@ def _read_result(kind: str, data: Any) -> JobResult | None:
     return _RESULTS.get(kind, JobResult.from_json)(data)
 
 
+@attrs.frozen(kw_only=True)
+class PurgeResult:
+    """What ``purge_missing`` removed: library entries whose files were missing."""
+
+    removed: int = attrs.field(metadata=_wire(_int))
+    #: Their ids, in path order.
+    video_ids: tuple[str, ...] = attrs.field(
+        metadata=_wire(lambda v: tuple(_str(i) for i in v), list)
+    )
+    extra: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+    _source: dict[str, Any] | None = attrs.field(default=None, eq=False, repr=False)
+
+    @classmethod
+    def from_json(cls, data: Any) -> PurgeResult:
+        return _build(cls, data, "purge result")
+
+    def to_json(self) -> dict[str, Any]:
+        return _dump(self)
+
+
 # -- jobs --------------------------------------------------------------------------------------
 
 

@@ -36,6 +36,7 @@ CONTRACT = [
     ("post", "/api/v1/videos/thumbnails"),
     ("get", "/api/v1/videos/{video_id}/stream"),
     ("get", "/api/v1/library/summary"),
+    ("post", "/api/v1/videos/purge-missing"),
 ]
 
 
