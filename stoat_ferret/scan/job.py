@@ -119,8 +119,11 @@ class Scanner:
         events: LibraryEvents,
         after_scan: AfterScan | None = None,
     ) -> None:
-        """``events`` publishes what scans change, once it is committed; ``after_scan`` runs
-        once a scan has stored new, changed or moved videos, however it ended."""
+        """``events`` publishes what scans change, once it is committed.
+
+        ``after_scan`` runs once a scan has stored new, changed or moved videos, however
+        it ended.
+        """
         self._library = library
         self._runner = runner
         self._settings = settings
