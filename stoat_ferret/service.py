@@ -11,6 +11,7 @@ import trio
 
 from .events.hub import EventHub
 from .events.jobs import JobEvents
+from .events.library import LibraryEvents
 from .health import Check, ToolChecks, check_database
 from .jobs.runner import JobRunner, open_job_runner
 from .library.store import Library, open_library
@@ -38,6 +39,8 @@ class Service:
     watches: Watches
     metrics: Metrics
     loop_watch: LoopWatch
+    #: Publishes changes to the library (``video_*`` events).
+    library_events: LibraryEvents
 
     tool_checks: ToolChecks = attrs.field(factory=ToolChecks)
     _stopping: trio.Lock = attrs.field(factory=trio.Lock)
@@ -116,18 +119,29 @@ async def _open_parts(settings: Settings, loop_watch: LoopWatch) -> AsyncIterato
         # One limit on ffprobe and ffmpeg children together: they compete for the same CPUs.
         media_tools = trio.CapacityLimiter(settings.probe_concurrency)
         thumbnailer = Thumbnailer(library, runner, hub, metrics, settings, media_tools)
+        library_events = LibraryEvents(hub)
         scanner = Scanner(
             library,
             runner,
             metrics,
             settings,
             media_tools,
+            events=library_events,
             after_scan=thumbnailer.submit if settings.thumbnails_after_scan else None,
         )
         resume = await resume_interrupted(library, scanner, enabled=settings.resume_interrupted)
         watches = Watches(library, runner, scanner, hub, settings, resume=resume)
         service = Service(
-            settings, library, hub, runner, scanner, thumbnailer, watches, metrics, loop_watch
+            settings,
+            library,
+            hub,
+            runner,
+            scanner,
+            thumbnailer,
+            watches,
+            metrics,
+            loop_watch,
+            library_events,
         )
         async with trio.open_nursery() as nursery:
             try:

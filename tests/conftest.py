@@ -19,7 +19,7 @@ from stoat_ferret.server import serve_service
 from stoat_ferret.service import Service, open_service
 from stoat_ferret.settings import Settings
 
-from .support.media import SAMPLES, make_corpus, make_sample
+from .support.media import SAMPLES, make_corpus, make_distinct_clips, make_sample
 
 # The runtime guard (every async test fails if a task step blocks the event loop) and the
 # leak checks (child processes, file descriptors, SQLite files) apply to the whole suite.
@@ -52,6 +52,14 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """One generated file per container/codec pair in ``SAMPLES`` (made once per session)."""
     directory = tmp_path_factory.mktemp("samples")
     return {name: make_sample(directory, name) for name in SAMPLES}
+
+
+@pytest.fixture(scope="session")
+def distinct_clips(
+    tmp_path_factory: pytest.TempPathFactory, samples: dict[str, Path]
+) -> list[Path]:
+    """Six small MP4 videos that differ in content, so each has its own fingerprint."""
+    return make_distinct_clips(tmp_path_factory.mktemp("distinct"), samples["h264_aac.mp4"], 6)
 
 
 @pytest.fixture(scope="session")

@@ -141,6 +141,8 @@ def test_every_job_kind_with_a_result_type_has_a_job_schema() -> None:
                 unchanged=1,
                 missing=2,
                 reappeared=1,
+                moved=1,
+                ignored={".txt": 3, "": 1},
                 errors=CappedErrors((FileError("/m/a.mp4", "empty"),), 4),
             ),
             schemas.ScanResult,

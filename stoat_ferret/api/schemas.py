@@ -16,6 +16,7 @@ from pydantic import (
     StrictBool,
     StrictStr,
     WithJsonSchema,
+    field_validator,
 )
 
 from ..protocol import (
@@ -170,6 +171,30 @@ class ScanRequest(BaseModel):
     force: StrictBool = Field(default=False, description="Probe every file, changed or not.")
 
 
+class PurgeMissingRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    folder: StrictStr | None = Field(
+        default=None,
+        min_length=1,
+        max_length=4096,
+        description="Only entries in this folder or below it (an absolute path; it need not "
+        "exist any more). Null for the whole library.",
+    )
+
+    @field_validator("folder")
+    @classmethod
+    def _absolute(cls, value: str | None) -> str | None:
+        if value is not None and (not value.startswith("/") or "\x00" in value):
+            raise ValueError("must be an absolute path, without NUL bytes")
+        return value
+
+
+class PurgeMissingResult(BaseModel):
+    removed: int = Field(description="How many library entries were removed.")
+    video_ids: list[str] = Field(description="Their ids, in path order.")
+
+
 class ScanAccepted(BaseModel):
     job_id: str
 
@@ -187,8 +212,19 @@ class ScanResult(BaseModel):
     updated: int = Field(description="Files probed that the library held already.")
     skipped: int = Field(description="The same number as unchanged (the original API's name).")
     unchanged: int = Field(description="Files not probed: size and mtime matched.")
-    missing: int = Field(description="Library entries this scan marked missing.")
+    missing: int = Field(
+        description="Library entries this scan marked missing (a video it then found moved "
+        "counts under moved instead)."
+    )
     reappeared: int = Field(description="Unchanged files that had been missing and are back.")
+    moved: int = Field(
+        description="Files found at a new path whose fingerprint is a missing video's: that "
+        "video, moved (same id and thumbnail, new path). Not counted in new."
+    )
+    ignored: dict[str, int] = Field(
+        description="Files passed over because of their extension, by extension (lower case, "
+        "'' for none), e.g. {\".txt\": 3}. Hidden files are not counted."
+    )
     error_count: int = Field(description="Files that could not be used, all of them.")
     errors: list[FileError] = Field(description="The first 500 of them.")
 

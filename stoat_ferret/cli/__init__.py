@@ -148,6 +148,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_page_options(videos, "videos")
 
+    purge = command(
+        "purge-missing",
+        commands.purge_missing,
+        "remove the library's entries whose files are missing, with their thumbnails",
+        examples="  stoat-ferret purge-missing\n"
+        "  stoat-ferret purge-missing --folder /srv/video/old-card --yes\n",
+    )
+    purge.add_argument(
+        "--folder",
+        metavar="F",
+        help="only entries in this folder or below it, an absolute path on the server's "
+        "machine (default: the whole library)",
+    )
+    purge.add_argument(
+        "--yes",
+        action="store_true",
+        help="do not ask first (default: ask when run at a terminal)",
+    )
+
     command(
         "watches",
         commands.watches,
@@ -206,7 +225,7 @@ stdout; messages and the progress bar to stderr.
 exit status:
   0    done (for health: every check passed; for scan: the scan completed)
   1    the server refused or could not be reached; a scan that did not complete;
-       a failed health check; serve could not start
+       a failed health check; a purge that was not agreed to; serve could not start
   2    a usage error (bad arguments, a job or watch id prefix that fits several)
   130  interrupted with Ctrl-C (a scan is cancelled on the server first)
 

@@ -48,19 +48,30 @@ def describe_result(result: JobResult) -> str:
             f"{result.updated} updated",
             f"{result.unchanged} unchanged",
         ]
-        for count, what in (
-            (result.missing, "missing"),
-            (result.moved, "moved"),
-            (result.ignored, "ignored"),
-        ):
+        for count, what in ((result.missing, "missing"), (result.moved, "moved")):
             if count:
                 parts.append(f"{count} {what}")
+        if result.ignored_count:
+            parts.append(f"{result.ignored_count} ignored ({describe_ignored(result.ignored)})")
     elif isinstance(result, ThumbnailResult):
         parts = [f"{result.made} of {result.total} made"]
     else:
         parts = []
     parts.append(f"{result.error_count} errors")
     return ", ".join(parts)
+
+
+#: How many extensions a scan's summary names among the files it ignored.
+IGNORED_SHOWN = 5
+
+
+def describe_ignored(ignored: dict[str, int]) -> str:
+    """The extensions ignored most often, with their counts: ``.txt 3, .jpg 1``."""
+    ranked = sorted(ignored.items(), key=lambda item: (-item[1], item[0]))
+    shown = [f"{ext or 'no extension'} {count}" for ext, count in ranked[:IGNORED_SHOWN]]
+    if len(ranked) > IGNORED_SHOWN:
+        shown.append("…")
+    return ", ".join(shown)
 
 
 async def print_errors(console: Console, result: JobResult) -> None:
@@ -286,6 +297,26 @@ async def videos(client: Client, console: Console, args: argparse.Namespace) -> 
         for line in table(header, rows, right={2, 5}):
             await console.line(line)
     await console.line(f"{len(found)} of {total} videos")
+    return 0
+
+
+async def purge_missing(client: Client, console: Console, args: argparse.Namespace) -> int:
+    """Remove the entries whose files are missing; at a terminal, only once the user agrees."""
+    if console.interactive and not args.yes:
+        where = f" in {args.folder} (and below)" if args.folder else ""
+        answer = await console.ask(
+            f"Remove every library entry whose file is missing{where}, with its thumbnail? "
+            "No file on disk is touched. [y/N] "
+        )
+        if answer.strip().lower() not in {"y", "yes"}:
+            await console.error("nothing removed")
+            return 1
+    result = await client.purge_missing(args.folder)
+    if console.json_mode:
+        await console.data(result.to_json())
+    else:
+        entries = "entry" if result.removed == 1 else "entries"
+        await console.line(f"removed {result.removed} {entries} whose files were missing")
     return 0
 
 

@@ -48,16 +48,27 @@ def render_progress(
 
 
 class Console:
-    """Where the CLI prints: results to stdout, messages and progress to stderr."""
+    """Where the CLI prints: results to stdout, messages and progress to stderr.
+
+    Questions (:meth:`ask`) go to stderr and their answers come from stdin.
+    """
 
     def __init__(
-        self, *, json_mode: bool, stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr
+        self,
+        *,
+        json_mode: bool,
+        stdout: TextIO = sys.stdout,
+        stderr: TextIO = sys.stderr,
+        stdin: TextIO | None = sys.stdin,
     ) -> None:
         self.json_mode = json_mode
         self._stdout = stdout
         self._stderr = stderr
+        self._stdin = stdin
         #: A progress bar only for a person watching a terminal, never for a pipe or --json.
         self.show_progress = not json_mode and stderr.isatty()
+        #: A person at a terminal can be asked (stdin and stderr are both terminals).
+        self.interactive = stdin is not None and stdin.isatty() and stderr.isatty()
         self._bar_shown = False
 
     async def _write(self, stream: TextIO, text: str) -> None:
@@ -73,6 +84,19 @@ class Console:
 
     async def data(self, value: Any) -> None:
         await self._write(self._stdout, json.dumps(value, indent=2, sort_keys=True) + "\n")
+
+    async def ask(self, question: str) -> str:
+        """Show ``question`` on stderr and return the line typed (without its newline).
+
+        An empty string when stdin is closed or there is none.
+        """
+        await self._clear_bar()
+        await self._write(self._stderr, question)
+        if self._stdin is None:
+            return ""
+        # Abandoned on Ctrl-C: a thread blocked reading a terminal cannot be woken.
+        answer = await trio.to_thread.run_sync(self._stdin.readline, abandon_on_cancel=True)
+        return answer.rstrip("\n")
 
     async def error(self, text: str) -> None:
         await self._clear_bar()

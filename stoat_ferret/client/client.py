@@ -29,6 +29,7 @@ from .follow import JobUpdates
 from .models import (
     Job,
     JobPage,
+    PurgeResult,
     Readiness,
     SearchResult,
     ServerInfo,
@@ -189,6 +190,20 @@ class Client:
     async def delete_video(self, video_id: str) -> None:
         """Remove a video from the library (the file on disk stays)."""
         await self._request("DELETE", f"/api/v1/videos/{_segment(video_id)}")
+
+    async def purge_missing(self, folder: str | None = None) -> PurgeResult:
+        """Remove every library entry whose file is missing; ``folder`` keeps to one folder tree.
+
+        Their thumbnails go too; no file on disk is touched. ``folder`` is an absolute
+        path on the server's machine (it need not exist any more); ``None`` means the
+        whole library. Raises :class:`InvalidRequest` for a relative ``folder``.
+        """
+        body = await self._request(
+            "POST",
+            "/api/v1/videos/purge-missing",
+            json={} if folder is None else {"folder": folder},
+        )
+        return PurgeResult.from_json(body)
 
     async def make_thumbnails(
         self, video_ids: Sequence[str] | None = None, *, force: bool = False

@@ -71,6 +71,11 @@ def _object(value: Any) -> dict[str, Any]:
     return dict(value)
 
 
+def _counts(value: Any) -> dict[str, int]:
+    """An object of counts by name: ``{".txt": 3}``."""
+    return {_str(name): _int(count) for name, count in _object(value).items()}
+
+
 def _time(value: Any) -> datetime:
     """An ISO 8601 timestamp as an aware datetime in UTC (a zoneless one is taken as UTC)."""
     when = datetime.fromisoformat(_str(value))
@@ -367,8 +372,14 @@ class ScanResult(JobResult):
     reappeared: int = _count()
     #: Found at a new path: same video, moved (0 from a server that does not track moves).
     moved: int = _count()
-    #: Files left out by their extension (0 from a server that does not count them).
-    ignored: int = _count()
+    #: Files left out by their extension, counted by extension (lower case, ``""`` for
+    #: none): ``{".txt": 3}``. Empty from a server that does not count them.
+    ignored: dict[str, int] = attrs.field(factory=dict, metadata=_wire(_counts))
+
+    @property
+    def ignored_count(self) -> int:
+        """Files left out by their extension, in all."""
+        return sum(self.ignored.values())
 
     @classmethod
     def from_json(cls, data: Any) -> ScanResult:
@@ -407,6 +418,26 @@ def _read_result(kind: str, data: Any) -> JobResult | None:
     if data is None:
         return None
     return _RESULTS.get(kind, JobResult.from_json)(data)
+
+
+@attrs.frozen(kw_only=True)
+class PurgeResult:
+    """What ``purge_missing`` removed: library entries whose files were missing."""
+
+    removed: int = attrs.field(metadata=_wire(_int))
+    #: Their ids, in path order.
+    video_ids: tuple[str, ...] = attrs.field(
+        metadata=_wire(lambda v: tuple(_str(i) for i in v), list)
+    )
+    extra: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+    _source: dict[str, Any] | None = attrs.field(default=None, eq=False, repr=False)
+
+    @classmethod
+    def from_json(cls, data: Any) -> PurgeResult:
+        return _build(cls, data, "purge result")
+
+    def to_json(self) -> dict[str, Any]:
+        return _dump(self)
 
 
 # -- jobs --------------------------------------------------------------------------------------

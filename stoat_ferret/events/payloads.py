@@ -13,6 +13,7 @@ import attrs
 
 from ..jobs.models import JobSnapshot
 from ..jobs.results import JobResult
+from ..library.models import VideoMove
 from ..protocol import EventType, JobStatus, WatchChange
 from ..watch.models import Watch
 
@@ -169,6 +170,72 @@ class WatchStatusChanged:
 
     def to_wire(self) -> dict[str, Any]:
         return {**self.watch.to_wire(), "change": str(self.change)}
+
+
+@attrs.frozen(kw_only=True)
+class VideoAdded:
+    """Videos were added to the library."""
+
+    event_type: ClassVar[EventType] = EventType.VIDEO_ADDED
+
+    video_ids: tuple[str, ...]
+    job_id: str | None
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"video_ids": list(self.video_ids), "job_id": self.job_id}
+
+
+@attrs.frozen(kw_only=True)
+class VideoUpdated:
+    """Videos were probed again (their files changed, or a scan forced it)."""
+
+    event_type: ClassVar[EventType] = EventType.VIDEO_UPDATED
+
+    video_ids: tuple[str, ...]
+    job_id: str | None
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"video_ids": list(self.video_ids), "job_id": self.job_id}
+
+
+@attrs.frozen(kw_only=True)
+class VideoMissing:
+    """Videos whose files a scan did not find (``missing``), or found again (not ``missing``)."""
+
+    event_type: ClassVar[EventType] = EventType.VIDEO_MISSING
+
+    video_ids: tuple[str, ...]
+    missing: bool
+    job_id: str | None
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"video_ids": list(self.video_ids), "missing": self.missing, "job_id": self.job_id}
+
+
+@attrs.frozen(kw_only=True)
+class VideoMoved:
+    """Videos found at a new path: the same ids, their paths changed."""
+
+    event_type: ClassVar[EventType] = EventType.VIDEO_MOVED
+
+    moves: tuple[VideoMove, ...]
+    job_id: str | None
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"moves": [move.to_wire() for move in self.moves], "job_id": self.job_id}
+
+
+@attrs.frozen(kw_only=True)
+class VideoRemoved:
+    """Videos were removed from the library (``job_id`` is None when a request removed them)."""
+
+    event_type: ClassVar[EventType] = EventType.VIDEO_REMOVED
+
+    video_ids: tuple[str, ...]
+    job_id: str | None
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"video_ids": list(self.video_ids), "job_id": self.job_id}
 
 
 @attrs.frozen(kw_only=True)

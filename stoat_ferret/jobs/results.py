@@ -87,10 +87,15 @@ class ScanResult:
     updated: int = 0
     #: Files not probed because their size and mtime matched (``skipped`` on the wire too).
     unchanged: int = 0
-    #: Library entries this scan marked missing.
+    #: Library entries this scan marked missing (and did not find moved).
     missing: int = 0
     #: Unchanged files that had been marked missing and are back.
     reappeared: int = 0
+    #: Files found at a new path that are videos gone missing (same fingerprint): moved.
+    moved: int = 0
+    #: Files the walk passed over because of their extension, by extension (lower case,
+    #: ``""`` for none): ``{".txt": 3}``.
+    ignored: dict[str, int] = attrs.field(factory=dict, hash=False)
     errors: CappedErrors[FileError] = attrs.field(factory=CappedErrors)
 
     def to_wire(self) -> dict[str, Any]:
@@ -102,6 +107,8 @@ class ScanResult:
             "unchanged": self.unchanged,
             "missing": self.missing,
             "reappeared": self.reappeared,
+            "moved": self.moved,
+            "ignored": dict(self.ignored),
             "error_count": self.errors.count,
             "errors": self.errors.to_wire(),
         }
@@ -109,6 +116,10 @@ class ScanResult:
     @classmethod
     def from_wire(cls, data: Mapping[str, Any]) -> ScanResult:
         items = tuple(FileError.from_wire(e) for e in data["errors"])
+        # Results a version before moves and ignored files were counted stored lack them.
+        ignored = data.get("ignored", {})
+        if not isinstance(ignored, Mapping):
+            raise TypeError("ignored is not an object")
         return cls(
             scanned=int(data["scanned"]),
             new=int(data["new"]),
@@ -116,6 +127,8 @@ class ScanResult:
             unchanged=int(data["unchanged"]),
             missing=int(data["missing"]),
             reappeared=int(data["reappeared"]),
+            moved=int(data.get("moved", 0)),
+            ignored={str(ext): int(count) for ext, count in ignored.items()},
             errors=CappedErrors(items, int(data["error_count"])),
         )
 

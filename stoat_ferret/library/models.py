@@ -118,6 +118,32 @@ class KnownFile:
     missing: bool
     #: Stored by an older probe parser: probe it again even if the file is unchanged.
     stale: bool = False
+    #: The stored content fingerprint; None for a file stored before fingerprints were kept.
+    fingerprint: str | None = None
+
+
+@attrs.frozen
+class VideoMove:
+    """A video found at a new path: the same id, thumbnail and history, somewhere else."""
+
+    video_id: str
+    from_path: str
+    to_path: str
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"video_id": self.video_id, "from_path": self.from_path, "to_path": self.to_path}
+
+
+@attrs.frozen(kw_only=True)
+class SavedFiles:
+    """What one batch of probed files did to the library: the ids of each kind of change."""
+
+    #: Videos added: files at paths the library did not hold, matching no missing video.
+    added: tuple[str, ...] = ()
+    #: Videos probed again at the path the library held them at.
+    updated: tuple[str, ...] = ()
+    #: Missing videos found again, by fingerprint, at a new path.
+    moved: tuple[VideoMove, ...] = ()
 
 
 @attrs.frozen(kw_only=True)

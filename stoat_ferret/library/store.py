@@ -38,7 +38,16 @@ from ..timestamps import (
 from . import lock, schema
 from .errors import DataDirUnusable, NotALibrary
 from .health import FileId, LibraryProblem, classify, file_id, identity_problem, storage_problem
-from .models import TECHNICAL_VERSION, KnownFile, LibraryCounts, Technical, Video, WatchRecord
+from .models import (
+    TECHNICAL_VERSION,
+    KnownFile,
+    LibraryCounts,
+    SavedFiles,
+    Technical,
+    Video,
+    VideoMove,
+    WatchRecord,
+)
 from .schema import SchemaTooNew, migrate
 
 T = TypeVar("T")
@@ -67,6 +76,18 @@ class ProbedFile:
     path: str
     mtime_ns: int
     probe: ProbeResult
+    #: The file's content fingerprint (``<size>:<hex>``); None if it was not read.
+    fingerprint: str | None = None
+
+
+@attrs.frozen
+class FingerprintedFile:
+    """The fingerprint of a file the library holds, read when the file was as recorded."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    fingerprint: str
 
 
 def fts_query(text: str) -> str | None:
@@ -145,7 +166,7 @@ def _video(row: sqlite3.Row, *, technical: Technical | None = None) -> Video:
 
 
 #: What a rescan compares against: see :func:`_known`.
-_KNOWN_COLUMNS = "path, file_size, file_mtime_ns, missing_since, technical_version"
+_KNOWN_COLUMNS = "path, file_size, file_mtime_ns, missing_since, technical_version, fingerprint"
 
 
 def _known(row: sqlite3.Row) -> KnownFile:
@@ -155,6 +176,7 @@ def _known(row: sqlite3.Row) -> KnownFile:
         row["file_mtime_ns"],
         row["missing_since"] is not None,
         stale=row["technical_version"] < TECHNICAL_VERSION,
+        fingerprint=row["fingerprint"],
     )
 
 
@@ -212,6 +234,7 @@ def _probed_values(item: ProbedFile) -> dict[str, Any]:
         "audio_layout": audio.channel_layout if audio else None,
         "audio_sample_rate": audio.sample_rate if audio else None,
         "creation_time": optional_timestamp(p.container.creation_time),
+        "fingerprint": item.fingerprint,
     }
 
 
@@ -247,8 +270,35 @@ _PROBED_COLUMNS = {
     "audio_layout": "audio_layout",
     "audio_sample_rate": "audio_sample_rate",
     "creation_time": "creation_time",
+    "fingerprint": "fingerprint",
 }
 _PROBED_SET = ", ".join(f"{column} = :{param}" for column, param in _PROBED_COLUMNS.items())
+# The thumbnail shows the content: kept when the content is the same (the same fingerprint;
+# for a video stored before fingerprints were kept, the same size and mtime, the evidence a
+# scan skips unchanged files on), made anew otherwise. SQLite evaluates every expression of
+# an UPDATE against the row as it was, so ``fingerprint`` here is the stored one.
+_KEEP_THUMBNAIL = (
+    "thumbnail_path = CASE WHEN fingerprint = :fingerprint OR (fingerprint IS NULL "
+    "AND file_size = :file_size AND file_mtime_ns = :mtime) THEN thumbnail_path END"
+)
+_UPDATE_PROBED = (
+    f"UPDATE videos SET {_PROBED_SET}, {_KEEP_THUMBNAIL}, missing_since = NULL, "
+    "updated_at = :now, probed_at = :now WHERE path = :path RETURNING id"
+)
+# A video moved: a missing video's fingerprint at a path the library does not hold. Of
+# several, the one with the same file name first, then the one missing most recently
+# (``missing_since`` sorts as time does), then by path, so the choice never depends on
+# the order rows happen to be read in.
+_MOVE_CANDIDATE = (
+    "SELECT id, path FROM videos WHERE fingerprint = :fingerprint "
+    "AND missing_since IS NOT NULL "
+    "ORDER BY filename = :filename DESC, missing_since DESC, path LIMIT 1"
+)
+_MOVE = (
+    "UPDATE videos SET path = :path, directory = :directory, filename = :filename, "
+    f"{_PROBED_SET}, {_KEEP_THUMBNAIL}, missing_since = NULL, updated_at = :now, "
+    "probed_at = :now WHERE id = :id"
+)
 _INSERT_PROBED = (
     "INSERT INTO videos (id, path, directory, filename, created_at, updated_at, probed_at, "
     f"{', '.join(_PROBED_COLUMNS)}) VALUES (:id, :path, :directory, :filename, :now, :now, "
@@ -494,29 +544,81 @@ class Library:
 
         return await self._read(run)
 
-    async def save_probed(self, files: Sequence[ProbedFile]) -> tuple[int, int]:
-        """Insert or update probed files in one transaction; return ``(new, updated)``."""
+    async def save_probed(self, files: Sequence[ProbedFile]) -> SavedFiles:
+        """Write probed files in one transaction; the ids of what each became.
 
-        def run(conn: sqlite3.Connection) -> tuple[int, int]:
+        A file at a path the library holds updates that video (and clears ``missing``).
+        A file at a new path whose fingerprint matches a video marked missing is that
+        video, moved: it keeps its id, thumbnail and ``created_at`` and takes the new
+        path (see ``_MOVE_CANDIDATE`` for which of several). Any other file is added.
+        Either way the thumbnail is kept only if the content is the same
+        (``_KEEP_THUMBNAIL``).
+        """
+
+        def run(conn: sqlite3.Connection) -> SavedFiles:
             now = format_timestamp(utc_now())
-            new = updated = 0
+            added: list[str] = []
+            updated: list[str] = []
+            moved: list[VideoMove] = []
             with _transaction(conn):
                 for item in files:
                     values = {**_probed_values(item), "now": now}
-                    cur = conn.execute(
-                        f"UPDATE videos SET {_PROBED_SET}, "
-                        # The file changed, so its thumbnail shows something else: make anew.
-                        "thumbnail_path = NULL, "
-                        "missing_since = NULL, updated_at = :now, probed_at = :now "
-                        "WHERE path = :path",
-                        values,
-                    )
-                    if cur.rowcount:
-                        updated += 1
+                    # fetchall: a RETURNING statement is finished only once read to the end.
+                    rows = conn.execute(_UPDATE_PROBED, values).fetchall()
+                    if rows:
+                        updated.append(rows[0]["id"])
                         continue
-                    conn.execute(_INSERT_PROBED, {**values, "id": str(uuid.uuid4())})
-                    new += 1
-            return new, updated
+                    if item.fingerprint is not None:
+                        found = conn.execute(_MOVE_CANDIDATE, values).fetchone()
+                        if found is not None:
+                            conn.execute(_MOVE, {**values, "id": found["id"]})
+                            moved.append(VideoMove(found["id"], found["path"], item.path))
+                            continue
+                    video_id = str(uuid.uuid4())
+                    conn.execute(_INSERT_PROBED, {**values, "id": video_id})
+                    added.append(video_id)
+            return SavedFiles(added=tuple(added), updated=tuple(updated), moved=tuple(moved))
+
+        return await self._write(run)
+
+    async def set_fingerprints(self, files: Sequence[FingerprintedFile]) -> int:
+        """Record fingerprints of unchanged files stored without one; return how many.
+
+        A file whose recorded size or mtime no longer matches the one it was read at
+        is left alone: the fingerprint may not be of the content the library describes.
+        """
+        if not files:
+            await trio.lowlevel.checkpoint()
+            return 0
+
+        def run(conn: sqlite3.Connection) -> int:
+            changed = 0
+            with _transaction(conn):
+                for item in files:
+                    changed += conn.execute(
+                        "UPDATE videos SET fingerprint = ? "
+                        "WHERE path = ? AND file_size = ? AND file_mtime_ns = ?",
+                        (item.fingerprint, item.path, item.size, item.mtime_ns),
+                    ).rowcount
+            return changed
+
+        return await self._write(run)
+
+    async def purge_missing(self, folder: str | None = None) -> list[str]:
+        """Remove every video marked missing (in or below ``folder``); their ids, by path."""
+        where, args = ("1", ()) if folder is None else _under(folder, recursive=True)
+
+        def run(conn: sqlite3.Connection) -> list[str]:
+            condition = f"missing_since IS NOT NULL AND {where}"
+            with _transaction(conn):
+                ids = [
+                    row["id"]
+                    for row in conn.execute(
+                        f"SELECT id FROM videos WHERE {condition} ORDER BY path", args
+                    )
+                ]
+                conn.execute(f"DELETE FROM videos WHERE {condition}", args)
+            return ids
 
         return await self._write(run)
 
@@ -560,30 +662,30 @@ class Library:
 
         return await self._write(run)
 
-    async def set_missing(self, paths: Iterable[str], *, missing: bool) -> int:
-        """Mark files as missing from disk (or found again); return how many changed."""
+    async def set_missing(self, paths: Iterable[str], *, missing: bool) -> list[str]:
+        """Mark files as missing from disk (or found again); the ids of those that changed."""
         batch = list(paths)
         if not batch:
             await trio.lowlevel.checkpoint()
-            return 0
+            return []
 
-        def run(conn: sqlite3.Connection) -> int:
+        def run(conn: sqlite3.Connection) -> list[str]:
             now = format_timestamp(utc_now())
-            changed = 0
+            changed: list[str] = []
             with _transaction(conn):
                 for path in batch:
                     if missing:
                         sql = (
                             "UPDATE videos SET missing_since = ?, updated_at = ? "
-                            "WHERE path = ? AND missing_since IS NULL"
+                            "WHERE path = ? AND missing_since IS NULL RETURNING id"
                         )
                     else:
                         sql = (
                             "UPDATE videos SET missing_since = NULL, updated_at = ? "
-                            "WHERE path = ? AND missing_since IS NOT NULL"
+                            "WHERE path = ? AND missing_since IS NOT NULL RETURNING id"
                         )
                     args = (now, now, path) if missing else (now, path)
-                    changed += conn.execute(sql, args).rowcount
+                    changed.extend(row["id"] for row in conn.execute(sql, args).fetchall())
             return changed
 
         return await self._write(run)

@@ -11,6 +11,11 @@ reports progress after each commit, so progress never runs ahead of what is
 stored. When the job is cancelled the workers' ffprobe children are killed, and
 the writer commits what it already holds before the job ends: work done before a
 cancel is kept, and thumbnails are queued for it as for a scan that completed.
+
+Probe workers also fingerprint each file they probe. Files the library no longer finds are
+marked missing before anything new is stored, so a new file whose fingerprint is a missing
+video's is recognised as that video, moved, when the writer stores it. Each change is
+published as a ``video_*`` event once it is committed.
 """
 
 from __future__ import annotations
@@ -18,20 +23,21 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
 import attrs
 import trio
 
+from ..events.library import LibraryEvents
 from ..fanout import fan_out
 from ..jobs.errors import RunnerClosed, TooManyJobs
 from ..jobs.models import JobSnapshot
 from ..jobs.results import CappedErrors, FileError, ScanResult
 from ..jobs.runner import JobContext, JobRunner, JobSpec, new_job_id
-from ..library.models import KnownFile
-from ..library.store import Library, ProbedFile
+from ..library.models import KnownFile, VideoMove
+from ..library.store import FingerprintedFile, Library, ProbedFile
 from ..metrics import Metrics
 from ..probe.errors import ProbeError, ProberMissing
 from ..probe.parse import ProbeResult
@@ -40,8 +46,9 @@ from ..protocol import JobKind
 from ..settings import Settings
 from .areas import Areas
 from .errors import ScanConflict
+from .fingerprint import FingerprintError, fingerprint_file, fingerprint_files
 from .paths import resolve_roots, resolve_scan_path
-from .plan import FoundFile, is_within, plan_scan
+from .plan import FoundFile, ScanPlan, is_within, plan_scan
 from .walk import WalkResult, look_at_paths, walk_directory
 
 log = logging.getLogger(__name__)
@@ -56,12 +63,16 @@ HANDOFF_TIMEOUT = 10.0
 #: What runs after a scan that stored new or changed videos (queues their thumbnails).
 AfterScan = Callable[[], Awaitable[object]]
 
+#: Why a file whose size differs from the walk's by the time it is fingerprinted is left out.
+CHANGED_SINCE_LISTED = "the file changed since it was listed (is it still being copied?)"
+
 
 @attrs.frozen
 class _Outcome:
     file: FoundFile
     probe: ProbeResult | None
     error: str | None
+    fingerprint: str | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -92,7 +103,15 @@ class _Tally:
     unchanged: int = 0
     missing: int = 0
     reappeared: int = 0
+    moved: int = 0
+    ignored: dict[str, int] = attrs.field(factory=dict)
     errors: CappedErrors[FileError] = attrs.field(factory=CappedErrors)
+    #: Videos this scan marked missing: one found moved is counted as moved, not missing.
+    gone: frozenset[str] = frozenset()
+
+    def add_moves(self, moves: Sequence[VideoMove]) -> None:
+        self.moved += len(moves)
+        self.missing -= sum(move.video_id in self.gone for move in moves)
 
     def add_error(self, path: str, reason: str) -> None:
         self.errors = self.errors.add(FileError(path, reason))
@@ -105,6 +124,8 @@ class _Tally:
             unchanged=self.unchanged,
             missing=self.missing,
             reappeared=self.reappeared,
+            moved=self.moved,
+            ignored=dict(self.ignored),
             errors=self.errors,
         )
 
@@ -120,13 +141,19 @@ class Scanner:
         settings: Settings,
         probe_limiter: trio.CapacityLimiter,
         *,
+        events: LibraryEvents,
         after_scan: AfterScan | None = None,
     ) -> None:
-        """``after_scan`` runs once a scan has stored new or changed videos, however it ended."""
+        """``events`` publishes what scans change, once it is committed.
+
+        ``after_scan`` runs once a scan has stored new, changed or moved videos, however
+        it ended.
+        """
         self._library = library
         self._runner = runner
         self._settings = settings
         self._limiter = probe_limiter
+        self._events = events
         self._after_scan = after_scan
         self._roots = resolve_roots(settings.allowed_scan_roots)
         self._extensions = settings.all_video_extensions
@@ -249,14 +276,17 @@ class Scanner:
         """Bring the library in step with what ``walk`` found, against what it held there."""
         plan = plan_scan(walk.files, known, force=force, unreadable=walk.unreadable)
 
-        tally = _Tally(scanned=len(walk.files), unchanged=len(plan.unchanged))
+        tally = _Tally(scanned=len(walk.files), unchanged=len(plan.unchanged), ignored=walk.ignored)
         for path, reason in walk.errors:
             tally.add_error(path, reason)
-        tally.missing = await self._library.set_missing(plan.missing, missing=True)
-        tally.reappeared = await self._library.set_missing(plan.reappeared, missing=False)
+        # Before anything is stored: a new file may be one of the missing videos, moved.
+        await self._mark_missing(plan, tally, ctx.job_id)
 
         total = len(walk.files)
-        ctx.report(processed=tally.unchanged, total=total, partial_result=tally.result())
+        processed = tally.unchanged - len(plan.to_fingerprint)
+        ctx.report(processed=processed, total=total, partial_result=tally.result())
+        if plan.to_fingerprint:
+            await self._fingerprint_unchanged(plan.to_fingerprint, ctx, tally, processed, total)
         if not plan.to_probe:
             return tally.result()
 
@@ -267,7 +297,7 @@ class Scanner:
                     partial(
                         fan_out,
                         plan.to_probe,
-                        self._probe_one,
+                        self._examine,
                         send,
                         workers=self._settings.probe_concurrency,
                         limiter=self._limiter,
@@ -275,7 +305,7 @@ class Scanner:
                 )
                 await self._write_all(receive, ctx, tally, total)
         finally:
-            if tally.new or tally.updated:
+            if tally.new or tally.updated or tally.moved:
                 # Shielded: a cancelled scan still hands on what it stored.
                 with trio.CancelScope(shield=True), trio.move_on_after(HANDOFF_TIMEOUT):
                     await self._hand_off()
@@ -297,6 +327,74 @@ class Scanner:
                 # The scan's own outcome stands; thumbnails can be asked for later.
                 log.exception("could not queue thumbnails after a scan")
         await trio.lowlevel.checkpoint()
+
+    async def _mark_missing(self, plan: ScanPlan, tally: _Tally, job_id: str) -> None:
+        """Mark the files not found missing, and those found again present; publish both."""
+        gone = await self._library.set_missing(plan.missing, missing=True)
+        tally.missing = len(gone)
+        tally.gone = frozenset(gone)
+        self._events.missing(gone, missing=True, job_id=job_id)
+        back = await self._library.set_missing(plan.reappeared, missing=False)
+        tally.reappeared = len(back)
+        self._events.missing(back, missing=False, job_id=job_id)
+
+    # Called only with files to read, so the loop always awaits at least once.
+    async def _fingerprint_unchanged(  # noqa: ASYNC910
+        self,
+        pending: Sequence[FoundFile],
+        ctx: JobContext,
+        tally: _Tally,
+        processed: int,
+        total: int,
+    ) -> None:
+        """Fingerprint unchanged files stored without one: one worker-thread call a batch.
+
+        Each call holds the shared limit, as a probe does. Progress counts the files
+        of a batch as processed once their fingerprints are stored.
+        """
+        for start in range(0, len(pending), WRITE_BATCH):
+            batch = pending[start : start + WRITE_BATCH]
+            results = await trio.to_thread.run_sync(
+                fingerprint_files,
+                [item.path for item in batch],
+                limiter=self._limiter,
+                abandon_on_cancel=True,
+            )
+            read: list[FingerprintedFile] = []
+            for item, result in zip(batch, results, strict=True):
+                if isinstance(result, FingerprintError):
+                    tally.add_error(item.path, result.reason)
+                elif result.size != item.size:
+                    tally.add_error(item.path, CHANGED_SINCE_LISTED)
+                else:
+                    read.append(FingerprintedFile(item.path, item.size, item.mtime_ns, str(result)))
+            await self._library.set_fingerprints(read)
+            processed += len(batch)
+            ctx.report(
+                processed=processed,
+                total=total,
+                current_file=batch[-1].path,
+                partial_result=tally.result(),
+            )
+
+    async def _examine(self, item: FoundFile) -> _Outcome:
+        """Probe a file, then fingerprint it (the probe has just read the parts it hashes).
+
+        A file that cannot be fingerprinted is a file error, and is not stored: it
+        vanished, changed or cannot be read since it was listed.
+        """
+        outcome = await self._probe_one(item)
+        if outcome.probe is None:
+            return outcome
+        try:
+            fingerprint = await trio.to_thread.run_sync(
+                fingerprint_file, item.path, abandon_on_cancel=True
+            )
+        except FingerprintError as exc:
+            return _Outcome(item, None, exc.reason)
+        if fingerprint.size != item.size:
+            return _Outcome(item, None, CHANGED_SINCE_LISTED)
+        return attrs.evolve(outcome, fingerprint=str(fingerprint))
 
     async def _probe_one(self, item: FoundFile) -> _Outcome:
         started = time.monotonic()
@@ -338,7 +436,7 @@ class Scanner:
                         batch.append(receive.receive_nowait())
                     except (trio.WouldBlock, trio.EndOfChannel):
                         break
-                processed += await self._commit(batch, tally)
+                processed += await self._commit(batch, tally, ctx.job_id)
                 ctx.report(
                     processed=processed,
                     total=total,
@@ -352,17 +450,26 @@ class Scanner:
             receive.close()
             if leftover:
                 with trio.CancelScope(shield=True), trio.move_on_after(FLUSH_TIMEOUT):
-                    processed += await self._commit(leftover, tally)
+                    processed += await self._commit(leftover, tally, ctx.job_id)
                     ctx.report(processed=processed, total=total, partial_result=tally.result())
 
-    async def _commit(self, batch: list[_Outcome], tally: _Tally) -> int:
-        probed = [ProbedFile(o.file.path, o.file.mtime_ns, o.probe) for o in batch if o.probe]
+    async def _commit(self, batch: list[_Outcome], tally: _Tally, job_id: str) -> int:
+        probed = [
+            ProbedFile(o.file.path, o.file.mtime_ns, o.probe, o.fingerprint)
+            for o in batch
+            if o.probe
+        ]
         if probed:
             # The thread call is not abandoned on cancel: the transaction always
             # completes and these counts are updated before any later checkpoint.
-            new, updated = await self._library.save_probed(probed)
-            tally.new += new
-            tally.updated += updated
+            saved = await self._library.save_probed(probed)
+            tally.new += len(saved.added)
+            tally.updated += len(saved.updated)
+            tally.add_moves(saved.moved)
+            # Committed: a client that reads these videos on hearing of them sees the change.
+            self._events.added(saved.added, job_id=job_id)
+            self._events.updated(saved.updated, job_id=job_id)
+            self._events.moved(saved.moved, job_id=job_id)
         else:
             await trio.lowlevel.checkpoint()
         for outcome in batch:

@@ -34,6 +34,9 @@ class ScanPlan:
     reappeared: tuple[str, ...]
     #: Library entries in the scanned area whose file is gone.
     missing: tuple[str, ...]
+    #: Unchanged files stored without a content fingerprint (by an older version): they
+    #: are fingerprinted, not probed.
+    to_fingerprint: tuple[FoundFile, ...] = ()
 
 
 def plan_scan(
@@ -47,6 +50,7 @@ def plan_scan(
     to_probe: list[FoundFile] = []
     unchanged: list[FoundFile] = []
     reappeared: list[str] = []
+    to_fingerprint: list[FoundFile] = []
     for item in found:
         before = known.get(item.path)
         if (
@@ -59,6 +63,8 @@ def plan_scan(
             unchanged.append(item)
             if before.missing:
                 reappeared.append(item.path)
+            if before.fingerprint is None:
+                to_fingerprint.append(item)
         else:
             to_probe.append(item)
     seen = {item.path for item in found}
@@ -69,4 +75,10 @@ def plan_scan(
         and not before.missing
         and not any(is_within(path, d) for d in unreadable)
     ]
-    return ScanPlan(tuple(to_probe), tuple(unchanged), tuple(reappeared), tuple(sorted(missing)))
+    return ScanPlan(
+        tuple(to_probe),
+        tuple(unchanged),
+        tuple(reappeared),
+        tuple(sorted(missing)),
+        tuple(to_fingerprint),
+    )

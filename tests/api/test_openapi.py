@@ -40,6 +40,7 @@ CONTRACT = [
     ("post", "/api/v1/watches"),
     ("get", "/api/v1/watches/{watch_id}"),
     ("delete", "/api/v1/watches/{watch_id}"),
+    ("post", "/api/v1/videos/purge-missing"),
 ]
 
 

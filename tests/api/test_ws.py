@@ -152,7 +152,7 @@ async def test_scan_events_reach_a_connected_client(
     milestones = [
         (e["type"], e["payload"].get("status"))
         for e in events
-        if e["type"] != EventType.JOB_PROGRESS
+        if e["type"] not in (EventType.JOB_PROGRESS, EventType.VIDEO_ADDED)
     ]
     assert milestones == [
         ("job_status", "pending"),
@@ -161,6 +161,15 @@ async def test_scan_events_reach_a_connected_client(
         ("job_status", "complete"),
         ("scan_completed", "complete"),
     ]
+    # Each stored video is announced once, while the scan runs.
+    added = [e for e in events if e["type"] == EventType.VIDEO_ADDED]
+    stored = (await client.get("/api/v1/videos", params={"limit": 100})).json()["videos"]
+    assert sorted(i for e in added for i in e["payload"]["video_ids"]) == sorted(
+        v["id"] for v in stored
+    )
+    kinds_seen = [e["type"] for e in events]
+    assert kinds_seen.index(EventType.SCAN_STARTED) < events.index(added[0])
+    assert events.index(added[-1]) < kinds_seen.index(EventType.SCAN_COMPLETED)
     started = next(e for e in events if e["type"] == EventType.SCAN_STARTED)
     assert started["payload"] == {
         "job_id": job_id,
@@ -196,6 +205,8 @@ async def test_scan_events_reach_a_connected_client(
         "unchanged": 0,
         "missing": 0,
         "reappeared": 0,
+        "moved": 0,
+        "ignored": {},
         "error_count": 0,
         "errors": [],
     }
@@ -279,7 +290,11 @@ async def test_resume_after_a_scan_gives_the_rest_of_its_events(
         (e["type"], e["payload"].get("status"))
         for e in replayed
         if e["type"] != EventType.JOB_PROGRESS
-    ] == [("job_status", "complete"), ("scan_completed", "complete")]
+    ] == [
+        ("video_added", None),
+        ("job_status", "complete"),
+        ("scan_completed", "complete"),
+    ]
     later = [e for e in events if e["id"] > started["id"] and e["type"] != "job_progress"]
     assert [e for e in replayed if e["type"] != "job_progress"] == later
     progress = [e["payload"] for e in replayed if e["type"] == EventType.JOB_PROGRESS]

@@ -563,6 +563,190 @@ async def test_videos_lists_and_searches_the_library(
     assert json.loads(searched_json.stdout) == {"videos": [], "total": 0}
 
 
+async def test_scan_summary_names_moves_and_ignored_files(
+    live_server: LiveServer, client: Client, media_root: Path, distinct_clips: list[Path]
+) -> None:
+    """The summary line counts moved files, and ignored ones by extension, most first."""
+    copy_as(distinct_clips[0], media_root / "take.mp4")
+    for name in ("a.txt", "b.txt", "README", "still.jpg"):
+        (media_root / name).write_text("not a video")
+    first = await stoat(live_server.url, "scan", str(media_root))
+    assert lines(first.stdout) == [
+        "scan complete: 1 found, 1 new, 0 updated, 0 unchanged, "
+        "4 ignored (.txt 2, no extension 1, .jpg 1), 0 errors"
+    ]
+    (media_root / "take.mp4").rename(media_root / "chosen.mp4")
+
+    second = await stoat(live_server.url, "scan", str(media_root))
+
+    assert (second.returncode, second.stderr) == (0, b""), second
+    assert lines(second.stdout) == [
+        "scan complete: 1 found, 0 new, 0 updated, 0 unchanged, 1 moved, "
+        "4 ignored (.txt 2, no extension 1, .jpg 1), 0 errors"
+    ]
+
+
+@pytest.fixture
+async def two_missing(client: Client, media_root: Path, distinct_clips: list[Path]) -> list[str]:
+    """Ids of old/a.mp4 and b.mp4, whose files are gone; kept.mp4 is still there."""
+    (media_root / "old").mkdir()
+    for n, name in enumerate(["old/a.mp4", "b.mp4", "kept.mp4"]):
+        copy_as(distinct_clips[n], media_root / name)
+    await finished_scan(client, media_root)
+    ids = {v.filename: v.id for v in (await client.list_videos()).videos}
+    (media_root / "old" / "a.mp4").unlink()
+    (media_root / "b.mp4").unlink()
+    await finished_scan(client, media_root)
+    return [ids["a.mp4"], ids["b.mp4"]]
+
+
+async def filenames(client: Client) -> list[str]:
+    return sorted(v.filename for v in (await client.list_videos()).videos)
+
+
+async def test_purge_missing_from_a_script_removes_without_asking(
+    live_server: LiveServer, client: Client, two_missing: list[str]
+) -> None:
+    """Not at a terminal, purge-missing removes the missing entries and says how many."""
+    done = await stoat(live_server.url, "purge-missing")
+
+    assert (done.returncode, done.stderr) == (0, b""), done
+    assert done.stdout == b"removed 2 entries whose files were missing\n"
+    assert await filenames(client) == ["kept.mp4"]
+
+
+async def test_purge_missing_in_a_folder_as_json(
+    live_server: LiveServer, client: Client, media_root: Path, two_missing: list[str]
+) -> None:
+    """--folder keeps to one folder tree; --json prints the API's answer."""
+    done = await stoat(
+        live_server.url, "purge-missing", "--yes", "--json", "--folder", str(media_root / "old")
+    )
+
+    assert (done.returncode, done.stderr) == (0, b""), done
+    assert json.loads(done.stdout) == {"removed": 1, "video_ids": [two_missing[0]]}
+    assert await filenames(client) == ["b.mp4", "kept.mp4"]
+
+
+async def test_purge_missing_of_a_relative_folder_fails_with_one_line(
+    live_server: LiveServer, client: Client, two_missing: list[str]
+) -> None:
+    """A folder the server refuses is one error line, exit 1, and nothing removed."""
+    done = await stoat(live_server.url, "purge-missing", "--yes", "--folder", "old")
+
+    assert_one_error_line(
+        done,
+        "folder: Value error, must be an absolute path, without NUL bytes (VALIDATION_ERROR)",
+    )
+    assert await filenames(client) == ["a.mp4", "b.mp4", "kept.mp4"]
+
+
+async def purge_on_a_terminal(url: str, answer: bytes, *args: str) -> tuple[Completed, bytes]:
+    """Run ``purge-missing ARGS`` with stdin and stderr on a pseudo-terminal, answering its
+    question with ``answer``; its result and everything the terminal showed."""
+    master, child_end = os.openpty()
+    shown = bytearray()
+    results: list[Completed] = []
+
+    async def run(task_status: trio.TaskStatus[trio.Process]) -> None:
+        results.append(
+            await trio.run_process(
+                cli_command("purge-missing", *args),
+                env=cli_env(url),
+                stdin=child_end,
+                capture_stdout=True,
+                stderr=child_end,
+                check=False,
+                task_status=task_status,
+            )
+        )
+
+    try:
+        async with trio.lowlevel.FdStream(master) as terminal, trio.open_nursery() as nursery:
+            with trio.fail_after(30):
+                await nursery.start(run)
+                os.close(child_end)
+                child_end = -1
+                while b"[y/N] " not in shown:
+                    shown.extend(await terminal.receive_some())
+                await terminal.send_all(answer)
+                while True:
+                    try:
+                        chunk = await terminal.receive_some()
+                    except trio.BrokenResourceError:
+                        break  # EIO: the command has ended and closed the terminal
+                    if not chunk:
+                        break
+                    shown.extend(chunk)
+    finally:
+        if child_end >= 0:
+            os.close(child_end)
+    (done,) = results
+    return done, bytes(shown)
+
+
+QUESTION = (
+    b"Remove every library entry whose file is missing, with its thumbnail? "
+    b"No file on disk is touched. [y/N] "
+)
+
+
+async def test_purge_missing_at_a_terminal_asks_and_a_no_keeps_everything(
+    live_server: LiveServer, client: Client, two_missing: list[str]
+) -> None:
+    """At a terminal it asks first; anything but yes removes nothing and exits 1."""
+    done, shown = await purge_on_a_terminal(live_server.url, b"n\n")
+
+    assert (done.returncode, done.stdout) == (1, b""), done
+    # The terminal echoes the answer, and ends each line with CR LF.
+    assert shown == QUESTION + b"n\r\nstoat-ferret: nothing removed\r\n"
+    assert await filenames(client) == ["a.mp4", "b.mp4", "kept.mp4"]
+
+
+async def test_purge_missing_at_a_terminal_removes_once_told_yes(
+    live_server: LiveServer, client: Client, media_root: Path, two_missing: list[str]
+) -> None:
+    """Answered yes, it removes the missing entries; the question names the folder."""
+    folder = str(media_root / "old")
+    done, shown = await purge_on_a_terminal(live_server.url, b"yes\n", "--folder", folder)
+
+    assert (done.returncode, done.stdout) == (0, b"removed 1 entry whose files were missing\n")
+    assert (
+        shown
+        == (
+            f"Remove every library entry whose file is missing in {folder} (and below), with its "
+            "thumbnail? No file on disk is touched. [y/N] yes\r\n"
+        ).encode()
+    )
+    assert await filenames(client) == ["b.mp4", "kept.mp4"]
+
+
+async def test_purge_missing_at_a_terminal_does_not_ask_with_yes(
+    live_server: LiveServer, client: Client, two_missing: list[str]
+) -> None:
+    """--yes skips the question even at a terminal: nothing is shown there, nothing read."""
+    master, child_end = os.openpty()
+    try:
+        with trio.fail_after(30):
+            done = await trio.run_process(
+                cli_command("purge-missing", "--yes"),
+                env=cli_env(live_server.url),
+                stdin=child_end,
+                capture_stdout=True,
+                stderr=child_end,
+                check=False,
+            )
+        os.set_blocking(master, False)
+        with pytest.raises(BlockingIOError):
+            os.read(master, 1024)
+    finally:
+        os.close(child_end)
+        os.close(master)
+
+    assert (done.returncode, done.stdout) == (0, b"removed 2 entries whose files were missing\n")
+    assert await filenames(client) == ["kept.mp4"]
+
+
 async def test_health_reports_every_check(live_server: LiveServer) -> None:
     """``health`` prints the server and each check and exits 0; --json prints the same."""
     done = await stoat(live_server.url, "health")

@@ -53,6 +53,7 @@ from stoat_ferret.client import (
     open_client,
 )
 from stoat_ferret.client.errors import BY_CODE, error_from_response
+from stoat_ferret.scan.fingerprint import fingerprint_file
 from stoat_ferret.settings import Settings
 
 from ..conftest import LiveServer, start_live_server
@@ -238,7 +239,12 @@ def clip_size(clip: Path) -> int:
 
 
 async def test_videos_are_typed_with_the_probed_values(
-    live_server: LiveServer, client: Client, media_root: Path, real_root: Path, clip_size: int
+    live_server: LiveServer,
+    client: Client,
+    media_root: Path,
+    real_root: Path,
+    clip: Path,
+    clip_size: int,
 ) -> None:
     """list_videos and get_video give Video values of what ffprobe found; to_json is the API's."""
     before = datetime.now(UTC)
@@ -275,6 +281,7 @@ async def test_videos_are_typed_with_the_probed_values(
         probed_at=listed.created_at,
         directory=str(real_root),
         modified_at=listed.modified_at,
+        fingerprint=str(await trio.to_thread.run_sync(fingerprint_file, str(clip))),
         display_width=64,
         display_height=48,
         rotation=0,
@@ -348,6 +355,29 @@ async def test_delete_video(client: Client, media_root: Path) -> None:
     with pytest.raises(NotFound):
         await client.delete_video(doomed.id)
     assert (media_root / "drop.mp4").is_file()
+
+
+async def test_purge_missing_removes_missing_entries_and_says_which(
+    client: Client, media_root: Path, distinct_clips: list[Path]
+) -> None:
+    """purge_missing removes what is missing (in a folder, or everywhere) and names each id."""
+    (media_root / "old").mkdir()
+    for n, name in enumerate(["old/a.mp4", "b.mp4", "kept.mp4"]):
+        copy_as(distinct_clips[n], media_root / name)
+    await scan_to_completion(client, media_root)
+    ids = {v.filename: v.id for v in (await client.list_videos()).videos}
+    (media_root / "old" / "a.mp4").unlink()
+    (media_root / "b.mp4").unlink()
+    await scan_to_completion(client, media_root)
+
+    in_old = await client.purge_missing(str(media_root / "old"))
+    assert (in_old.removed, in_old.video_ids) == (1, (ids["a.mp4"],))
+    assert in_old.to_json() == {"removed": 1, "video_ids": [ids["a.mp4"]]}
+    rest = await client.purge_missing()
+    assert (rest.removed, rest.video_ids) == (1, (ids["b.mp4"],))
+    assert [v.filename for v in (await client.list_videos()).videos] == ["kept.mp4"]
+    with pytest.raises(InvalidRequest, match="absolute"):
+        await client.purge_missing("old")
 
 
 @pytest.fixture

@@ -220,13 +220,16 @@ async def test_stream_resumes_after_every_drop_without_losing_or_repeating(
     ids = numbered(received)
     assert ids == job_history(hub, job.job_id)
     assert ids == sorted(set(ids))
-    assert [e.type for e in received if e.type != EventType.JOB_PROGRESS] == [
+    other = (EventType.JOB_PROGRESS, EventType.VIDEO_ADDED)
+    assert [e.type for e in received if e.type not in other] == [
         EventType.JOB_STATUS,
         EventType.JOB_STATUS,
         EventType.SCAN_STARTED,
         EventType.JOB_STATUS,
         EventType.SCAN_COMPLETED,
     ]
+    added = [i for e in received if e.type == EventType.VIDEO_ADDED for i in e.payload["video_ids"]]
+    assert len(set(added)) == len(added) == FILES_PER_SCAN
     assert [e.payload["processed"] for e in received if e.type == EventType.JOB_PROGRESS] == [
         *range(FILES_PER_SCAN + 1),
         FILES_PER_SCAN,

@@ -152,14 +152,27 @@ def test_a_scan_job_has_a_typed_result() -> None:
 
 
 def test_a_scan_result_reads_counts_a_newer_server_adds() -> None:
-    """moved and ignored are read when sent, 0 when not; other new counts land in extra."""
-    sent = job_json()["result"] | {"moved": 3, "ignored": 7, "renamed": 1}
+    """moved and ignored are read when sent, 0 and {} when not; other new counts land in extra."""
+    sent = job_json()["result"] | {"moved": 3, "ignored": {".txt": 5, "": 2}, "renamed": 1}
     result = ScanResult.from_json(sent)
-    assert (result.moved, result.ignored, result.extra) == (3, 7, {"renamed": 1})
+    assert (result.moved, result.ignored, result.extra) == (
+        3,
+        {".txt": 5, "": 2},
+        {"renamed": 1},
+    )
+    assert result.ignored_count == 7
     assert result.to_json() == sent
     older = ScanResult.from_json(job_json()["result"])
-    assert (older.moved, older.ignored) == (0, 0)
+    assert (older.moved, older.ignored, older.ignored_count) == (0, {}, 0)
     assert "moved" not in older.to_json()
+    assert "ignored" not in older.to_json()
+
+
+@pytest.mark.parametrize("ignored", [7, [".txt"], {".txt": "3"}, {".txt": True}])
+def test_a_malformed_ignored_count_is_a_protocol_error(ignored: Any) -> None:
+    """ignored must be an object of whole numbers by extension."""
+    with pytest.raises(ProtocolError, match="ignored"):
+        ScanResult.from_json(job_json()["result"] | {"ignored": ignored})
 
 
 def test_an_error_list_knows_when_it_was_cut() -> None:

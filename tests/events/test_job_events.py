@@ -50,7 +50,13 @@ def test_a_scan_starting_is_its_status_then_scan_started() -> None:
 
 def test_a_scan_ending_is_its_status_then_scan_completed() -> None:
     """A scan's final status is followed by scan_completed with its result in wire form."""
-    result = ScanResult(scanned=2, new=1, errors=CappedErrors((FileError("/a", "bad"),), 1))
+    result = ScanResult(
+        scanned=2,
+        new=1,
+        moved=1,
+        ignored={".txt": 2},
+        errors=CappedErrors((FileError("/a", "bad"),), 1),
+    )
     job = snapshot(JobKind.SCAN, JobStatus.CANCELLED, result=result, error="cancelled on request")
     events = published(JobChange.STATUS, job)
     assert [e.type for e in events] == [EventType.JOB_STATUS, EventType.SCAN_COMPLETED]
@@ -66,6 +72,8 @@ def test_a_scan_ending_is_its_status_then_scan_completed() -> None:
             "unchanged": 0,
             "missing": 0,
             "reappeared": 0,
+            "moved": 1,
+            "ignored": {".txt": 2},
             "error_count": 1,
             "errors": [{"path": "/a", "error": "bad"}],
         },

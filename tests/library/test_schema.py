@@ -14,6 +14,8 @@ from stoat_ferret.library.schema import SCHEMA_VERSION, SchemaTooNew, migrate
 from stoat_ferret.library.store import ProbedFile, open_library
 from stoat_ferret.probe.parse import ProbeResult
 
+from ..support.results import counts
+
 TABLES = {"videos", "videos_fts", "jobs"}
 
 
@@ -87,7 +89,7 @@ async def test_reopening_is_idempotent(tmp_path: Path) -> None:
     """Opening an up-to-date database again keeps its version and its data."""
     path = tmp_path / "library.db"
     async with open_library(path) as library:
-        assert await library.save_probed([a_probed_file()]) == (1, 0)
+        assert counts(await library.save_probed([a_probed_file()])) == (1, 0)
     async with open_library(path) as library:
         assert await library.count_videos() == 1
         [video], _ = await library.search_videos("a", limit=5)

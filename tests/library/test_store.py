@@ -20,6 +20,8 @@ from stoat_ferret.probe.parse import ProbeResult
 from stoat_ferret.protocol import JobStatus
 from stoat_ferret.timestamps import parse_timestamp, utc_now
 
+from ..support.results import counts
+
 CREATED = parse_timestamp("2024-05-01T10:00:00.000Z")
 
 
@@ -66,7 +68,7 @@ async def paths_of(library: Library) -> list[str]:
 
 async def test_save_probed_inserts_with_every_field(library: Library) -> None:
     """A new file is stored with all its probed values and is not missing."""
-    assert await library.save_probed([probed("/media/a/clip.mp4", mtime_ns=42)]) == (1, 0)
+    assert counts(await library.save_probed([probed("/media/a/clip.mp4", mtime_ns=42)])) == (1, 0)
     [video], total = await library.list_videos(limit=10, offset=0)
     assert total == 1
     assert (video.path, video.filename) == ("/media/a/clip.mp4", "clip.mp4")
@@ -89,10 +91,10 @@ async def test_save_probed_inserts_with_every_field(library: Library) -> None:
 
 async def test_save_probed_counts_new_and_updated(library: Library) -> None:
     """A batch reports how many rows it inserted and how many it updated."""
-    assert await library.save_probed([probed("/m/a.mp4"), probed("/m/b.mp4")]) == (2, 0)
-    assert await library.save_probed([probed("/m/b.mp4"), probed("/m/c.mp4")]) == (1, 1)
-    assert await library.save_probed([probed("/m/a.mp4"), probed("/m/c.mp4")]) == (0, 2)
-    assert await library.save_probed([]) == (0, 0)
+    assert counts(await library.save_probed([probed("/m/a.mp4"), probed("/m/b.mp4")])) == (2, 0)
+    assert counts(await library.save_probed([probed("/m/b.mp4"), probed("/m/c.mp4")])) == (1, 1)
+    assert counts(await library.save_probed([probed("/m/a.mp4"), probed("/m/c.mp4")])) == (0, 2)
+    assert counts(await library.save_probed([])) == (0, 0)
     assert sorted(await paths_of(library)) == ["/m/a.mp4", "/m/b.mp4", "/m/c.mp4"]
 
 
@@ -109,7 +111,7 @@ async def test_update_keeps_the_id_and_takes_new_values(library: Library) -> Non
         file_size=5,
         frame_rate=Fraction(25),
     )
-    assert await library.save_probed([changed]) == (0, 1)
+    assert counts(await library.save_probed([changed])) == (0, 1)
     after = await library.get_video(before.id)
     assert after is not None
     assert (after.id, after.created_at) == (before.id, before.created_at)
@@ -124,7 +126,7 @@ async def test_update_keeps_the_id_and_takes_new_values(library: Library) -> Non
 async def test_update_clears_missing(library: Library) -> None:
     """A missing file that is probed again is no longer missing."""
     await library.save_probed([probed("/m/a.mp4")])
-    assert await library.set_missing(["/m/a.mp4"], missing=True) == 1
+    assert len(await library.set_missing(["/m/a.mp4"], missing=True)) == 1
     await library.save_probed([probed("/m/a.mp4")])
     [video], _ = await library.list_videos(limit=10, offset=0)
     assert (video.missing, video.missing_since) == (False, None)
@@ -168,10 +170,13 @@ async def test_known_files_of_the_filesystem_root(library: Library) -> None:
 
 
 async def test_set_missing_and_back(library: Library) -> None:
-    """set_missing marks files missing and found again, counting only real changes."""
+    """set_missing marks files missing and found again, returning the ids that changed."""
     await library.save_probed([probed("/m/a.mp4"), probed("/m/b.mp4")])
-    assert await library.set_missing(["/m/a.mp4", "/m/unknown.mp4"], missing=True) == 1
-    assert await library.set_missing(["/m/a.mp4"], missing=True) == 0
+    ids = {v.path: v.id for v in (await library.list_videos(limit=10, offset=0))[0]}
+    assert await library.set_missing(["/m/a.mp4", "/m/unknown.mp4"], missing=True) == [
+        ids["/m/a.mp4"]
+    ]
+    assert await library.set_missing(["/m/a.mp4"], missing=True) == []
     known = await library.known_files("/m", recursive=False)
     assert {p: k.missing for p, k in known.items()} == {"/m/a.mp4": True, "/m/b.mp4": False}
     videos, _ = await library.list_videos(limit=10, offset=0)
@@ -180,17 +185,17 @@ async def test_set_missing_and_back(library: Library) -> None:
     assert missing.missing_since is not None
     assert missing.updated_at == missing.missing_since
 
-    assert await library.set_missing(["/m/a.mp4", "/m/b.mp4"], missing=False) == 1
-    assert await library.set_missing(["/m/a.mp4"], missing=False) == 0
+    assert await library.set_missing(["/m/a.mp4", "/m/b.mp4"], missing=False) == [ids["/m/a.mp4"]]
+    assert await library.set_missing(["/m/a.mp4"], missing=False) == []
     videos, _ = await library.list_videos(limit=10, offset=0)
     assert [(v.missing, v.missing_since) for v in videos] == [(False, None), (False, None)]
 
 
 async def test_set_missing_of_nothing(library: Library) -> None:
-    """An empty batch changes nothing and returns 0."""
+    """An empty batch changes nothing and returns no ids."""
     await library.save_probed([probed("/m/a.mp4")])
-    assert await library.set_missing([], missing=True) == 0
-    assert await library.set_missing(iter(()), missing=False) == 0
+    assert len(await library.set_missing([], missing=True)) == 0
+    assert len(await library.set_missing(iter(()), missing=False)) == 0
 
 
 # -- search ------------------------------------------------------------------------------------

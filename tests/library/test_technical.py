@@ -15,6 +15,8 @@ from stoat_ferret.probe.parse import ProbeResult, parse_probe_output
 from stoat_ferret.probe.run import probe_arguments
 from stoat_ferret.scan.plan import FoundFile, plan_scan
 
+from ..support.results import counts
+
 
 def probe(path: Path) -> ProbeResult:
     output = subprocess.run(
@@ -84,7 +86,10 @@ async def test_probed_files_keep_their_whole_technical_metadata(
     """What the probe found comes back exactly: in brief on every row, in full for one video."""
     result = await trio.to_thread.run_sync(probe, corpus["camera.mov"])
     async with open_library(tmp_path / "library.db") as library:
-        assert await library.save_probed([ProbedFile("/media/A001.mov", 7, result)]) == (1, 0)
+        assert counts(await library.save_probed([ProbedFile("/media/A001.mov", 7, result)])) == (
+            1,
+            0,
+        )
         known = await library.known_files("/media", recursive=True)
         [listed], _ = await library.list_videos(limit=10, offset=0)
         video = await library.get_video(listed.id)

@@ -21,8 +21,18 @@ def found(path: str, size: int = 100, mtime_ns: int = MTIME) -> FoundFile:
     return FoundFile(path, size, mtime_ns)
 
 
-def known(path: str, size: int = 100, mtime_ns: int = MTIME, *, missing: bool = False) -> KnownFile:
-    return KnownFile(path, size, mtime_ns, missing)
+FINGERPRINT = "100:" + "ab" * 16
+
+
+def known(
+    path: str,
+    size: int = 100,
+    mtime_ns: int = MTIME,
+    *,
+    missing: bool = False,
+    fingerprint: str | None = FINGERPRINT,
+) -> KnownFile:
+    return KnownFile(path, size, mtime_ns, missing, fingerprint=fingerprint)
 
 
 def library_of(*files: KnownFile) -> dict[str, KnownFile]:
@@ -116,6 +126,25 @@ def test_unreadable_scan_root_marks_nothing_missing() -> None:
     """When the scanned directory itself cannot be listed, nothing in it is missing."""
     library = library_of(known("/m/a.mp4"), known("/m/sub/b.mp4"))
     assert plan_scan([], library, force=False, unreadable=["/m"]).missing == ()
+
+
+def test_unchanged_files_stored_without_a_fingerprint_are_fingerprinted_not_probed() -> None:
+    """An unchanged file an older version stored (no fingerprint) is to be fingerprinted only."""
+    files = [found("/m/a.mp4"), found("/m/b.mp4"), found("/m/c.mp4", size=7)]
+    library = library_of(
+        known("/m/a.mp4", fingerprint=None),
+        known("/m/b.mp4"),
+        known("/m/c.mp4", fingerprint=None),
+    )
+    assert plan_scan(files, library, force=False) == ScanPlan(
+        to_probe=(files[2],),
+        unchanged=(files[0], files[1]),
+        reappeared=(),
+        missing=(),
+        to_fingerprint=(files[0],),
+    )
+    # Probed files are fingerprinted as they are probed: none is listed twice.
+    assert plan_scan(files, library, force=True).to_fingerprint == ()
 
 
 def test_walk_then_plan_keeps_files_behind_an_unlistable_directory(media_root: Path) -> None:

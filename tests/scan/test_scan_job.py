@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,39 +14,11 @@ from stoat_ferret.jobs.models import JobSnapshot
 from stoat_ferret.jobs.results import FileError
 from stoat_ferret.protocol import EventType, JobStatus
 from stoat_ferret.scan.errors import ScanConflict
-from stoat_ferret.service import Service, open_service
-from stoat_ferret.settings import Settings
+from stoat_ferret.service import Service
 
 from ..support.media import HOSTILE_NAMES, SAMPLES, copy_as, make_broken_files
 from ..support.prober import make_prober, process_exists, process_running
 from ..support.waiting import poll_until, wait_for_spawns
-
-
-@pytest.fixture
-async def open_test_service(
-    make_settings: Callable[..., Settings],
-) -> AsyncIterator[Callable[..., Any]]:
-    """Opens services on this test's database; all are closed when the test ends."""
-    async with trio.open_nursery() as nursery:
-        stops: list[trio.Event] = []
-
-        async def opener(**overrides: Any) -> Service:
-            ready: list[Service] = []
-            stop = trio.Event()
-            stops.append(stop)
-
-            async def hold(task_status: trio.TaskStatus[None]) -> None:
-                async with open_service(make_settings(**overrides)) as service:
-                    ready.append(service)
-                    task_status.started()
-                    await stop.wait()
-
-            await nursery.start(hold)
-            return ready[0]
-
-        yield opener
-        for stop in stops:
-            stop.set()
 
 
 async def scan(service: Service, path: Path, **options: bool) -> JobSnapshot:

@@ -9,18 +9,34 @@ prober process it started is gone afterwards. Modes:
 ``slow=S``      sleep S seconds, then become the real ffprobe
 ``real``        become the real ffprobe at once (counts spawns)
 ``fail``        print an error and exit 1
+``vanish-on=W`` for files whose name contains W, probe with the real ffprobe, then delete
+                the file before answering: it is gone by the time the scan reads it again
+``dir-on=W``    the same, but the file is replaced by a directory of the same name
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 import time
 
 
 def _real(args: list[str]) -> None:
     os.execvp("ffprobe", ["ffprobe", *args])
+
+
+def _probe_then(args: list[str], change: str) -> None:
+    """Probe with the real ffprobe, change the file as ``change`` says, then answer."""
+    done = subprocess.run(["ffprobe", *args], capture_output=True, check=False)
+    path = args[-1].removeprefix("file:")
+    os.remove(path)
+    if change == "dir":
+        os.mkdir(path)
+    sys.stdout.buffer.write(done.stdout)
+    sys.stderr.buffer.write(done.stderr)
+    sys.exit(done.returncode)
 
 
 def main() -> None:
@@ -39,6 +55,12 @@ def main() -> None:
     if mode.startswith("slow="):
         time.sleep(float(mode.partition("=")[2]))
         _real(args)
+    for change in ("vanish", "dir"):
+        if mode.startswith(f"{change}-on="):
+            word = mode.partition("=")[2]
+            if args and word in os.path.basename(args[-1]):
+                _probe_then(args, change)
+            _real(args)
     if mode == "fail":
         print("fake prober: simulated failure", file=sys.stderr)
         sys.exit(1)

@@ -162,6 +162,30 @@ def copy_as(source: Path, target: Path) -> Path:
     return target
 
 
+def make_distinct_clips(directory: Path, source: Path, count: int) -> list[Path]:
+    """``count`` copies of ``source``, each re-wrapped with its own comment tag.
+
+    They play the same but differ in content, so each has a fingerprint of its own
+    (byte copies of one sample would all be the same video to the library).
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    clips = [directory / f"distinct-{n}{source.suffix}" for n in range(count)]
+
+    def remux(n: int) -> None:
+        subprocess.run(
+            [
+                *("ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(source)),
+                *("-map", "0", "-c", "copy", "-metadata", f"comment=clip {n}", str(clips[n])),
+            ],
+            check=True,
+            capture_output=True,
+        )
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(remux, range(count)))
+    return clips
+
+
 # -- A corpus for every container family and every field ffmpeg can write ---------------------
 
 #: Text of the subtitle file muxed into the corpus's subtitled file.

@@ -219,8 +219,8 @@ async def test_placeholder_until_a_thumbnail_exists_and_on_demand_jobs(
 async def test_changed_file_loses_its_thumbnail_and_delete_removes_it(
     live_server: LiveServer, client: httpx.AsyncClient, samples: dict[str, Path], media_root: Path
 ) -> None:
-    """A re-probed file's old thumbnail is dropped; deleting a video deletes its thumbnail."""
-    source = copy_as(samples["h264_aac.mp4"], media_root / "clip.mp4")
+    """A file re-probed with new content drops its thumbnail; a deleted video's goes too."""
+    copy_as(samples["h264_aac.mp4"], media_root / "clip.mp4")
     await scan_and_wait(live_server, client, media_root)
     made = await client.post("/api/v1/videos/thumbnails", json={})
     await live_server.service.runner.wait(made.json()["job_id"])
@@ -228,11 +228,13 @@ async def test_changed_file_loses_its_thumbnail_and_delete_removes_it(
     thumbnail = video["thumbnail_path"]
     assert thumbnail is not None
 
-    os.utime(source, ns=(source.stat().st_atime_ns, source.stat().st_mtime_ns + 10**9))
+    # Another video's bytes at the same path: the content (and its fingerprint) changed.
+    copy_as(samples["silent.m4v"], media_root / "clip.mp4")
     await scan_and_wait(live_server, client, media_root)
 
     [changed] = (await client.get("/api/v1/videos")).json()["videos"]
     assert changed["id"] == video["id"]
+    assert changed["fingerprint"] != video["fingerprint"]
     assert changed["thumbnail_path"] is None
     assert (await client.delete(f"/api/v1/videos/{video['id']}")).status_code == 204
     assert not await trio.Path(thumbnail).exists()

@@ -101,22 +101,19 @@ async def test_a_file_grown_over_seconds_is_probed_once_after_it_stops(
 
 
 def assert_moved(videos: dict[str, dict[str, Any]], old: str, new: str, video_id: str) -> None:
-    """The video that was at ``old`` (with id ``video_id``) is now found at ``new``.
+    """The video that was at ``old`` (with id ``video_id``) is now found at ``new``: moved.
 
-    Until moves are told by content, a move is the old entry marked missing and a new
-    entry for the new path. Once they are, the two marked lines become: no entry at
-    ``old``, and ``videos[new]["id"] == video_id``.
+    Moves are told by content: the same id, no entry left at the old path.
     """
     assert videos[new]["missing"] is False
-    assert videos[old]["missing"] is True  # tighten: assert old not in videos
-    assert videos[new]["id"] != video_id  # tighten: assert videos[new]["id"] == video_id
+    assert old not in videos
+    assert videos[new]["id"] == video_id
 
 
 async def changes_applied(served: Served, *, after: int, new: int, missing: int) -> list[Any]:
     """The watch jobs that ended from ``after`` on, once they add and miss this many.
 
-    A video moved counts on both sides (as a new entry and a missing one until moves are
-    told by content; as ``moved`` once they are).
+    A video moved counts on both sides: its result says ``moved``.
     """
 
     def enough(jobs: list[dict[str, Any]]) -> bool:
@@ -167,7 +164,7 @@ async def test_renamed_moved_and_deleted_files_are_applied_by_one_job_each(
 async def test_a_renamed_folder_is_applied_as_its_files_gone_and_found(
     watch_settings: Callable[..., Settings], watched: Path, samples: dict[str, Path]
 ) -> None:
-    """A folder renamed: every video below the old name gone, every one below the new found."""
+    """A folder renamed: every video below it moved, keeping its id."""
     (watched / "card").mkdir()
     await copy(samples["h264_aac.mp4"], watched / "card" / "a.mp4")
     await copy(samples["vp9_opus.webm"], watched / "card" / "b.webm")
@@ -184,8 +181,8 @@ async def test_a_renamed_folder_is_applied_as_its_files_gone_and_found(
         for name in ("a.mp4", "b.webm"):
             old, new = real(watched / "card" / name), real(watched / "card-2026" / name)
             assert after[new]["missing"] is False
-            assert after[old]["missing"] is True  # tighten: old not in after
-            assert after[new]["id"] != before[old]["id"]  # tighten: ==
+            assert old not in after
+            assert after[new]["id"] == before[old]["id"]
 
 
 async def test_a_burst_of_200_files_is_a_handful_of_jobs_probing_each_file_once(

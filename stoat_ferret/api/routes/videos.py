@@ -22,6 +22,8 @@ from ..schemas import (
     ErrorResponse,
     JobAccepted,
     PageQuery,
+    PurgeMissingRequest,
+    PurgeMissingResult,
     ScanAccepted,
     ScanRequest,
     SearchQuery,
@@ -88,8 +90,33 @@ async def delete_video(video_id: str) -> tuple[str, int]:
     service = current_service()
     if not await service.library.delete_video(video_id):
         raise VideoNotFound(video_id)
+    service.library_events.removed([video_id], job_id=None)
     await service.thumbnailer.remove(video_id)
     return "", 204
+
+
+@blueprint.post("/purge-missing")
+@tag(["videos"])
+@validate_request(PurgeMissingRequest)
+@validate_response(PurgeMissingResult)
+@validate_response(ErrorResponse, 422)
+@validate_response(ErrorResponse, 503)
+async def purge_missing(data: PurgeMissingRequest) -> dict[str, Any]:
+    """Remove every entry whose file is missing (in or below ``folder``, if given).
+
+    Their thumbnails go too; no file on disk is touched. ``video_removed`` events name
+    the videos removed. ``folder`` is resolved as a scan's path is (symlinks followed),
+    so it matches the paths the library keeps.
+    """
+    service = current_service()
+    folder = data.folder
+    if folder is not None:
+        folder = await trio.to_thread.run_sync(os.path.realpath, folder)
+    removed = await service.library.purge_missing(folder)
+    service.library_events.removed(removed, job_id=None)
+    for video_id in removed:
+        await service.thumbnailer.remove(video_id)
+    return {"removed": len(removed), "video_ids": removed}
 
 
 @blueprint.get("/<video_id>/thumbnail")
