@@ -36,6 +36,9 @@ CONTRACT = [
     ("post", "/api/v1/videos/thumbnails"),
     ("get", "/api/v1/videos/{video_id}/stream"),
     ("get", "/api/v1/library/summary"),
+    ("get", "/api/v1/videos/duplicates"),
+    ("get", "/api/v1/videos/export"),
+    ("get", "/api/v1/folders"),
 ]
 
 

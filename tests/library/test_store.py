@@ -301,7 +301,7 @@ async def test_search_offset_skips_the_best_matches(searchable: Library) -> None
     rest, rest_total = await searchable.search_videos("media", limit=10, offset=1)
     assert (total, rest_total) == (4, 4)
     assert rest == everything[1:]
-    assert await searchable.search_videos("media", limit=10, offset=4) == ([], 4)
+    assert tuple(await searchable.search_videos("media", limit=10, offset=4)) == ([], 4)
 
 
 async def test_delete_removes_from_search(searchable: Library) -> None:

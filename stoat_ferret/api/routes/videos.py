@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
 from typing import Any
 
 import trio
@@ -16,19 +17,25 @@ from quart_schema import (
 )
 
 from ...library.errors import VideoNotFound
+from .. import export
+from ..browse_schemas import (
+    DuplicateList,
+    DuplicatesQuery,
+    ExportQuery,
+    ListQuery,
+    SearchQuery,
+    SearchResult,
+    VideoList,
+)
 from ..context import current_service
-from ..openapi import Image, NoContent
+from ..openapi import Export, Image, NoContent
 from ..schemas import (
     ErrorResponse,
     JobAccepted,
-    PageQuery,
     ScanAccepted,
     ScanRequest,
-    SearchQuery,
-    SearchResult,
     ThumbnailRequest,
     VideoDetail,
-    VideoList,
 )
 
 blueprint = Blueprint("videos", __name__, url_prefix="/api/v1/videos")
@@ -36,19 +43,34 @@ blueprint = Blueprint("videos", __name__, url_prefix="/api/v1/videos")
 
 @blueprint.get("")
 @tag(["videos"])
-@validate_querystring(PageQuery)
+@validate_querystring(ListQuery)
 @validate_response(VideoList)
+@validate_response(ErrorResponse, 422)
 @validate_response(ErrorResponse, 503)
-async def list_videos(query_args: PageQuery) -> dict[str, Any]:
-    """A page of the library, newest first (by ``created_at``, then path)."""
-    videos, total = await current_service().library.list_videos(
-        limit=query_args.limit, offset=query_args.offset
+async def list_videos(query_args: ListQuery) -> dict[str, Any]:
+    """A page of the library: sorted (newest first without a sort) and filtered.
+
+    Page with ``offset``, or with ``after`` set to the previous page's ``next`` (a keyset
+    cursor: as fast on the last page as on the first, and stable while videos are added).
+    ``total`` is exact unless ``total_exact`` is false; then at least that many match.
+    """
+    ordering = query_args.ordering()
+    page = await current_service().library.list_videos(
+        limit=query_args.limit,
+        offset=query_args.offset,
+        after=query_args.cursor(),
+        ordering=ordering,
+        filters=query_args.filters(),
     )
     return {
-        "videos": [v.to_wire() for v in videos],
-        "total": total,
+        "videos": [v.to_wire() for v in page.videos],
+        "total": page.total,
+        "total_exact": page.total_exact,
         "limit": query_args.limit,
         "offset": query_args.offset,
+        "sort": ordering.sort,
+        "order": ordering.direction,
+        "next": None if page.next is None else page.next.encode(),
     }
 
 
@@ -56,13 +78,105 @@ async def list_videos(query_args: PageQuery) -> dict[str, Any]:
 @tag(["videos"])
 @validate_querystring(SearchQuery)
 @validate_response(SearchResult)
+@validate_response(ErrorResponse, 422)
 @validate_response(ErrorResponse, 503)
 async def search_videos(query_args: SearchQuery) -> dict[str, Any]:
-    """Full-text search over file name and path: every word must match, as a prefix."""
-    videos, total = await current_service().library.search_videos(
-        query_args.q, limit=query_args.limit, offset=query_args.offset
+    """Full-text search over file name and path: every word must match, as a prefix.
+
+    The filters of the list apply too. The 1,000 newest matches come first, best match
+    first; any further matches follow, newest first.
+    """
+    page = await current_service().library.search_videos(
+        query_args.q,
+        limit=query_args.limit,
+        offset=query_args.offset,
+        filters=query_args.filters(),
     )
-    return {"videos": [v.to_wire() for v in videos], "total": total, "query": query_args.q}
+    return {
+        "videos": [v.to_wire() for v in page.videos],
+        "total": page.total,
+        "total_exact": page.total_exact,
+        "query": query_args.q,
+        "limit": query_args.limit,
+        "offset": query_args.offset,
+    }
+
+
+@blueprint.get("/duplicates")
+@tag(["videos"])
+@validate_querystring(DuplicatesQuery)
+@validate_response(DuplicateList)
+@validate_response(ErrorResponse, 422)
+@validate_response(ErrorResponse, 503)
+async def duplicates(query_args: DuplicatesQuery) -> dict[str, Any]:
+    """Groups of videos present on disk with the same content fingerprint: copies.
+
+    Largest files first. Videos whose fingerprint is not known yet are in no group.
+    """
+    groups, total = await current_service().library.duplicates(
+        limit=query_args.limit, offset=query_args.offset
+    )
+    return {
+        "groups": [
+            {
+                "fingerprint": g.fingerprint,
+                "file_size": g.file_size,
+                "videos": [v.to_wire() for v in g.videos],
+            }
+            for g in groups
+        ],
+        "total": total,
+        "limit": query_args.limit,
+        "offset": query_args.offset,
+    }
+
+
+#: Videos read (and formatted) at a time while an export streams.
+EXPORT_BATCH = 500
+
+
+@blueprint.get("/export")
+@tag(["videos"])
+@validate_querystring(ExportQuery)
+@document_response(Export, 200)
+@validate_response(ErrorResponse, 422)
+@validate_response(ErrorResponse, 503)
+async def export_videos(query_args: ExportQuery) -> Response:
+    """Every video the filters keep, as CSV, JSON or an OpenTimelineIO bin, streamed.
+
+    In path order unless ``sort`` says otherwise. The columns and fields are listed in
+    docs/api.md.
+    """
+    library = current_service().library
+    out = export.writer(query_args.format)
+    ordering = query_args.ordering()
+    filters = query_args.filters()
+    # The first batch is read before answering, so a library that cannot be read is a 503.
+    first = await library.list_videos(
+        limit=EXPORT_BATCH, ordering=ordering, filters=filters, technical=True
+    )
+
+    async def body() -> AsyncIterator[bytes]:
+        yield out.head.encode()
+        page, is_first = first, True
+        while True:
+            text = await trio.to_thread.run_sync(out.batch, page.videos, is_first)
+            yield text.encode()
+            if page.next is None:
+                break
+            is_first = is_first and not page.videos
+            page = await library.list_videos(
+                limit=EXPORT_BATCH,
+                after=page.next,
+                ordering=ordering,
+                filters=filters,
+                technical=True,
+            )
+        yield out.tail.encode()
+
+    response = Response(body(), mimetype=out.media_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="videos.{out.extension}"'
+    return response
 
 
 @blueprint.get("/<video_id>")
