@@ -292,7 +292,7 @@ def _where(terms: Sequence[Term], *extra: str) -> tuple[str, dict[str, Any]]:
     return (" AND ".join(conditions) if conditions else "TRUE"), params
 
 
-def term_count(term: Term, *, budget: int = COUNT_BUDGET) -> Query:
+def term_count(term: Term, *, budget: int) -> Query:
     """How many videos one filter keeps, up to ``budget``, reading its index only."""
     return Query(
         f"SELECT count(*) FROM (SELECT 1 FROM videos INDEXED BY {term.index} "
@@ -445,7 +445,7 @@ def search_newest(
     )
 
 
-def search_count(match: str, terms: Sequence[Term], *, budget: int = COUNT_BUDGET) -> Query:
+def search_count(match: str, terms: Sequence[Term], *, budget: int) -> Query:
     """How many videos match, up to ``budget``."""
     if not terms:
         return Query(

@@ -97,7 +97,9 @@ def read_page(
 ) -> VideoPage:
     """One page of the videos the filters keep, in ``ordering`` (synchronous)."""
     terms = queries.filter_terms(filters)
-    counts = [int(_one(conn, queries.term_count(term))[0]) for term in terms]
+    counts = [
+        int(_one(conn, queries.term_count(term, budget=queries.COUNT_BUDGET))[0]) for term in terms
+    ]
     driver = None
     if terms:
         (library_size, _) = _one(conn, queries.folder_count(VideoFilters()))
@@ -208,7 +210,7 @@ class VideoReads(StoreAccess):
                         columns, match, terms, limit=offset + limit - start, offset=start
                     ),
                 )
-            (total,) = _one(conn, queries.search_count(match, terms))
+            (total,) = _one(conn, queries.search_count(match, terms, budget=queries.COUNT_BUDGET))
             return VideoPage(
                 videos=[rows.video(r) for r in found],
                 total=int(total),
