@@ -158,7 +158,7 @@ def _otio_batch(videos: Sequence[Video], first: bool) -> str:
 
 def writer(kind: ExportFormat) -> Writer:
     if kind == ExportFormat.CSV:
-        return Writer("text/csv; charset=utf-8", "csv", _csv_head(), _csv_batch, "")
+        return Writer("text/csv", "csv", _csv_head(), _csv_batch, "")
     if kind == ExportFormat.JSON:
         return Writer("application/json", "json", "[\n", _json_batch, "\n]\n")
     return Writer("application/json", "otio", _otio_head(), _otio_batch, "\n    ]\n}\n")

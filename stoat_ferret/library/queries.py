@@ -43,7 +43,7 @@ COUNT_BUDGET = 10_000
 #: Counting several filters together reads at most this many rows of the most selective.
 EXAMINE_BUDGET = 2_000
 #: Search ranks this many of the newest matches by relevance.
-SEARCH_CANDIDATES = 1_000
+SEARCH_CANDIDATES = 200
 
 
 @attrs.frozen

@@ -111,8 +111,9 @@ CREATE INDEX videos_fingerprint ON videos (fingerprint) WHERE fingerprint IS NOT
 # filter has an index of its own. ``folders`` (videos per directory that directly holds
 # some) and ``fingerprints`` (present copies per content fingerprint) are kept by
 # triggers, so folder trees, folder counts and duplicate groups are read without
-# counting the videos. The full-text index is made again with prefix indexes, so a one-
-# to three-letter word reads one list of rows instead of merging every word it begins.
+# counting the videos. The full-text index is made again with prefix indexes, so a word
+# of up to eight letters reads one list of rows, newest first, instead of merging the
+# lists of every word it begins.
 _V3 = """
 CREATE INDEX videos_by_filename ON videos (filename_key, path);
 CREATE INDEX videos_by_duration ON videos (duration_seconds DESC, path);
@@ -193,7 +194,7 @@ CREATE VIRTUAL TABLE videos_fts USING fts5 (
     filename, path,
     content = 'videos', content_rowid = 'seq',
     tokenize = 'unicode61 remove_diacritics 2',
-    prefix = '1 2 3'
+    prefix = '1 2 3 4 5 6 7 8'
 );
 INSERT INTO videos_fts (videos_fts) VALUES ('rebuild');
 """

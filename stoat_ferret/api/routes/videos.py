@@ -83,7 +83,7 @@ async def list_videos(query_args: ListQuery) -> dict[str, Any]:
 async def search_videos(query_args: SearchQuery) -> dict[str, Any]:
     """Full-text search over file name and path: every word must match, as a prefix.
 
-    The filters of the list apply too. The 1,000 newest matches come first, best match
+    The filters of the list apply too. The 200 newest matches come first, best match
     first; any further matches follow, newest first.
     """
     page = await current_service().library.search_videos(
