@@ -16,10 +16,11 @@ same on a library of a hundred videos and of a million (``docs/performance.md``)
   match: cheap when many match) or by the index of its most selective filter (read every
   match, sort them: cheap when few do). The store counts each filter's matches, up to a
   budget, reading only that filter's index, and :func:`choose_driver` picks.
-- Counts are exact where they are cheap (no filter, a folder, missing: from the ``folders``
-  table; one filter with fewer than :data:`COUNT_BUDGET` matches; several filters whose
-  most selective drives the page) and a lower bound otherwise, which the answer says.
   ``INDEXED BY`` holds SQLite to the pick.
+- Counts are exact where they are cheap (no filter, a folder, missing: one row of the
+  ``folders`` table, which triggers keep for every folder above a video; one filter with
+  fewer than :data:`COUNT_BUDGET` matches; several filters whose most selective drives
+  the page) and a lower bound otherwise, which the answer says.
 """
 
 from __future__ import annotations
@@ -343,20 +344,15 @@ def match_count(terms: Sequence[Term], driver: Term, *, budget: int) -> Query:
 def folder_count(filters: VideoFilters) -> Query:
     """``(videos, missing)`` in the folder filtered by (or the whole library), from ``folders``.
 
-    Only for filters that :attr:`VideoFilters.only_folder_and_missing`.
+    Only for filters that :attr:`VideoFilters.only_folder_and_missing`. One row's read.
     """
-    folder = filters.folder
-    if folder is None or (filters.recursive and not folder.rstrip("/")):
-        where, params = "TRUE", {}
-    elif not filters.recursive:
-        where, params = "path = :folder", {"folder": folder}
-    else:
-        lo, hi = folder_bounds(folder)
-        where = "(path = :folder OR (path > :folder_lo AND path < :folder_hi))"
-        params = {"folder": folder.rstrip("/"), "folder_lo": lo, "folder_hi": hi}
+    folder = normal_folder(filters.folder or "/")
+    columns = "videos, missing" if filters.recursive else "direct_videos, direct_missing"
+    first, second = columns.split(", ")
     return Query(
-        f"SELECT coalesce(sum(videos), 0), coalesce(sum(missing), 0) FROM folders WHERE {where}",
-        params,
+        f"SELECT coalesce(max({first}), 0), coalesce(max({second}), 0) FROM folders "
+        "WHERE path = :folder",
+        {"folder": folder},
     )
 
 
@@ -484,44 +480,24 @@ def normal_folder(path: str) -> str:
     return path.rstrip("/") or "/"
 
 
-def common_folder(first: str, last: str) -> str:
-    """The deepest folder holding both folders (the first and last of the sorted list)."""
-    if first == last:
-        return first
-    shared = []
-    for a, b in zip(first.split("/"), last.split("/"), strict=False):
-        if a != b:
-            break
-        shared.append(a)
-    return normal_folder("/".join(shared))
+_FOLDER_COLUMNS = (
+    "path, videos, missing, direct_videos, direct_missing, "
+    "(SELECT count(*) FROM folders AS below WHERE below.parent = folders.path) AS folders"
+)
 
 
-def child_path(parent: str, name: str) -> str:
-    return normal_folder(parent).rstrip("/") + "/" + name
+def folder(path: str) -> Query:
+    """One folder's counts (no row: it holds no videos)."""
+    return Query(
+        f"SELECT {_FOLDER_COLUMNS} FROM folders WHERE path = :path", {"path": normal_folder(path)}
+    )
 
 
 def folder_children(parent: str) -> Query:
-    """``(name, videos, missing, direct_videos, direct_missing, folders)`` of each folder
-    directly below ``parent`` that has videos below it, by name.
-
-    Read from ``folders`` (one row per folder holding videos directly): every row below
-    ``parent`` is grouped by the next part of its path.
-    """
-    prefix, high = folder_bounds(normal_folder(parent))
-    tail = "substr(path, length(:prefix) + 1)"
-    inner = (
-        f"SELECT videos, missing, substr({tail}, 1, instr({tail} || '/', '/') - 1) AS name, "
-        f"substr({tail}, instr({tail} || '/', '/') + 1) AS rest "
-        "FROM folders WHERE path > :prefix AND path < :high"
-    )
+    """The counts of each folder directly below ``parent`` that has videos below it."""
     return Query(
-        "SELECT name, sum(videos), sum(missing), "
-        "sum(CASE WHEN rest = '' THEN videos ELSE 0 END), "
-        "sum(CASE WHEN rest = '' THEN missing ELSE 0 END), "
-        "count(DISTINCT CASE WHEN rest <> '' "
-        "THEN substr(rest, 1, instr(rest || '/', '/') - 1) END) "
-        f"FROM ({inner}) GROUP BY name ORDER BY name",
-        {"prefix": prefix, "high": high},
+        f"SELECT {_FOLDER_COLUMNS} FROM folders WHERE parent = :parent ORDER BY path",
+        {"parent": normal_folder(parent)},
     )
 
 

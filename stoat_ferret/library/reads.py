@@ -245,24 +245,20 @@ class VideoReads(StoreAccess):
         """
 
         def run(conn: sqlite3.Connection) -> FolderListing:
-            if parent is None:
-                top = _one(conn, queries.Query("SELECT min(path), max(path) FROM folders"))
-                if top[0] is None:
-                    return FolderListing(parent=None, folders=[])
-                root = queries.common_folder(top[0], top[1])
-                return FolderListing(parent=None, folders=[_folder(conn, root)])
-            children = [
-                Folder(
-                    path=queries.child_path(parent, r[0]),
-                    videos=r[1],
-                    missing=r[2],
-                    direct_videos=r[3],
-                    direct_missing=r[4],
-                    folders=r[5],
-                )
-                for r in _fetch(conn, queries.folder_children(parent))
-            ]
-            return FolderListing(parent=_folder(conn, parent), folders=children)
+            if parent is not None:
+                children = [_folder(r) for r in _fetch(conn, queries.folder_children(parent))]
+                found = _fetch(conn, queries.folder(parent))
+                own = _folder(found[0]) if found else _empty(parent)
+                return FolderListing(parent=own, folders=children)
+            top = _fetch(conn, queries.folder("/"))
+            if not top:
+                return FolderListing(parent=None, folders=[])
+            node = _folder(top[0])
+            # Down from the root while a folder holds nothing but one folder.
+            while node.folders == 1 and node.direct_videos == 0:
+                (only,) = _fetch(conn, queries.folder_children(node.path))
+                node = _folder(only)
+            return FolderListing(parent=None, folders=[node])
 
         return await self._read(run)
 
@@ -289,17 +285,24 @@ class VideoReads(StoreAccess):
         return await self._read(run)
 
 
-def _folder(conn: sqlite3.Connection, path: str) -> Folder:
-    """One folder's own counts (zero for a folder that holds no videos)."""
-    folder = queries.normal_folder(path)
-    below = _one(conn, queries.folder_count(VideoFilters(folder=folder)))
-    direct = _one(conn, queries.folder_count(VideoFilters(folder=folder, recursive=False)))
-    subfolders = len(_fetch(conn, queries.folder_children(folder)))
+def _folder(row: sqlite3.Row) -> Folder:
     return Folder(
-        path=folder,
-        videos=below[0],
-        missing=below[1],
-        direct_videos=direct[0],
-        direct_missing=direct[1],
-        folders=subfolders,
+        path=row["path"],
+        videos=row["videos"],
+        missing=row["missing"],
+        direct_videos=row["direct_videos"],
+        direct_missing=row["direct_missing"],
+        folders=row["folders"],
+    )
+
+
+def _empty(path: str) -> Folder:
+    """A folder that holds no videos."""
+    return Folder(
+        path=queries.normal_folder(path),
+        videos=0,
+        missing=0,
+        direct_videos=0,
+        direct_missing=0,
+        folders=0,
     )

@@ -131,31 +131,106 @@ CREATE INDEX videos_field_order ON videos (field_order);
 
 CREATE TABLE folders (
     path TEXT PRIMARY KEY,
+    parent TEXT NOT NULL,
     videos INTEGER NOT NULL,
-    missing INTEGER NOT NULL
+    missing INTEGER NOT NULL,
+    direct_videos INTEGER NOT NULL,
+    direct_missing INTEGER NOT NULL
 ) WITHOUT ROWID;
-INSERT INTO folders (path, videos, missing)
-    SELECT directory, count(*), count(missing_since) FROM videos GROUP BY directory;
+CREATE INDEX folders_parent ON folders (parent, path);
+CREATE INDEX folders_empty ON folders (path) WHERE videos = 0;
+-- A video counts in its folder and in every folder above it, up to '/': the folder's path
+-- split at each '/' (json_each) and put back together a part at a time (a running sum).
 CREATE TRIGGER videos_folders_insert AFTER INSERT ON videos BEGIN
-    INSERT INTO folders (path, videos, missing)
-    VALUES (new.directory, 1, new.missing_since IS NOT NULL)
+    INSERT INTO folders (path, parent, videos, missing, direct_videos, direct_missing)
+    SELECT path, parent, 1, (new.missing_since IS NOT NULL), path = new.directory,
+           path = new.directory AND (new.missing_since IS NOT NULL)
+    FROM (
+        SELECT '/' AS path, '' AS parent
+        UNION ALL
+        SELECT substr(new.directory, 1, ends),
+               coalesce(nullif(substr(new.directory, 1, ends - length(value) - 1), ''), '/')
+        FROM (
+            SELECT value, sum(length(value) + 1) OVER (ORDER BY key) AS ends
+            FROM json_each('[' || replace(json_quote(substr(new.directory, 2)), '/', '","') || ']')
+        )
+        WHERE new.directory <> '/'
+    )
+    WHERE true
     ON CONFLICT (path) DO UPDATE SET
-        videos = videos + 1, missing = missing + (new.missing_since IS NOT NULL);
+        videos = videos + 1, missing = missing + excluded.missing,
+        direct_videos = direct_videos + excluded.direct_videos,
+        direct_missing = direct_missing + excluded.direct_missing;
 END;
 CREATE TRIGGER videos_folders_delete AFTER DELETE ON videos BEGIN
-    UPDATE folders SET videos = videos - 1, missing = missing - (old.missing_since IS NOT NULL)
-    WHERE path = old.directory;
-    DELETE FROM folders WHERE path = old.directory AND videos = 0;
+    UPDATE folders SET
+        videos = videos - 1, missing = missing - (old.missing_since IS NOT NULL),
+        direct_videos = direct_videos - (path = old.directory),
+        direct_missing = direct_missing - (path = old.directory AND (old.missing_since IS NOT NULL))
+    WHERE path IN (SELECT path FROM (
+        SELECT '/' AS path, '' AS parent
+        UNION ALL
+        SELECT substr(old.directory, 1, ends),
+               coalesce(nullif(substr(old.directory, 1, ends - length(value) - 1), ''), '/')
+        FROM (
+            SELECT value, sum(length(value) + 1) OVER (ORDER BY key) AS ends
+            FROM json_each('[' || replace(json_quote(substr(old.directory, 2)), '/', '","') || ']')
+        )
+        WHERE old.directory <> '/'
+    ));
+    DELETE FROM folders WHERE videos = 0;
 END;
 CREATE TRIGGER videos_folders_update AFTER UPDATE OF directory, missing_since ON videos BEGIN
-    UPDATE folders SET videos = videos - 1, missing = missing - (old.missing_since IS NOT NULL)
-    WHERE path = old.directory;
-    DELETE FROM folders WHERE path = old.directory AND videos = 0;
-    INSERT INTO folders (path, videos, missing)
-    VALUES (new.directory, 1, new.missing_since IS NOT NULL)
+    UPDATE folders SET
+        videos = videos - 1, missing = missing - (old.missing_since IS NOT NULL),
+        direct_videos = direct_videos - (path = old.directory),
+        direct_missing = direct_missing - (path = old.directory AND (old.missing_since IS NOT NULL))
+    WHERE path IN (SELECT path FROM (
+        SELECT '/' AS path, '' AS parent
+        UNION ALL
+        SELECT substr(old.directory, 1, ends),
+               coalesce(nullif(substr(old.directory, 1, ends - length(value) - 1), ''), '/')
+        FROM (
+            SELECT value, sum(length(value) + 1) OVER (ORDER BY key) AS ends
+            FROM json_each('[' || replace(json_quote(substr(old.directory, 2)), '/', '","') || ']')
+        )
+        WHERE old.directory <> '/'
+    ));
+    DELETE FROM folders WHERE videos = 0;
+    INSERT INTO folders (path, parent, videos, missing, direct_videos, direct_missing)
+    SELECT path, parent, 1, (new.missing_since IS NOT NULL), path = new.directory,
+           path = new.directory AND (new.missing_since IS NOT NULL)
+    FROM (
+        SELECT '/' AS path, '' AS parent
+        UNION ALL
+        SELECT substr(new.directory, 1, ends),
+               coalesce(nullif(substr(new.directory, 1, ends - length(value) - 1), ''), '/')
+        FROM (
+            SELECT value, sum(length(value) + 1) OVER (ORDER BY key) AS ends
+            FROM json_each('[' || replace(json_quote(substr(new.directory, 2)), '/', '","') || ']')
+        )
+        WHERE new.directory <> '/'
+    )
+    WHERE true
     ON CONFLICT (path) DO UPDATE SET
-        videos = videos + 1, missing = missing + (new.missing_since IS NOT NULL);
+        videos = videos + 1, missing = missing + excluded.missing,
+        direct_videos = direct_videos + excluded.direct_videos,
+        direct_missing = direct_missing + excluded.direct_missing;
 END;
+-- The videos there are already: every folder up from each one's (rtrim by the folder's
+-- own letters leaves it up to its last slash).
+INSERT INTO folders (path, parent, videos, missing, direct_videos, direct_missing)
+WITH RECURSIVE up (path, directory, missing) AS (
+    SELECT directory, directory, missing_since IS NOT NULL FROM videos
+    UNION ALL
+    SELECT coalesce(nullif(rtrim(rtrim(path, replace(path, '/', '')), '/'), ''), '/'),
+           directory, missing
+    FROM up WHERE path <> '/'
+)
+SELECT path, CASE path WHEN '/' THEN ''
+           ELSE coalesce(nullif(rtrim(rtrim(path, replace(path, '/', '')), '/'), ''), '/') END,
+       count(*), sum(missing), sum(path = directory), sum(path = directory AND missing)
+FROM up GROUP BY path;
 
 CREATE TABLE fingerprints (
     fingerprint TEXT PRIMARY KEY,

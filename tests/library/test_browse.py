@@ -576,15 +576,22 @@ def test_choose_driver_weighs_the_walk_against_the_matches() -> None:
 
 
 @pytest.mark.parametrize(
-    ("first", "last", "common"),
+    ("folders", "top"),
     [
-        ("/m/a", "/m/b", "/m"),
-        ("/m/a", "/m/a", "/m/a"),
-        ("/m/ab", "/m/a/x", "/m"),
-        ("/home/x", "/srv/y", "/"),
-        ("/srv/media/2019/a", "/srv/media/2024", "/srv/media"),
+        (["/m/a", "/m/b"], "/m"),
+        (["/m/a"], "/m/a"),
+        (["/m/a/x", "/m/ab"], "/m"),
+        (["/home/x", "/srv/y"], "/"),
+        (["/srv/media", "/srv/media/2019/a"], "/srv/media"),
+        (["/"], "/"),
     ],
 )
-def test_common_folder(first: str, last: str, common: str) -> None:
-    """The top folder is the deepest one holding the first and last folder."""
-    assert queries.common_folder(first, last) == common
+async def test_the_top_folder_is_the_deepest_holding_every_video(
+    tmp_path: Path, folders: list[str], top: str
+) -> None:
+    """Without a parent, the tree starts at the deepest folder every video is in."""
+    async with open_library(tmp_path / "library.db") as lib:
+        assert (await lib.folders()).folders == []
+        await add(lib, [attrs.evolve(ROWS[0], path=f"{f.rstrip('/')}/v.mp4") for f in folders])
+        [found] = (await lib.folders()).folders
+        assert (found.path, found.videos) == (top, len(folders))
