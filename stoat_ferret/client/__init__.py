@@ -3,7 +3,19 @@
 It imports no server code: only :mod:`stoat_ferret.protocol`, httpx and trio-websocket.
 """
 
-from ..protocol import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ErrorCode, EventType, JobKind, JobStatus
+from ..protocol import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    ErrorCode,
+    EventType,
+    ExportFormat,
+    HdrFilter,
+    JobKind,
+    JobStatus,
+    SortOrder,
+    VideoSort,
+)
+from .browse import VideoFilterArgs
 from .client import DEFAULT_TIMEOUT, DEFAULT_URL, Client, JobHandle, open_client
 from .errors import (
     AccessDenied,
@@ -32,8 +44,12 @@ from .events import EventStream
 from .follow import JobUpdates
 from .models import (
     Check,
+    DuplicateGroup,
+    DuplicatePage,
     ErrorList,
     Event,
+    Folder,
+    FolderList,
     ItemError,
     Job,
     JobPage,
@@ -60,12 +76,18 @@ __all__ = [
     "Client",
     "Conflict",
     "ConnectionFailed",
+    "DuplicateGroup",
+    "DuplicatePage",
     "ErrorCode",
     "ErrorList",
     "Event",
     "EventStream",
     "EventType",
+    "ExportFormat",
+    "Folder",
+    "FolderList",
     "Forbidden",
+    "HdrFilter",
     "InvalidPath",
     "InvalidRequest",
     "ItemError",
@@ -88,12 +110,15 @@ __all__ = [
     "SearchResult",
     "ServerInfo",
     "ServerUnavailable",
+    "SortOrder",
     "StoatFerretError",
     "ThumbnailResult",
     "TooManyJobs",
     "Unauthorized",
     "Video",
+    "VideoFilterArgs",
     "VideoPage",
+    "VideoSort",
     "WatchOverlap",
     "open_client",
 ]
