@@ -159,7 +159,8 @@ class VideoList(BaseModel):
     sort: VideoSort
     order: SortOrder
     next: str | None = Field(
-        description="Pass as after= for the page after this one; null when this page is not full."
+        description="Pass as after= for the page after this one; "
+        "null when no video follows this page."
     )
 
 

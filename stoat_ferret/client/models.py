@@ -259,7 +259,7 @@ class VideoPage:
     #: The sort and direction the server used (None from a server that does not say).
     sort: VideoSort | str | None = None
     order: SortOrder | str | None = None
-    #: Pass as ``after=`` for the next page; None when this page is not full.
+    #: Pass as ``after=`` for the next page; None when no video follows this page.
     next: str | None = None
 
 

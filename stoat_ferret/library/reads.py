@@ -28,7 +28,7 @@ class VideoPage:
     """A page of videos and how many match in all.
 
     ``total_exact`` is False when ``total`` is a lower bound (counting stopped at a budget).
-    ``next`` continues after the last video of the page; None when the page is not full.
+    ``next`` continues after the last video of the page; None when no video follows it.
     """
 
     videos: list[Video]
@@ -111,16 +111,18 @@ def read_page(
     found = _fetch(
         conn,
         queries.page(
-            columns, terms, ordering, driver=driver, limit=limit, offset=offset, after=after
+            columns, terms, ordering, driver=driver, limit=limit + 1, offset=offset, after=after
         ),
     )
+    # One row more than asked for says whether a page follows.
+    more, found = len(found) > limit, found[:limit]
     total, exact = _total(conn, filters, terms, counts, driver)
     videos = [
         rows.video(r, technical=rows.technical_of(r["technical"]) if technical else None)
         for r in found
     ]
     following = None
-    if len(found) == limit:
+    if more:
         following = Cursor.after_row(ordering, found[-1]["sort_value"], found[-1]["path"])
     return VideoPage(videos=videos, total=total, total_exact=exact, next=following)
 
