@@ -45,6 +45,8 @@ COUNT_BUDGET = 10_000
 EXAMINE_BUDGET = 2_000
 #: Search ranks this many of the newest matches by relevance.
 SEARCH_CANDIDATES = 200
+#: Counting a search's matches stops here: past it the total is a lower bound.
+SEARCH_COUNT_BUDGET = 1_000
 
 
 @attrs.frozen

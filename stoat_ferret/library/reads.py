@@ -212,11 +212,13 @@ class VideoReads(StoreAccess):
                         columns, match, terms, limit=offset + limit - start, offset=start
                     ),
                 )
-            (total,) = _one(conn, queries.search_count(match, terms, budget=queries.COUNT_BUDGET))
+            (total,) = _one(
+                conn, queries.search_count(match, terms, budget=queries.SEARCH_COUNT_BUDGET)
+            )
             return VideoPage(
                 videos=[rows.video(r) for r in found],
                 total=int(total),
-                total_exact=total < queries.COUNT_BUDGET,
+                total_exact=total < queries.SEARCH_COUNT_BUDGET,
             )
 
         return await self._read(run)

@@ -6,8 +6,6 @@ import csv
 import io
 import json
 import os
-import sqlite3
-from contextlib import closing
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -15,12 +13,14 @@ from typing import Any
 import httpx
 import opentimelineio as otio
 import pytest
+import trio
 
 from stoat_ferret.api.export import CSV_COLUMNS
 from stoat_ferret.scan.fingerprint import fingerprint_file
 from stoat_ferret.timecode import Timecode
 
 from ..conftest import LiveServer
+from ..support.fingerprints import set_fingerprints
 from ..support.media import copy_as
 from .test_videos_api import assert_error, scan
 
@@ -250,23 +250,19 @@ async def test_two_copies_of_one_file_are_one_duplicate_group(
     copy_as(samples["vp9_opus.webm"], media_root / "a" / "other.webm")
     await scan(live_server, client, media_root)
     # Fingerprints as a scan computes them, written into the library's own file.
-    with closing(sqlite3.connect(live_server.service.library.path)) as conn, conn:
-        for path in (
-            media_root / "a" / "take.mp4",
-            media_root / "b" / "take copy.mp4",
-            media_root / "a" / "other.webm",
-        ):
-            real = os.path.realpath(path)  # noqa: ASYNC240 - a test's set-up, on tmp files
-            conn.execute(
-                "UPDATE videos SET fingerprint = ? WHERE path = ?",
-                (str(fingerprint_file(real)), real),
-            )
+    copies = [media_root / "a" / "take.mp4", media_root / "b" / "take copy.mp4"]
+    paths = [*copies, media_root / "a" / "other.webm"]
+    real = [os.path.join(real_root, p.relative_to(media_root)) for p in paths]
+    computed = [await trio.to_thread.run_sync(fingerprint_file, str(p)) for p in paths]
+    await set_fingerprints(
+        live_server.service.library.path, {r: str(f) for r, f in zip(real, computed, strict=True)}
+    )
     body = (await client.get("/api/v1/videos/duplicates")).json()
     assert (body["total"], body["limit"], body["offset"]) == (1, 20, 0)
     [group] = body["groups"]
-    size = (media_root / "a" / "take.mp4").stat().st_size
+    size = (await trio.Path(media_root / "a" / "take.mp4").stat()).st_size
     assert group["file_size"] == size
-    assert group["fingerprint"] == str(fingerprint_file(str(media_root / "a" / "take.mp4")))
+    assert group["fingerprint"] == str(computed[0]) == str(computed[1])
     assert [v["path"] for v in group["videos"]] == [
         os.path.join(real_root, "a", "take.mp4"),
         os.path.join(real_root, "b", "take copy.mp4"),

@@ -6,9 +6,7 @@ import csv
 import io
 import json
 import os
-import sqlite3
 from collections.abc import AsyncIterator
-from contextlib import closing
 from pathlib import Path
 
 import opentimelineio as otio
@@ -18,6 +16,7 @@ import trio
 from stoat_ferret.client import Client, open_client
 
 from ..conftest import LiveServer
+from ..support.fingerprints import set_fingerprints
 from ..support.media import copy_as
 from .test_cli_commands import cells, lines, stoat
 
@@ -122,12 +121,10 @@ async def test_folders_lists_the_tree(live_server: LiveServer, library: str) -> 
 
 async def test_duplicates_lists_groups(live_server: LiveServer, library: str) -> None:
     """``duplicates`` prints each group's copies with the file's size."""
-    with closing(sqlite3.connect(live_server.service.library.path)) as conn, conn:
-        for relative in ("shoot/clip_10.mp4", "other/take.mov"):
-            conn.execute(
-                "UPDATE videos SET fingerprint = '35500:00ff' WHERE path = ?",
-                (os.path.join(library, relative),),
-            )
+    await set_fingerprints(
+        live_server.service.library.path,
+        {os.path.join(library, r): "35500:00ff" for r in ("shoot/clip_10.mp4", "other/take.mov")},
+    )
     done = await stoat(live_server.url, "duplicates")
     assert (done.returncode, done.stderr) == (0, b""), done
     assert lines(done.stdout)[1:] == [

@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 import pytest
+import trio
 
 from stoat_ferret.library import queries
 from stoat_ferret.library.models import Video
@@ -20,6 +21,8 @@ from stoat_ferret.naturalsort import natural_key
 from stoat_ferret.probe.metadata import AudioStream, Container, VideoStream
 from stoat_ferret.probe.parse import ProbeResult
 from stoat_ferret.protocol import HdrFilter, SortOrder, VideoSort
+
+from ..support.fingerprints import set_fingerprints
 
 
 @attrs.frozen
@@ -291,14 +294,18 @@ async def test_both_plans_give_the_same_page(
     """Driven by the sort's index or by any filter's, a page holds the same rows in order."""
     terms = queries.filter_terms(filters)
     ordering = Ordering(VideoSort.DURATION)
-    with closing(sqlite3.connect(tmp_path / "data" / "library.db")) as conn:
-        pages = [
-            conn.execute(q.sql, q.params).fetchall()
-            for q in (
-                queries.page("videos.path", terms, ordering, driver=driver, limit=50)
-                for driver in [None, *terms]
-            )
-        ]
+
+    def read_pages() -> list[list[Any]]:
+        with closing(sqlite3.connect(tmp_path / "data" / "library.db")) as conn:
+            return [
+                conn.execute(q.sql, q.params).fetchall()
+                for q in (
+                    queries.page("videos.path", terms, ordering, driver=driver, limit=50)
+                    for driver in [None, *terms]
+                )
+            ]
+
+    pages = await trio.to_thread.run_sync(read_pages)
     expected = [(p,) for p in expected_order(VideoSort.DURATION, SortOrder.DESC)]
     assert all(page == [row for row in expected if keep(_row(row[0]))] for page in pages)
 
@@ -445,15 +452,9 @@ async def test_folder_counts_follow_deletes_and_missing(library: Library) -> Non
     ]
 
 
-def set_fingerprints(database: Path, fingerprints: dict[str, str]) -> None:
-    with closing(sqlite3.connect(database)) as conn, conn:
-        for path, fingerprint in fingerprints.items():
-            conn.execute("UPDATE videos SET fingerprint = ? WHERE path = ?", (fingerprint, path))
-
-
 async def test_duplicates_group_present_copies(library: Library, tmp_path: Path) -> None:
     """Videos with one fingerprint form a group (largest first); missing copies do not count."""
-    set_fingerprints(
+    await set_fingerprints(
         tmp_path / "data" / "library.db",
         {
             "/m/a/clip_10.mp4": "500:aa",  # missing: not a copy on disk
@@ -511,10 +512,15 @@ async def test_search_past_the_ranked_matches_goes_newest_first(
 # -- query plans -----------------------------------------------------------------------------
 
 
-def plan(database: Path, query: queries.Query) -> str:
+def _plan(database: Path, query: queries.Query) -> str:
     with closing(sqlite3.connect(database)) as conn, conn:
         rows = conn.execute("EXPLAIN QUERY PLAN " + query.sql, query.params).fetchall()
     return "\n".join(row[3] for row in rows)
+
+
+async def plan(database: Path, query: queries.Query) -> str:
+    """SQLite's plan for ``query`` (in a worker thread: SQLite blocks)."""
+    return await trio.to_thread.run_sync(_plan, database, query)
 
 
 @pytest.mark.parametrize("sort", list(VideoSort))
@@ -525,13 +531,13 @@ async def test_a_sorted_page_walks_its_index(
     database = tmp_path / "data" / "library.db"
     ordering = Ordering(sort)
     index = ordering.key.index
-    first = plan(database, queries.page("videos.path", [], ordering, driver=None, limit=5))
+    first = await plan(database, queries.page("videos.path", [], ordering, driver=None, limit=5))
     assert f"SCAN videos USING COVERING INDEX {index}" in first
     assert "TEMP B-TREE" not in first.replace("USE TEMP B-TREE FOR ORDER BY", "", 1)
     cursor = Cursor.after_row(
         ordering, 1 if sort not in (VideoSort.FILENAME, VideoSort.CREATED) else "x", "/m/a"
     )
-    after = plan(
+    after = await plan(
         database, queries.page("videos.path", [], ordering, driver=None, limit=5, after=cursor)
     )
     # Each branch of a keyset page is a seek into the index, never a scan from its start.
@@ -548,9 +554,9 @@ async def test_each_filter_is_counted_and_driven_by_an_index(
     """Each filter's count reads its index alone, and a page it drives searches that index."""
     database = tmp_path / "data" / "library.db"
     for term in queries.filter_terms(filters):
-        count = plan(database, queries.term_count(term, budget=10))
+        count = await plan(database, queries.term_count(term, budget=10))
         assert f"USING COVERING INDEX {term.index}" in count
-        driven = plan(
+        driven = await plan(
             database, queries.page("videos.path", [term], Ordering(), driver=term, limit=5)
         )
         assert f"SEARCH videos USING INDEX {term.index}" in driven or (
@@ -561,7 +567,7 @@ async def test_each_filter_is_counted_and_driven_by_an_index(
 async def test_search_reads_a_bounded_set(library: Library, tmp_path: Path) -> None:
     """Search ranks its candidates only: the full-text index is read newest first, with a limit."""
     database = tmp_path / "data" / "library.db"
-    text = plan(database, queries.search_ranked("videos.path", '"m"*', [], limit=5, offset=0))
+    text = await plan(database, queries.search_ranked("videos.path", '"m"*', [], limit=5, offset=0))
     assert "SCAN videos_fts VIRTUAL TABLE INDEX" in text
     assert "SEARCH videos USING INTEGER PRIMARY KEY (rowid=?)" in text
 
