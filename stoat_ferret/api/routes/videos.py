@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+import attrs
 import trio
 from quart import Blueprint, Response, send_file
 from quart_schema import (
@@ -17,6 +18,8 @@ from quart_schema import (
 )
 
 from ...library.errors import VideoNotFound
+from ...library.queries import Cursor
+from ...library.reads import VideoPage
 from .. import export
 from ..browse_schemas import (
     DuplicateList,
@@ -135,6 +138,41 @@ async def duplicates(query_args: DuplicatesQuery) -> dict[str, Any]:
 EXPORT_BATCH = 500
 
 
+@attrs.define(eq=False)
+class ExportBody:
+    """An export's bytes, a batch of videos at a time: the format's head, each batch, its tail.
+
+    A class rather than an async generator, so no suspended frame outlives a cancelled
+    answer. Reading and formatting each batch run in worker threads.
+    """
+
+    _out: export.Writer
+    _read: Callable[[Cursor | None], Awaitable[VideoPage]]
+    _page: VideoPage | None
+    _started: bool = False
+    _first_batch: bool = True
+
+    def __aiter__(self) -> ExportBody:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if not self._started:
+            self._started = True
+            await trio.lowlevel.checkpoint()
+            return self._out.head.encode()
+        page = self._page
+        if page is None:
+            raise StopAsyncIteration
+        text = await trio.to_thread.run_sync(self._out.batch, page.videos, self._first_batch)
+        self._first_batch = self._first_batch and not page.videos
+        if page.next is None:
+            self._page = None
+            text += self._out.tail
+        else:
+            self._page = await self._read(page.next)
+        return text.encode()
+
+
 @blueprint.get("/export")
 @tag(["videos"])
 @validate_querystring(ExportQuery)
@@ -151,30 +189,15 @@ async def export_videos(query_args: ExportQuery) -> Response:
     out = export.writer(query_args.format)
     ordering = query_args.ordering()
     filters = query_args.filters()
+
+    async def read(after: Cursor | None) -> VideoPage:
+        return await library.list_videos(
+            limit=EXPORT_BATCH, after=after, ordering=ordering, filters=filters, technical=True
+        )
+
     # The first batch is read before answering, so a library that cannot be read is a 503.
-    first = await library.list_videos(
-        limit=EXPORT_BATCH, ordering=ordering, filters=filters, technical=True
-    )
-
-    async def body() -> AsyncIterator[bytes]:
-        yield out.head.encode()
-        page, is_first = first, True
-        while True:
-            text = await trio.to_thread.run_sync(out.batch, page.videos, is_first)
-            yield text.encode()
-            if page.next is None:
-                break
-            is_first = is_first and not page.videos
-            page = await library.list_videos(
-                limit=EXPORT_BATCH,
-                after=page.next,
-                ordering=ordering,
-                filters=filters,
-                technical=True,
-            )
-        yield out.tail.encode()
-
-    response = Response(body(), mimetype=out.media_type)
+    body = ExportBody(out, read, await read(None))
+    response = Response(body, mimetype=out.media_type)
     response.headers["Content-Disposition"] = f'attachment; filename="videos.{out.extension}"'
     return response
 
