@@ -18,6 +18,55 @@ DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 500
 
 
+class VideoSort(enum.StrEnum):
+    """What a list of videos can be sorted by (``sort=``); each has a default direction."""
+
+    #: The full path, A to Z.
+    PATH = "path"
+    #: The file name in natural order (``clip_2`` before ``clip_10``), A to Z.
+    FILENAME = "filename"
+    #: Duration in seconds, longest first.
+    DURATION = "duration"
+    #: File size in bytes, largest first.
+    SIZE = "size"
+    #: Picture width in pixels, widest first.
+    WIDTH = "width"
+    #: Frame rate, highest first.
+    FRAME_RATE = "frame_rate"
+    #: When the video was added to the library, newest first (the order without a sort).
+    CREATED = "created"
+    #: The file's modification time, newest first.
+    MODIFIED = "modified"
+
+    @property
+    def default_order(self) -> SortOrder:
+        text = self in (VideoSort.PATH, VideoSort.FILENAME)
+        return SortOrder.ASC if text else SortOrder.DESC
+
+
+class SortOrder(enum.StrEnum):
+    ASC = "asc"
+    DESC = "desc"
+
+
+class HdrFilter(enum.StrEnum):
+    """``hdr=``: any HDR (``true``), none (``false``), or one transfer."""
+
+    TRUE = "true"
+    FALSE = "false"
+    HDR10 = "HDR10"
+    HLG = "HLG"
+
+
+class ExportFormat(enum.StrEnum):
+    """``GET /api/v1/videos/export?format=``."""
+
+    CSV = "csv"
+    JSON = "json"
+    #: An OpenTimelineIO document: a bin of clips an editing application imports.
+    OTIO = "otio"
+
+
 class JobStatus(enum.StrEnum):
     PENDING = "pending"
     RUNNING = "running"

@@ -20,7 +20,7 @@ from .errors import InvalidJson, install_error_handlers
 from .guard import RequestGuard
 from .http_metrics import install_http_metrics
 from .openapi import OpenAPIGenerator, PlainText, serve_document_once
-from .routes import health, info, jobs, library, stream, videos, watches, web, ws
+from .routes import folders, health, info, jobs, library, stream, videos, watches, web, ws
 
 
 def create_app(service: Service, *, guard: bool = True) -> QuartTrio:
@@ -74,7 +74,7 @@ def create_app(service: Service, *, guard: bool = True) -> QuartTrio:
     serve_document_once(app)
     install_error_handlers(app)
     install_http_metrics(app, service.metrics)
-    for module in (health, info, videos, stream, library, jobs, watches, ws, web, docs):
+    for module in (health, info, videos, folders, stream, library, jobs, watches, ws, web, docs):
         app.register_blueprint(module.blueprint)
 
     @app.get("/metrics")

@@ -41,7 +41,18 @@ class Image:
     """Marks a documented response that is an image: a JPEG, or an SVG placeholder."""
 
 
+class Export:
+    """Marks a documented response that is an export: CSV, JSON or OpenTimelineIO JSON."""
+
+
 _BODIES: dict[type, dict[str, Any]] = {
+    Export: {
+        "description": "The videos, streamed, in the format asked for",
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/json": {"schema": {}},
+        },
+    },
     PlainText: {
         "description": "Plain text",
         "content": {"text/plain": {"schema": {"type": "string"}}},

@@ -137,32 +137,6 @@ class LibrarySummary(BaseModel):
     without_thumbnail: int = Field(description="Videos present on disk that have no thumbnail yet.")
 
 
-class PageQuery(BaseModel):
-    """A page of the library, newest first (``created_at`` descending, then path)."""
-
-    limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
-    offset: int = Field(default=0, ge=0, le=2**62)
-
-
-class VideoList(BaseModel):
-    videos: list[Video]
-    total: int
-    limit: int
-    offset: int
-
-
-class SearchQuery(BaseModel):
-    q: str = Field(min_length=1, max_length=1000, description="Words to find in name or path.")
-    limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
-    offset: int = Field(default=0, ge=0, le=2**62, description="Matches to skip, best first.")
-
-
-class SearchResult(BaseModel):
-    videos: list[Video]
-    total: int
-    query: str
-
-
 class ScanRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

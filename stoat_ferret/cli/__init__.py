@@ -19,8 +19,8 @@ from ..client import (
     open_client,
 )
 from ..excgroups import first_leaf
-from ..protocol import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, JobKind, JobStatus
-from . import commands
+from ..protocol import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, ExportFormat, JobKind, JobStatus
+from . import browse, commands
 from .console import Console
 
 Command = Callable[..., Awaitable[int]]
@@ -136,17 +136,68 @@ def build_parser() -> argparse.ArgumentParser:
     videos = command(
         "videos",
         commands.videos,
-        "list the library, or search it",
+        "list the library, sorted and filtered, or search it",
         examples="  stoat-ferret videos --limit 50 --offset 50\n"
-        "  stoat-ferret videos --search 'beach 2019'\n",
+        "  stoat-ferret videos --sort filename --folder /srv/video/holiday\n"
+        "  stoat-ferret videos --sort duration --video-codec prores --min-width 3840\n"
+        "  stoat-ferret videos --missing true --json\n"
+        "  stoat-ferret videos --search 'beach 2019' --folder /srv/video\n"
+        "  stoat-ferret videos --sort size --after CURSOR   # the next page, from 'more:'\n",
     )
     videos.add_argument(
         "--search",
         metavar="WORDS",
         help="only videos whose file name or path holds every word, best match first "
-        "(default: the whole library)",
+        "(default: the whole library; not with --sort)",
+    )
+    browse.add_sort_options(videos)
+    videos.add_argument(
+        "--after",
+        metavar="CURSOR",
+        help="the page after the one that printed this cursor, with the same --sort and "
+        "--order (default: the first page, or --offset)",
     )
     add_page_options(videos, "videos")
+    browse.add_filter_options(videos)
+
+    folders = command(
+        "folders",
+        browse.folders,
+        "list the folders that hold videos, with counts, below one folder",
+        examples="  stoat-ferret folders                 # the library's top folder\n"
+        "  stoat-ferret folders /srv/video/holiday\n",
+    )
+    folders.add_argument(
+        "parent", nargs="?", help="an absolute folder (default: show the top folder)"
+    )
+
+    duplicates = command(
+        "duplicates",
+        browse.duplicates,
+        "list groups of videos that are copies of one file, largest first",
+        examples="  stoat-ferret duplicates --limit 50\n",
+    )
+    add_page_options(duplicates, "groups")
+
+    export = command(
+        "export",
+        browse.export,
+        "export the videos the filters keep as CSV, JSON or an OpenTimelineIO bin",
+        examples="  stoat-ferret export --format csv -o library.csv\n"
+        "  stoat-ferret export --format otio --folder /srv/video/day1 -o day1.otio\n"
+        "  stoat-ferret export --format json --hdr true | jq length\n",
+    )
+    export.add_argument(
+        "--format",
+        required=True,
+        choices=[str(f) for f in ExportFormat],
+        help="csv, json or otio (default: none; required)",
+    )
+    export.add_argument(
+        "-o", "--output", metavar="FILE", help="write here (default: standard output)"
+    )
+    browse.add_sort_options(export)
+    browse.add_filter_options(export)
 
     purge = command(
         "purge-missing",
@@ -236,6 +287,8 @@ examples:
   stoat-ferret job 5b0f
   stoat-ferret videos --search beach --json
   stoat-ferret watch /srv/video/incoming
+  stoat-ferret videos --sort filename --folder /srv/video/holiday
+  stoat-ferret export --format otio --folder /srv/video/day1 -o day1.otio
 """
 
 

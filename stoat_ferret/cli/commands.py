@@ -20,6 +20,7 @@ from ..client import (
     ThumbnailResult,
     Watch,
 )
+from .browse import filters_of
 from .console import Console
 from .format import (
     format_frame_rate,
@@ -270,15 +271,33 @@ async def cancel(client: Client, console: Console, args: argparse.Namespace) -> 
 
 
 async def videos(client: Client, console: Console, args: argparse.Namespace) -> int:
-    """The library, or the videos matching a search."""
+    """The library, sorted and filtered, or the videos matching a search."""
+    filters = filters_of(args)
+    following: str | None = None
     if args.search is not None:
-        result = await client.search_videos(args.search, limit=args.limit, offset=args.offset)
-        found, total = result.videos, result.total
+        result = await client.search_videos(
+            args.search, limit=args.limit, offset=args.offset, **filters
+        )
+        found, total, exact = result.videos, result.total, result.total_exact
     else:
-        page = await client.list_videos(limit=args.limit, offset=args.offset)
-        found, total = page.videos, page.total
+        page = await client.list_videos(
+            limit=args.limit,
+            offset=args.offset,
+            after=args.after,
+            sort=args.sort,
+            order=args.order,
+            **filters,
+        )
+        found, total, exact, following = page.videos, page.total, page.total_exact, page.next
     if console.json_mode:
-        await console.data({"videos": [v.to_json() for v in found], "total": total})
+        await console.data(
+            {
+                "videos": [v.to_json() for v in found],
+                "total": total,
+                "total_exact": exact,
+                "next": following,
+            }
+        )
         return 0
     rows = [
         [
@@ -296,7 +315,9 @@ async def videos(client: Client, console: Console, args: argparse.Namespace) -> 
         header = ["DURATION", "RESOLUTION", "FPS", "VIDEO", "AUDIO", "SIZE", "PATH"]
         for line in table(header, rows, right={2, 5}):
             await console.line(line)
-    await console.line(f"{len(found)} of {total} videos")
+    await console.line(f"{len(found)} of {'' if exact else 'at least '}{total} videos")
+    if following is not None:
+        await console.line(f"more: --after {following}")
     return 0
 
 

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import warnings
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar, Unpack
 from urllib.parse import quote
 
 import attrs
 import httpx
 import trio
 
-from ..protocol import DEFAULT_PAGE_SIZE, JobKind, JobStatus
+from ..protocol import DEFAULT_PAGE_SIZE, ExportFormat, JobKind, JobStatus, SortOrder, VideoSort
+from .browse import (
+    VideoFilterArgs,
+    duplicate_page,
+    filter_params,
+    folder_list,
+    search_result,
+    sort_params,
+    video_page,
+)
 from .errors import (
     AlreadyTerminal,
     AmbiguousJobId,
@@ -27,6 +38,8 @@ from .errors import error_from_response as _error_from_response
 from .events import EventStream, open_event_stream
 from .follow import JobUpdates
 from .models import (
+    DuplicatePage,
+    FolderList,
     Job,
     JobPage,
     PurgeResult,
@@ -53,16 +66,22 @@ AMBIGUOUS_SHOWN = 10
 
 @attrs.define(eq=False)
 class VideoIterator:
-    """Async iterator over every video, fetching one page at a time.
+    """Async iterator over every video a list keeps, fetching one page at a time.
 
-    A class rather than an async generator, so it holds no suspended frame that a
-    cancellation could leave half-finished.
+    Pages follow the server's cursor (``next``), so videos added meanwhile never make a
+    video come twice or be skipped; a server without cursors is paged by offset. A class
+    rather than an async generator, so it holds no suspended frame that a cancellation
+    could leave half-finished.
     """
 
     _client: Client
     _page_size: int
+    _sort: VideoSort | str | None = None
+    _order: SortOrder | str | None = None
+    _filters: VideoFilterArgs = attrs.field(factory=lambda: VideoFilterArgs())
     _buffered: list[Video] = attrs.field(factory=list)
     _offset: int = 0
+    _after: str | None = None
     _done: bool = False
 
     def __aiter__(self) -> VideoIterator:
@@ -70,10 +89,22 @@ class VideoIterator:
 
     async def __anext__(self) -> Video:
         if not self._buffered and not self._done:
-            page = await self._client.list_videos(limit=self._page_size, offset=self._offset)
+            page = await self._client.list_videos(
+                limit=self._page_size,
+                offset=0 if self._after else self._offset,
+                after=self._after,
+                sort=self._sort,
+                order=self._order,
+                **self._filters,
+            )
             self._buffered = list(page.videos)
             self._offset += len(page.videos)
-            self._done = not page.videos or self._offset >= page.total
+            self._after = page.next
+            self._done = (
+                not page.videos
+                or len(page.videos) < self._page_size
+                or (page.next is None and page.total_exact and self._offset >= page.total)
+            )
         else:
             await trio.lowlevel.checkpoint()
         if not self._buffered:
@@ -150,39 +181,124 @@ class Client:
 
     # -- videos ---------------------------------------------------------------------------
 
-    async def list_videos(self, *, limit: int = DEFAULT_PAGE_SIZE, offset: int = 0) -> VideoPage:
-        """One page of the library."""
-        body = await self._request(
-            "GET", "/api/v1/videos", params={"limit": limit, "offset": offset}
-        )
-        return VideoPage(
-            videos=tuple(Video.from_json(v) for v in _items(body, "videos")),
-            total=_field(body, "total", int),
-            limit=_field(body, "limit", int),
-            offset=_field(body, "offset", int),
-        )
+    async def list_videos(
+        self,
+        *,
+        limit: int = DEFAULT_PAGE_SIZE,
+        offset: int = 0,
+        after: str | None = None,
+        sort: VideoSort | str | None = None,
+        order: SortOrder | str | None = None,
+        **filters: Unpack[VideoFilterArgs],
+    ) -> VideoPage:
+        """One page of the library: sorted (newest first without ``sort``) and filtered.
 
-    def iter_videos(self, *, page_size: int = DEFAULT_PAGE_SIZE) -> VideoIterator:
-        """Every video in the library, page by page, in the server's order.
-
-        ``async for video in client.iter_videos(): ...``
+        ``after`` is the ``next`` of the page before (keyset paging, in the same sort and
+        order); otherwise ``offset`` videos are skipped. The filters are keyword
+        arguments (:class:`~.browse.VideoFilterArgs`): ``folder=``, ``video_codec=``,
+        ``min_width=``, ``frame_rate=Fraction(30000, 1001)``, ``missing=True``, …
         """
-        return VideoIterator(self, page_size)
+        params: dict[str, Any] = {"limit": limit, **sort_params(sort, order)}
+        params.update(filter_params(filters))
+        if after is not None:
+            params["after"] = after
+        else:
+            params["offset"] = offset
+        return video_page(await self._request("GET", "/api/v1/videos", params=params))
+
+    def iter_videos(
+        self,
+        *,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        sort: VideoSort | str | None = None,
+        order: SortOrder | str | None = None,
+        **filters: Unpack[VideoFilterArgs],
+    ) -> VideoIterator:
+        """Every video the filters keep, page by page, in the list's order.
+
+        ``async for video in client.iter_videos(sort=VideoSort.FILENAME, folder=...): ...``
+        """
+        return VideoIterator(self, page_size, sort, order, filters)
 
     async def search_videos(
-        self, query: str, *, limit: int = DEFAULT_PAGE_SIZE, offset: int = 0
+        self,
+        query: str,
+        *,
+        limit: int = DEFAULT_PAGE_SIZE,
+        offset: int = 0,
+        **filters: Unpack[VideoFilterArgs],
     ) -> SearchResult:
-        """Videos whose name or path holds every word of ``query`` (as a prefix), best first."""
-        params: dict[str, Any] = {"q": query, "limit": limit}
+        """Videos whose name or path holds every word of ``query`` (as a prefix), best first.
+
+        The filters of :meth:`list_videos` apply too.
+        """
+        params: dict[str, Any] = {"q": query, "limit": limit, **filter_params(filters)}
         if offset:
             params["offset"] = offset
         body = await self._request("GET", "/api/v1/videos/search", params=params)
-        return SearchResult(
-            videos=tuple(Video.from_json(v) for v in _items(body, "videos")),
-            total=_field(body, "total", int),
-            query=_field(body, "query", str),
-            offset=offset,
+        return search_result(body, offset)
+
+    async def folders(self, parent: str | None = None) -> FolderList:
+        """The folders directly below ``parent`` that hold videos, with counts.
+
+        Without ``parent``: the library's top folder (in ``folders``), the deepest one
+        every video is in.
+        """
+        params = {} if parent is None else {"parent": parent}
+        return folder_list(await self._request("GET", "/api/v1/folders", params=params))
+
+    async def duplicates(self, *, limit: int = DEFAULT_PAGE_SIZE, offset: int = 0) -> DuplicatePage:
+        """Groups of videos present on disk with the same content: largest files first."""
+        body = await self._request(
+            "GET", "/api/v1/videos/duplicates", params={"limit": limit, "offset": offset}
         )
+        return duplicate_page(body)
+
+    async def export(
+        self,
+        format: ExportFormat | str,
+        path_or_stream: str | os.PathLike[str] | BinaryIO,
+        *,
+        sort: VideoSort | str | None = None,
+        order: SortOrder | str | None = None,
+        **filters: Unpack[VideoFilterArgs],
+    ) -> int:
+        """Write the videos the filters keep as ``csv``, ``json`` or ``otio``; return the bytes.
+
+        To a file path (made or replaced), or to a binary stream (written from a worker
+        thread, so a slow one does not stall the event loop). The export streams: any
+        number of videos takes little memory on either side.
+        """
+        params = {"format": str(format), **sort_params(sort, order), **filter_params(filters)}
+        if isinstance(path_or_stream, str | os.PathLike):
+            async with await trio.open_file(path_or_stream, "wb") as target:
+                return await self._download("/api/v1/videos/export", params, target.write)
+        stream = path_or_stream
+
+        async def write(chunk: bytes) -> None:
+            await trio.to_thread.run_sync(stream.write, chunk)
+
+        return await self._download("/api/v1/videos/export", params, write)
+
+    async def _download(
+        self, path: str, params: dict[str, str], write: Callable[[bytes], Awaitable[object]]
+    ) -> int:
+        written = 0
+        try:
+            async with self._http.stream("GET", path, params=params) as response:
+                if response.status_code >= 400:
+                    body = await response.aread()
+                    try:
+                        detail: Any = json.loads(body)
+                    except ValueError:
+                        detail = body.decode(errors="replace")
+                    raise _error_from_response(response.status_code, detail)
+                async for chunk in response.aiter_bytes():
+                    await write(chunk)
+                    written += len(chunk)
+        except httpx.TransportError as exc:
+            raise ConnectionFailed(self.base_url, str(exc) or type(exc).__name__) from exc
+        return written
 
     async def get_video(self, video_id: str) -> Video:
         return Video.from_json(await self._request("GET", f"/api/v1/videos/{_segment(video_id)}"))

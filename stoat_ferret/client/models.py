@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import attrs
 from attrs import AttrsInstance
 
-from ..protocol import EventType, JobKind, JobStatus, WatchState
+from ..protocol import EventType, JobKind, JobStatus, SortOrder, VideoSort, WatchState
 from .errors import ProtocolError
 
 M = TypeVar("M")
@@ -256,19 +256,77 @@ class Video:
 @attrs.frozen(kw_only=True)
 class VideoPage:
     videos: tuple[Video, ...]
+    #: Videos that match, beyond this page too; a lower bound when ``total_exact`` is False.
     total: int
     limit: int
     offset: int
+    total_exact: bool = True
+    #: The sort and direction the server used (None from a server that does not say).
+    sort: VideoSort | str | None = None
+    order: SortOrder | str | None = None
+    #: Pass as ``after=`` for the next page; None when no video follows this page.
+    next: str | None = None
 
 
 @attrs.frozen(kw_only=True)
 class SearchResult:
     videos: tuple[Video, ...]
-    #: Every match, beyond this page too.
+    #: Every match, beyond this page too; a lower bound when ``total_exact`` is False.
     total: int
     query: str
     #: How many of the best matches this page skipped.
     offset: int = 0
+    total_exact: bool = True
+
+
+@attrs.frozen(kw_only=True)
+class Folder:
+    """A folder of the library's tree, with counts of the videos in and below it."""
+
+    path: str = attrs.field(metadata=_wire(_str))
+    name: str = attrs.field(metadata=_wire(_str))
+    #: Videos in this folder and every folder below it.
+    videos: int = attrs.field(metadata=_wire(_int))
+    missing: int = attrs.field(default=0, metadata=_wire(_int))
+    #: Videos directly in this folder.
+    direct_videos: int = attrs.field(default=0, metadata=_wire(_int))
+    direct_missing: int = attrs.field(default=0, metadata=_wire(_int))
+    #: Folders directly below this one that hold videos.
+    folders: int = attrs.field(default=0, metadata=_wire(_int))
+    extra: dict[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
+    _source: dict[str, Any] | None = attrs.field(default=None, eq=False, repr=False)
+
+    @classmethod
+    def from_json(cls, data: Any) -> Folder:
+        return _build(cls, data, "folder")
+
+    def to_json(self) -> dict[str, Any]:
+        return _dump(self)
+
+
+@attrs.frozen(kw_only=True)
+class FolderList:
+    #: The folder asked for; None when none was (then ``folders`` holds the top folder).
+    parent: Folder | None
+    folders: tuple[Folder, ...]
+
+
+@attrs.frozen(kw_only=True)
+class DuplicateGroup:
+    """Videos present on disk with the same content fingerprint: copies of one file."""
+
+    fingerprint: str
+    #: Bytes, of each copy.
+    file_size: int
+    videos: tuple[Video, ...]
+
+
+@attrs.frozen(kw_only=True)
+class DuplicatePage:
+    groups: tuple[DuplicateGroup, ...]
+    total: int
+    limit: int
+    offset: int
 
 
 # -- job results -------------------------------------------------------------------------------

@@ -172,3 +172,35 @@ class WatchRecord:
     last_change_at: datetime | None = None
     #: The latest job applying the folder's changes.
     job_id: str | None = None
+
+
+@attrs.frozen(kw_only=True)
+class Folder:
+    """A folder of the library's tree, with counts of the videos in and below it."""
+
+    path: str
+    #: Videos in this folder and every folder below it.
+    videos: int
+    #: Of those, the ones whose files are missing.
+    missing: int
+    #: Videos directly in this folder.
+    direct_videos: int
+    direct_missing: int
+    #: Folders directly below this one that hold videos (somewhere below them).
+    folders: int
+
+    @property
+    def name(self) -> str:
+        return self.path.rstrip("/").rsplit("/", 1)[-1] or "/"
+
+    def to_wire(self) -> dict[str, Any]:
+        return {**attrs.asdict(self), "name": self.name}
+
+
+@attrs.frozen(kw_only=True)
+class DuplicateGroup:
+    """Videos present on disk whose content fingerprints are the same: copies of one file."""
+
+    fingerprint: str
+    file_size: int
+    videos: tuple[Video, ...]

@@ -125,7 +125,176 @@ UPDATE jobs SET resume_checked = 1 WHERE status = 'interrupted';
 CREATE INDEX jobs_to_resume ON jobs (seq) WHERE status = 'interrupted' AND resume_checked = 0;
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _WATCHES)
+# Reads that stay fast with a million videos (docs/performance.md, "Reading the library").
+# Each sort has an index holding its column in the sort's default direction and then the
+# path, so a sorted page, its ties and a keyset cursor are one walk of one index; each
+# filter has an index of its own. ``folders`` (videos per directory that directly holds
+# some) and ``fingerprints`` (present copies per content fingerprint) are kept by
+# triggers, so folder trees, folder counts and duplicate groups are read without
+# counting the videos. The full-text index is made again with prefix indexes, so a word
+# of up to eight letters reads one list of rows, newest first, instead of merging the
+# lists of every word it begins.
+_V3 = """
+CREATE INDEX videos_by_filename ON videos (filename_key, path);
+CREATE INDEX videos_by_duration ON videos (duration_seconds DESC, path);
+CREATE INDEX videos_by_size ON videos (file_size DESC, path);
+CREATE INDEX videos_by_width ON videos (width DESC, path);
+CREATE INDEX videos_by_frame_rate ON videos (frame_rate DESC, path);
+CREATE INDEX videos_by_created ON videos (created_at DESC, path);
+CREATE INDEX videos_by_modified ON videos (file_mtime_ns DESC, path);
+CREATE INDEX videos_video_codec ON videos (video_codec);
+CREATE INDEX videos_audio_codec ON videos (audio_codec);
+CREATE INDEX videos_missing ON videos (missing_since);
+CREATE INDEX videos_hdr ON videos (hdr_format);
+CREATE INDEX videos_vfr ON videos (variable_frame_rate);
+CREATE INDEX videos_field_order ON videos (field_order);
+
+CREATE TABLE folders (
+    path TEXT PRIMARY KEY,
+    parent TEXT NOT NULL,
+    videos INTEGER NOT NULL,
+    missing INTEGER NOT NULL,
+    direct_videos INTEGER NOT NULL,
+    direct_missing INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX folders_parent ON folders (parent, path);
+CREATE INDEX folders_empty ON folders (path) WHERE videos = 0;
+-- A video counts in its folder and in every folder above it, up to '/': the folder's path
+-- split at each '/' (json_each) and put back together a part at a time (a running sum).
+CREATE TRIGGER videos_folders_insert AFTER INSERT ON videos BEGIN
+    INSERT INTO folders (path, parent, videos, missing, direct_videos, direct_missing)
+    SELECT path, parent, 1, (new.missing_since IS NOT NULL), path = new.directory,
+           path = new.directory AND (new.missing_since IS NOT NULL)
+    FROM (
+        SELECT '/' AS path, '' AS parent
+        UNION ALL
+        SELECT substr(new.directory, 1, ends),
+               coalesce(nullif(substr(new.directory, 1, ends - length(value) - 1), ''), '/')
+        FROM (
+            SELECT value, sum(length(value) + 1) OVER (ORDER BY key) AS ends
+            FROM json_each('[' || replace(json_quote(substr(new.directory, 2)), '/', '","') || ']')
+        )
+        WHERE new.directory <> '/'
+    )
+    WHERE true
+    ON CONFLICT (path) DO UPDATE SET
+        videos = videos + 1, missing = missing + excluded.missing,
+        direct_videos = direct_videos + excluded.direct_videos,
+        direct_missing = direct_missing + excluded.direct_missing;
+END;
+CREATE TRIGGER videos_folders_delete AFTER DELETE ON videos BEGIN
+    UPDATE folders SET
+        videos = videos - 1, missing = missing - (old.missing_since IS NOT NULL),
+        direct_videos = direct_videos - (path = old.directory),
+        direct_missing = direct_missing - (path = old.directory AND (old.missing_since IS NOT NULL))
+    WHERE path IN (SELECT path FROM (
+        SELECT '/' AS path, '' AS parent
+        UNION ALL
+        SELECT substr(old.directory, 1, ends),
+               coalesce(nullif(substr(old.directory, 1, ends - length(value) - 1), ''), '/')
+        FROM (
+            SELECT value, sum(length(value) + 1) OVER (ORDER BY key) AS ends
+            FROM json_each('[' || replace(json_quote(substr(old.directory, 2)), '/', '","') || ']')
+        )
+        WHERE old.directory <> '/'
+    ));
+    DELETE FROM folders WHERE videos = 0;
+END;
+CREATE TRIGGER videos_folders_update AFTER UPDATE OF directory, missing_since ON videos BEGIN
+    UPDATE folders SET
+        videos = videos - 1, missing = missing - (old.missing_since IS NOT NULL),
+        direct_videos = direct_videos - (path = old.directory),
+        direct_missing = direct_missing - (path = old.directory AND (old.missing_since IS NOT NULL))
+    WHERE path IN (SELECT path FROM (
+        SELECT '/' AS path, '' AS parent
+        UNION ALL
+        SELECT substr(old.directory, 1, ends),
+               coalesce(nullif(substr(old.directory, 1, ends - length(value) - 1), ''), '/')
+        FROM (
+            SELECT value, sum(length(value) + 1) OVER (ORDER BY key) AS ends
+            FROM json_each('[' || replace(json_quote(substr(old.directory, 2)), '/', '","') || ']')
+        )
+        WHERE old.directory <> '/'
+    ));
+    DELETE FROM folders WHERE videos = 0;
+    INSERT INTO folders (path, parent, videos, missing, direct_videos, direct_missing)
+    SELECT path, parent, 1, (new.missing_since IS NOT NULL), path = new.directory,
+           path = new.directory AND (new.missing_since IS NOT NULL)
+    FROM (
+        SELECT '/' AS path, '' AS parent
+        UNION ALL
+        SELECT substr(new.directory, 1, ends),
+               coalesce(nullif(substr(new.directory, 1, ends - length(value) - 1), ''), '/')
+        FROM (
+            SELECT value, sum(length(value) + 1) OVER (ORDER BY key) AS ends
+            FROM json_each('[' || replace(json_quote(substr(new.directory, 2)), '/', '","') || ']')
+        )
+        WHERE new.directory <> '/'
+    )
+    WHERE true
+    ON CONFLICT (path) DO UPDATE SET
+        videos = videos + 1, missing = missing + excluded.missing,
+        direct_videos = direct_videos + excluded.direct_videos,
+        direct_missing = direct_missing + excluded.direct_missing;
+END;
+-- The videos there are already: every folder up from each one's (rtrim by the folder's
+-- own letters leaves it up to its last slash).
+INSERT INTO folders (path, parent, videos, missing, direct_videos, direct_missing)
+WITH RECURSIVE up (path, directory, missing) AS (
+    SELECT directory, directory, missing_since IS NOT NULL FROM videos
+    UNION ALL
+    SELECT coalesce(nullif(rtrim(rtrim(path, replace(path, '/', '')), '/'), ''), '/'),
+           directory, missing
+    FROM up WHERE path <> '/'
+)
+SELECT path, CASE path WHEN '/' THEN ''
+           ELSE coalesce(nullif(rtrim(rtrim(path, replace(path, '/', '')), '/'), ''), '/') END,
+       count(*), sum(missing), sum(path = directory), sum(path = directory AND missing)
+FROM up GROUP BY path;
+
+CREATE TABLE fingerprints (
+    fingerprint TEXT PRIMARY KEY,
+    file_size INTEGER NOT NULL,
+    copies INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX fingerprints_duplicated ON fingerprints (file_size DESC, fingerprint)
+    WHERE copies > 1;
+INSERT INTO fingerprints (fingerprint, file_size, copies)
+    SELECT fingerprint, max(file_size), count(*) FROM videos
+    WHERE fingerprint IS NOT NULL AND missing_since IS NULL GROUP BY fingerprint;
+CREATE TRIGGER videos_fingerprints_insert AFTER INSERT ON videos
+WHEN new.fingerprint IS NOT NULL AND new.missing_since IS NULL BEGIN
+    INSERT INTO fingerprints (fingerprint, file_size, copies)
+    VALUES (new.fingerprint, new.file_size, 1)
+    ON CONFLICT (fingerprint) DO UPDATE SET copies = copies + 1;
+END;
+CREATE TRIGGER videos_fingerprints_delete AFTER DELETE ON videos
+WHEN old.fingerprint IS NOT NULL AND old.missing_since IS NULL BEGIN
+    UPDATE fingerprints SET copies = copies - 1 WHERE fingerprint = old.fingerprint;
+    DELETE FROM fingerprints WHERE fingerprint = old.fingerprint AND copies = 0;
+END;
+CREATE TRIGGER videos_fingerprints_update AFTER UPDATE OF fingerprint, missing_since ON videos
+BEGIN
+    UPDATE fingerprints SET copies = copies - 1
+    WHERE fingerprint = old.fingerprint AND old.missing_since IS NULL;
+    DELETE FROM fingerprints WHERE fingerprint = old.fingerprint AND copies = 0;
+    INSERT INTO fingerprints (fingerprint, file_size, copies)
+    SELECT new.fingerprint, new.file_size, 1
+    WHERE new.fingerprint IS NOT NULL AND new.missing_since IS NULL
+    ON CONFLICT (fingerprint) DO UPDATE SET copies = copies + 1;
+END;
+
+DROP TABLE videos_fts;
+CREATE VIRTUAL TABLE videos_fts USING fts5 (
+    filename, path,
+    content = 'videos', content_rowid = 'seq',
+    tokenize = 'unicode61 remove_diacritics 2',
+    prefix = '1 2 3 4 5 6 7 8'
+);
+INSERT INTO videos_fts (videos_fts) VALUES ('rebuild');
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _WATCHES, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

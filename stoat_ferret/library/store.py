@@ -1,5 +1,9 @@
 """SQLite access, always from worker threads.
 
+:class:`Library` is the one class callers see; its reads of videos, folders and
+duplicates live in :mod:`.reads` (with their SQL in :mod:`.queries`), its job history in
+:mod:`.jobstore`, and this module keeps the connections, health and the scan's writes.
+
 Two connections: one writer and one reader, each used by one thread at a time
 (a ``CapacityLimiter(1)`` apiece). WAL mode lets readers run while a scan writes.
 A call that is under way when its caller is cancelled still finishes in its
@@ -11,62 +15,35 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import attrs
 import trio
 
-from ..jobs.models import JobSnapshot
-from ..jobs.results import load_result
 from ..naturalsort import natural_key
 from ..probe.parse import ProbeResult
-from ..protocol import ErrorCode, JobStatus
-from ..timestamps import (
-    format_timestamp,
-    optional_timestamp,
-    parse_optional_timestamp,
-    parse_timestamp,
-    utc_now,
-)
-from . import lock, schema
+from ..protocol import ErrorCode
+from ..timestamps import format_timestamp, optional_timestamp, utc_now
+from . import lock, rows, schema
+from .access import transaction
 from .errors import DataDirUnusable, NotALibrary
 from .health import FileId, LibraryProblem, classify, file_id, identity_problem, storage_problem
-from .models import (
-    TECHNICAL_VERSION,
-    KnownFile,
-    LibraryCounts,
-    SavedFiles,
-    Technical,
-    Video,
-    VideoMove,
-    WatchRecord,
-)
+from .jobstore import JobRecords
+from .models import TECHNICAL_VERSION, KnownFile, SavedFiles, Video, VideoMove, WatchRecord
+from .queries import fts_query
+from .reads import VideoPage, VideoReads
 from .schema import SchemaTooNew, migrate
 
 T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
-_VIDEO_COLUMNS = (
-    "id, path, directory, filename, duration_frames, duration_seconds, frame_rate_numerator, "
-    "frame_rate_denominator, width, height, video_codec, audio_codec, container, file_size, "
-    "file_mtime_ns, thumbnail_path, missing_since, created_at, updated_at, probed_at, "
-    "fingerprint, display_width, display_height, rotation, pixel_format, bit_depth, "
-    "field_order, hdr_format, variable_frame_rate, start_timecode, end_timecode, bit_rate, "
-    "audio_channels, audio_layout, audio_sample_rate, creation_time"
-)
-_JOB_COLUMNS = (
-    "id, kind, status, params, progress, processed, total, current_file, result, error, "
-    "created_at, started_at, finished_at"
-)
-_WORD = re.compile(r"\w+", re.UNICODE)
+__all__ = ["Library", "ProbedFile", "VideoPage", "fts_query", "open_library"]
 
 
 @attrs.frozen
@@ -90,18 +67,6 @@ class FingerprintedFile:
     fingerprint: str
 
 
-def fts_query(text: str) -> str | None:
-    """Turn free text into an FTS5 query that cannot be a syntax error.
-
-    Every word becomes a quoted prefix term and all must match, so ``beach 20``
-    finds ``/media/Beach_2019.mp4``. ``None`` when the text holds no word at all.
-    """
-    words = _WORD.findall(text)
-    if not words:
-        return None
-    return " ".join(f'"{word}"*' for word in words)
-
-
 def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30.0)
     try:
@@ -121,50 +86,6 @@ def _configure(conn: sqlite3.Connection) -> None:
     conn.execute("PRAGMA foreign_keys = ON")
 
 
-def _video(row: sqlite3.Row, *, technical: Technical | None = None) -> Video:
-    vfr = row["variable_frame_rate"]
-    return Video(
-        id=row["id"],
-        path=row["path"],
-        directory=row["directory"],
-        filename=row["filename"],
-        duration_frames=row["duration_frames"],
-        duration_seconds=row["duration_seconds"],
-        frame_rate_numerator=row["frame_rate_numerator"],
-        frame_rate_denominator=row["frame_rate_denominator"],
-        width=row["width"],
-        height=row["height"],
-        video_codec=row["video_codec"],
-        audio_codec=row["audio_codec"],
-        container=row["container"],
-        file_size=row["file_size"],
-        modified_at=datetime.fromtimestamp(row["file_mtime_ns"] / 1e9, UTC),
-        thumbnail_path=row["thumbnail_path"],
-        missing=row["missing_since"] is not None,
-        missing_since=parse_optional_timestamp(row["missing_since"]),
-        created_at=parse_timestamp(row["created_at"]),
-        updated_at=parse_timestamp(row["updated_at"]),
-        probed_at=parse_timestamp(row["probed_at"]),
-        fingerprint=row["fingerprint"],
-        display_width=row["display_width"],
-        display_height=row["display_height"],
-        rotation=row["rotation"],
-        pixel_format=row["pixel_format"],
-        bit_depth=row["bit_depth"],
-        field_order=row["field_order"],
-        hdr_format=row["hdr_format"],
-        variable_frame_rate=None if vfr is None else bool(vfr),
-        start_timecode=row["start_timecode"],
-        end_timecode=row["end_timecode"],
-        bit_rate=row["bit_rate"],
-        audio_channels=row["audio_channels"],
-        audio_layout=row["audio_layout"],
-        audio_sample_rate=row["audio_sample_rate"],
-        creation_time=parse_optional_timestamp(row["creation_time"]),
-        technical=technical,
-    )
-
-
 #: What a rescan compares against: see :func:`_known`.
 _KNOWN_COLUMNS = "path, file_size, file_mtime_ns, missing_since, technical_version, fingerprint"
 
@@ -178,19 +99,6 @@ def _known(row: sqlite3.Row) -> KnownFile:
         stale=row["technical_version"] < TECHNICAL_VERSION,
         fingerprint=row["fingerprint"],
     )
-
-
-def _technical(text: str | None) -> Technical | None:
-    """The stored probe result's container and streams; None if absent or unreadable."""
-    if text is None:
-        return None
-    try:
-        result = ProbeResult.from_json(text)
-    except ValueError:
-        # Written by a version whose form this one cannot read: probed again at the
-        # next scan of its folder (its technical_version says so), and shown without.
-        return None
-    return Technical(container=result.container, streams=result.streams)
 
 
 def _probed_values(item: ProbedFile) -> dict[str, Any]:
@@ -306,25 +214,6 @@ _INSERT_PROBED = (
 )
 
 
-def _job(row: sqlite3.Row) -> JobSnapshot:
-    kind = row["kind"]
-    return JobSnapshot(
-        job_id=row["id"],
-        kind=kind,
-        status=JobStatus(row["status"]),
-        params=json.loads(row["params"]),
-        progress=row["progress"],
-        processed=row["processed"],
-        total=row["total"],
-        current_file=row["current_file"],
-        result=load_result(kind, json.loads(row["result"])) if row["result"] is not None else None,
-        error=row["error"],
-        created_at=parse_timestamp(row["created_at"]),
-        started_at=parse_optional_timestamp(row["started_at"]),
-        finished_at=parse_optional_timestamp(row["finished_at"]),
-    )
-
-
 def _under(directory: str, *, recursive: bool) -> tuple[str, tuple[str, ...]]:
     """A WHERE clause selecting videos in ``directory`` (and below, if recursive)."""
     if not recursive:
@@ -334,7 +223,7 @@ def _under(directory: str, *, recursive: bool) -> tuple[str, tuple[str, ...]]:
     return "(path > ? AND path < ?)", (prefix, prefix[:-1] + "0")
 
 
-class Library:
+class Library(VideoReads, JobRecords):
     """The library's database. Create with :func:`open_library`.
 
     Every write first checks that the database path still names the file the
@@ -430,80 +319,13 @@ class Library:
 
         return await trio.to_thread.run_sync(run, limiter=self._read_limiter)
 
-    # -- videos ---------------------------------------------------------------------------
-
-    async def get_video(self, video_id: str) -> Video | None:
-        """One video, with its whole technical metadata."""
-
-        def run(conn: sqlite3.Connection) -> Video | None:
-            row = conn.execute(
-                f"SELECT {_VIDEO_COLUMNS}, technical FROM videos WHERE id = ?", (video_id,)
-            ).fetchone()
-            return _video(row, technical=_technical(row["technical"])) if row else None
-
-        return await self._read(run)
-
-    async def list_videos(self, *, limit: int, offset: int) -> tuple[list[Video], int]:
-        """A page of the library, newest first (by ``created_at``, then path)."""
-
-        def run(conn: sqlite3.Connection) -> tuple[list[Video], int]:
-            rows = conn.execute(
-                f"SELECT {_VIDEO_COLUMNS} FROM videos ORDER BY created_at DESC, path "
-                "LIMIT ? OFFSET ?",
-                (limit, offset),
-            ).fetchall()
-            (total,) = conn.execute("SELECT count(*) FROM videos").fetchone()
-            return [_video(r) for r in rows], int(total)
-
-        return await self._read(run)
-
-    async def search_videos(
-        self, text: str, *, limit: int, offset: int = 0
-    ) -> tuple[list[Video], int]:
-        """Full-text search over file name and path, best match first."""
-        query = fts_query(text)
-        if query is None:
-            await trio.lowlevel.checkpoint()
-            return [], 0
-
-        def run(conn: sqlite3.Connection) -> tuple[list[Video], int]:
-            rows = conn.execute(
-                f"SELECT {', '.join('v.' + c.strip() for c in _VIDEO_COLUMNS.split(','))} "
-                "FROM videos_fts JOIN videos v ON v.seq = videos_fts.rowid "
-                "WHERE videos_fts MATCH ? ORDER BY rank, v.path LIMIT ? OFFSET ?",
-                (query, limit, offset),
-            ).fetchall()
-            (total,) = conn.execute(
-                "SELECT count(*) FROM videos_fts WHERE videos_fts MATCH ?", (query,)
-            ).fetchone()
-            return [_video(r) for r in rows], int(total)
-
-        return await self._read(run)
+    # -- videos -----------------------------------------------------------------------------
 
     async def delete_video(self, video_id: str) -> bool:
         def run(conn: sqlite3.Connection) -> bool:
             return conn.execute("DELETE FROM videos WHERE id = ?", (video_id,)).rowcount > 0
 
         return await self._write(run)
-
-    async def count_videos(self) -> int:
-        def run(conn: sqlite3.Connection) -> int:
-            return int(conn.execute("SELECT count(*) FROM videos").fetchone()[0])
-
-        return await self._read(run)
-
-    async def summary(self) -> LibraryCounts:
-        """Counts of videos, of missing ones, and of present ones without a thumbnail."""
-
-        def run(conn: sqlite3.Connection) -> LibraryCounts:
-            row = conn.execute(
-                "SELECT count(*), count(missing_since), "
-                "count(*) FILTER (WHERE missing_since IS NULL AND thumbnail_path IS NULL) "
-                "FROM videos"
-            ).fetchone()
-            return LibraryCounts(videos=row[0], missing=row[1], without_thumbnail=row[2])
-
-        return await self._read(run)
 
     # -- scans ----------------------------------------------------------------------------
 
@@ -512,10 +334,10 @@ class Library:
         where, args = _under(directory, recursive=recursive)
 
         def run(conn: sqlite3.Connection) -> dict[str, KnownFile]:
-            rows = conn.execute(
+            records = conn.execute(
                 f"SELECT {_KNOWN_COLUMNS} FROM videos WHERE {where}", args
             ).fetchall()
-            return {r["path"]: _known(r) for r in rows}
+            return {r["path"]: _known(r) for r in records}
 
         return await self._read(run)
 
@@ -530,17 +352,17 @@ class Library:
         ranges = [_under(folder, recursive=True)[1] for folder in sorted(set(under))]
 
         def run(conn: sqlite3.Connection) -> dict[str, KnownFile]:
-            rows = conn.execute(
+            records = conn.execute(
                 f"SELECT {_KNOWN_COLUMNS} FROM videos "
                 "WHERE path IN (SELECT value FROM json_each(?))",
                 (exact,),
             ).fetchall()
             for low, high in ranges:
-                rows += conn.execute(
+                records += conn.execute(
                     f"SELECT {_KNOWN_COLUMNS} FROM videos WHERE path > ? AND path < ?",
                     (low, high),
                 ).fetchall()
-            return {r["path"]: _known(r) for r in rows}
+            return {r["path"]: _known(r) for r in records}
 
         return await self._read(run)
 
@@ -560,13 +382,13 @@ class Library:
             added: list[str] = []
             updated: list[str] = []
             moved: list[VideoMove] = []
-            with _transaction(conn):
+            with transaction(conn):
                 for item in files:
                     values = {**_probed_values(item), "now": now}
                     # fetchall: a RETURNING statement is finished only once read to the end.
-                    rows = conn.execute(_UPDATE_PROBED, values).fetchall()
-                    if rows:
-                        updated.append(rows[0]["id"])
+                    records = conn.execute(_UPDATE_PROBED, values).fetchall()
+                    if records:
+                        updated.append(records[0]["id"])
                         continue
                     if item.fingerprint is not None:
                         found = conn.execute(_MOVE_CANDIDATE, values).fetchone()
@@ -593,7 +415,7 @@ class Library:
 
         def run(conn: sqlite3.Connection) -> int:
             changed = 0
-            with _transaction(conn):
+            with transaction(conn):
                 for item in files:
                     changed += conn.execute(
                         "UPDATE videos SET fingerprint = ? "
@@ -610,7 +432,7 @@ class Library:
 
         def run(conn: sqlite3.Connection) -> list[str]:
             condition = f"missing_since IS NOT NULL AND {where}"
-            with _transaction(conn):
+            with transaction(conn):
                 ids = [
                     row["id"]
                     for row in conn.execute(
@@ -640,11 +462,12 @@ class Library:
             args.append(json.dumps(list(video_ids)))
 
         def run(conn: sqlite3.Connection) -> list[Video]:
-            rows = conn.execute(
-                f"SELECT {_VIDEO_COLUMNS} FROM videos WHERE {' AND '.join(where)} ORDER BY path",
+            found = conn.execute(
+                f"SELECT {rows.VIDEO_COLUMNS} FROM videos WHERE {' AND '.join(where)} "
+                "ORDER BY path",
                 args,
             ).fetchall()
-            return [_video(r) for r in rows]
+            return [rows.video(r) for r in found]
 
         return await self._read(run)
 
@@ -672,7 +495,7 @@ class Library:
         def run(conn: sqlite3.Connection) -> list[str]:
             now = format_timestamp(utc_now())
             changed: list[str] = []
-            with _transaction(conn):
+            with transaction(conn):
                 for path in batch:
                     if missing:
                         sql = (
@@ -690,134 +513,17 @@ class Library:
 
         return await self._write(run)
 
-    # -- jobs -----------------------------------------------------------------------------
-
-    async def save_job(self, job: JobSnapshot) -> None:
-        def run(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                f"INSERT INTO jobs ({_JOB_COLUMNS}) VALUES "
-                "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET status = excluded.status, "
-                "progress = excluded.progress, processed = excluded.processed, "
-                "total = excluded.total, current_file = excluded.current_file, "
-                "result = excluded.result, error = excluded.error, "
-                "started_at = excluded.started_at, finished_at = excluded.finished_at "
-                # A job's final state is written once and never overwritten.
-                "WHERE jobs.status IN ('pending', 'running')",
-                (
-                    job.job_id,
-                    job.kind,
-                    str(job.status),
-                    json.dumps(job.params),
-                    job.progress,
-                    job.processed,
-                    job.total,
-                    job.current_file,
-                    json.dumps(job.result.to_wire()) if job.result is not None else None,
-                    job.error,
-                    format_timestamp(job.created_at),
-                    optional_timestamp(job.started_at),
-                    optional_timestamp(job.finished_at),
-                ),
-            )
-
-        await self._write(run)
-
-    async def get_job(self, job_id: str) -> JobSnapshot | None:
-        def run(conn: sqlite3.Connection) -> JobSnapshot | None:
-            row = conn.execute(
-                f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?", (job_id,)
-            ).fetchone()
-            return _job(row) if row else None
-
-        return await self._read(run)
-
-    async def list_jobs(
-        self,
-        *,
-        limit: int,
-        offset: int,
-        status: str | None = None,
-        kind: str | None = None,
-        id_prefix: str | None = None,
-    ) -> tuple[list[JobSnapshot], int]:
-        """Job history, newest first; ``id_prefix`` keeps the jobs whose id starts with it."""
-        clauses, args = [], []
-        if status is not None:
-            clauses.append("status = ?")
-            args.append(status)
-        if kind is not None:
-            clauses.append("kind = ?")
-            args.append(kind)
-        if id_prefix is not None:
-            # substr, not LIKE: a prefix holding % or _ means itself.
-            clauses.append("substr(id, 1, length(?)) = ?")
-            args.extend([id_prefix, id_prefix])
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-
-        def run(conn: sqlite3.Connection) -> tuple[list[JobSnapshot], int]:
-            rows = conn.execute(
-                f"SELECT {_JOB_COLUMNS} FROM jobs {where} ORDER BY seq DESC LIMIT ? OFFSET ?",
-                (*args, limit, offset),
-            ).fetchall()
-            (total,) = conn.execute(f"SELECT count(*) FROM jobs {where}", args).fetchone()
-            return [_job(r) for r in rows], int(total)
-
-        return await self._read(run)
-
-    async def interrupt_unfinished(self) -> int:
-        """Mark jobs left pending or running by a process that died as ``interrupted``."""
-
-        def run(conn: sqlite3.Connection) -> int:
-            return conn.execute(
-                "UPDATE jobs SET status = ?, finished_at = ?, "
-                "error = coalesce(error, 'the server stopped before the job finished') "
-                "WHERE status IN (?, ?)",
-                (
-                    str(JobStatus.INTERRUPTED),
-                    format_timestamp(utc_now()),
-                    str(JobStatus.PENDING),
-                    str(JobStatus.RUNNING),
-                ),
-            ).rowcount
-
-        return await self._write(run)
-
-    async def take_interrupted(self, kinds: Iterable[str]) -> list[JobSnapshot]:
-        """Interrupted jobs of ``kinds`` that no start-up has looked at yet, oldest first.
-
-        Every interrupted job not looked at yet (of any kind) is marked as looked at in the
-        same transaction, so each is returned at one start-up only.
-        """
-        wanted = json.dumps(sorted(set(kinds)))
-
-        def run(conn: sqlite3.Connection) -> list[JobSnapshot]:
-            with _transaction(conn):
-                rows = conn.execute(
-                    f"SELECT {_JOB_COLUMNS} FROM jobs "
-                    "WHERE status = ? AND resume_checked = 0 "
-                    "AND kind IN (SELECT value FROM json_each(?)) ORDER BY seq",
-                    (str(JobStatus.INTERRUPTED), wanted),
-                ).fetchall()
-                conn.execute(
-                    "UPDATE jobs SET resume_checked = 1 WHERE status = ? AND resume_checked = 0",
-                    (str(JobStatus.INTERRUPTED),),
-                )
-            return [_job(r) for r in rows]
-
-        return await self._write(run)
-
     # -- watched folders ------------------------------------------------------------------
 
     async def list_watches(self) -> list[WatchRecord]:
         """Every watched folder, oldest first."""
 
         def run(conn: sqlite3.Connection) -> list[WatchRecord]:
-            rows = conn.execute(
+            records = conn.execute(
                 "SELECT id, path, poll, created_at, last_change_at, job_id FROM watches "
                 "ORDER BY seq"
             ).fetchall()
-            return [_watch(r) for r in rows]
+            return [rows.watch(r) for r in records]
 
         return await self._read(run)
 
@@ -854,30 +560,6 @@ class Library:
             return conn.execute("DELETE FROM watches WHERE id = ?", (watch_id,)).rowcount > 0
 
         return await self._write(run)
-
-
-def _watch(row: sqlite3.Row) -> WatchRecord:
-    return WatchRecord(
-        id=row["id"],
-        path=row["path"],
-        poll=bool(row["poll"]),
-        created_at=parse_timestamp(row["created_at"]),
-        last_change_at=parse_optional_timestamp(row["last_change_at"]),
-        job_id=row["job_id"],
-    )
-
-
-class _transaction:
-    """``BEGIN IMMEDIATE`` … ``COMMIT``, rolled back on any error."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
-
-    def __enter__(self) -> None:
-        self._conn.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self._conn.execute("ROLLBACK" if exc_type is not None else "COMMIT")
 
 
 @asynccontextmanager

@@ -41,6 +41,9 @@ CONTRACT = [
     ("get", "/api/v1/watches/{watch_id}"),
     ("delete", "/api/v1/watches/{watch_id}"),
     ("post", "/api/v1/videos/purge-missing"),
+    ("get", "/api/v1/videos/duplicates"),
+    ("get", "/api/v1/videos/export"),
+    ("get", "/api/v1/folders"),
 ]
 
 

@@ -109,7 +109,17 @@ async def test_list_pages_through_the_library_newest_first(
     await scan(live_server, client, media_root)
 
     body = (await client.get("/api/v1/videos")).json()
-    assert set(body) == {"videos", "total", "limit", "offset"}
+    assert set(body) == {
+        "videos",
+        "total",
+        "total_exact",
+        "limit",
+        "offset",
+        "sort",
+        "order",
+        "next",
+    }
+    assert (body["sort"], body["order"], body["total_exact"]) == ("created", "desc", True)
     assert (body["total"], body["limit"], body["offset"]) == (len(samples), 20, 0)
     everything = [v["filename"] for v in body["videos"]]
     assert sorted(everything) == sorted(samples)
@@ -154,7 +164,16 @@ async def test_empty_library_lists_nothing(client: httpx.AsyncClient) -> None:
     """A fresh library lists no videos and a total of zero."""
     response = await client.get("/api/v1/videos")
     assert response.status_code == 200
-    assert response.json() == {"videos": [], "total": 0, "limit": 20, "offset": 0}
+    assert response.json() == {
+        "videos": [],
+        "total": 0,
+        "total_exact": True,
+        "limit": 20,
+        "offset": 0,
+        "sort": "created",
+        "order": "desc",
+        "next": None,
+    }
 
 
 async def test_video_fields_hold_what_ffprobe_found(
@@ -312,7 +331,7 @@ async def test_search(
     response = await client.get("/api/v1/videos/search", params={"q": query})
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"videos", "total", "query"}
+    assert set(body) == {"videos", "total", "total_exact", "query", "limit", "offset"}
     assert body["query"] == query
     assert {v["filename"] for v in body["videos"]} == expected
     assert body["total"] == len(expected)

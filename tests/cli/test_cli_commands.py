@@ -557,10 +557,20 @@ async def test_videos_lists_and_searches_the_library(
     as_json = await stoat(live_server.url, "videos", "--json")
     assert as_json.returncode == 0
     api = (await http.get("/api/v1/videos")).json()
-    assert json.loads(as_json.stdout) == {"videos": api["videos"], "total": 2}
+    assert json.loads(as_json.stdout) == {
+        "videos": api["videos"],
+        "total": 2,
+        "total_exact": True,
+        "next": None,
+    }
 
     searched_json = await stoat(live_server.url, "videos", "--json", "--search", "zebra")
-    assert json.loads(searched_json.stdout) == {"videos": [], "total": 0}
+    assert json.loads(searched_json.stdout) == {
+        "videos": [],
+        "total": 0,
+        "total_exact": True,
+        "next": None,
+    }
 
 
 async def test_scan_summary_names_moves_and_ignored_files(

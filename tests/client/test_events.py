@@ -425,4 +425,4 @@ def test_client_package_is_typed_and_mypy_strict_clean() -> None:
         env={**os.environ, "MYPY_FORCE_COLOR": "0"},
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.startswith("Success: no issues found in 6 source files")
+    assert done.stdout.startswith("Success: no issues found in 7 source files")

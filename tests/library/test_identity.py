@@ -93,8 +93,8 @@ async def test_a_new_path_with_a_missing_videos_fingerprint_is_that_video_moved(
     assert after.modified_at > before.modified_at
     assert await library.count_videos() == 1
     # The search index follows the path: the new name is found, the old one is not.
-    assert [v.id for v in (await library.search_videos("renamed", limit=5))[0]] == [video_id]
-    assert (await library.search_videos("clip", limit=5))[1] == 0
+    assert [v.id for v in (await library.search_videos("renamed", limit=5)).videos] == [video_id]
+    assert (await library.search_videos("clip", limit=5)).total == 0
     known = await library.known_files("/m", recursive=True)
     assert sorted(known) == ["/m/new/renamed.mp4"]
 

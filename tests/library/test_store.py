@@ -172,7 +172,7 @@ async def test_known_files_of_the_filesystem_root(library: Library) -> None:
 async def test_set_missing_and_back(library: Library) -> None:
     """set_missing marks files missing and found again, returning the ids that changed."""
     await library.save_probed([probed("/m/a.mp4"), probed("/m/b.mp4")])
-    ids = {v.path: v.id for v in (await library.list_videos(limit=10, offset=0))[0]}
+    ids = {v.path: v.id for v in (await library.list_videos(limit=10, offset=0)).videos}
     assert await library.set_missing(["/m/a.mp4", "/m/unknown.mp4"], missing=True) == [
         ids["/m/a.mp4"]
     ]
@@ -306,7 +306,7 @@ async def test_search_offset_skips_the_best_matches(searchable: Library) -> None
     rest, rest_total = await searchable.search_videos("media", limit=10, offset=1)
     assert (total, rest_total) == (4, 4)
     assert rest == everything[1:]
-    assert await searchable.search_videos("media", limit=10, offset=4) == ([], 4)
+    assert tuple(await searchable.search_videos("media", limit=10, offset=4)) == ([], 4)
 
 
 async def test_delete_removes_from_search(searchable: Library) -> None:

@@ -131,7 +131,7 @@ async def test_rescan_probes_only_changed_files_and_keeps_ids(
     prober = make_prober(tmp_path / "bin", "real")
     service = await open_test_service(ffprobe_path=str(prober.path))
     await scan(service, media_root)
-    before = {v.path: v.id for v in (await service.library.list_videos(limit=50, offset=0))[0]}
+    before = {v.path: v.id for v in (await service.library.list_videos(limit=50, offset=0)).videos}
     touched = files[0]
     os.utime(touched, ns=(touched.stat().st_atime_ns, touched.stat().st_mtime_ns + 10**9))
 
@@ -140,7 +140,7 @@ async def test_rescan_probes_only_changed_files_and_keeps_ids(
     assert prober.spawn_count() == len(files) + 1
     assert job.result is not None
     assert (job.result.updated, job.result.unchanged) == (1, len(files) - 1)
-    after = {v.path: v.id for v in (await service.library.list_videos(limit=50, offset=0))[0]}
+    after = {v.path: v.id for v in (await service.library.list_videos(limit=50, offset=0)).videos}
     assert after == before
 
 
@@ -159,7 +159,7 @@ async def test_missing_files_are_marked_and_unmarked_when_they_return(
 
     assert job.result is not None
     assert job.result.missing == 1
-    videos = {v.path: v for v in (await service.library.list_videos(limit=50, offset=0))[0]}
+    videos = {v.path: v for v in (await service.library.list_videos(limit=50, offset=0)).videos}
     assert videos[str(gone)].missing
     assert videos[str(gone)].missing_since is not None
     assert sum(v.missing for v in videos.values()) == 1

@@ -170,3 +170,48 @@ async def timed(request: Awaitable[httpx.Response]) -> tuple[float, httpx.Respon
     started = time.perf_counter()
     response = await request
     return time.perf_counter() - started, response
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now (for a server in another process)."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@asynccontextmanager
+async def child_server(environ: dict[str, str]) -> AsyncIterator[str]:
+    """``stoat-ferret serve`` in a child process with ``environ`` added; yield its URL.
+
+    A process of its own, so the load a benchmark makes competes with the server for
+    CPUs only, not for the same Python thread. Stopped with SIGTERM (SIGKILL after
+    ``WAIT_LIMIT``) when the block ends.
+    """
+    import os
+    import sys
+
+    port = free_port()
+    env = {**os.environ, **environ, "STOAT_API_PORT": str(port), "STOAT_API_HOST": "127.0.0.1"}
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "stoat_ferret", "serve"]
+    async with trio.open_nursery() as nursery:
+        process = await nursery.start(partial(trio.run_process, command, env=env, check=False))
+        try:
+            async with httpx.AsyncClient(base_url=url, timeout=1.0) as probe:
+                with trio.fail_after(WAIT_LIMIT):
+                    while True:
+                        with suppress(httpx.TransportError):
+                            if (await probe.get("/health/live")).status_code == 200:
+                                break
+                        # Another process: nothing to wait on but its port answering.
+                        await trio.sleep(0.05)
+            yield url
+        finally:
+            process.terminate()
+            with trio.move_on_after(WAIT_LIMIT) as waiting, trio.CancelScope(shield=True):
+                await process.wait()
+            if waiting.cancelled_caught:
+                process.kill()

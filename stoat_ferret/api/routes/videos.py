@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+import attrs
 import trio
 from quart import Blueprint, Response, send_file
 from quart_schema import (
@@ -16,21 +18,29 @@ from quart_schema import (
 )
 
 from ...library.errors import VideoNotFound
+from ...library.queries import Cursor
+from ...library.reads import VideoPage
+from .. import export
+from ..browse_schemas import (
+    DuplicateList,
+    DuplicatesQuery,
+    ExportQuery,
+    ListQuery,
+    SearchQuery,
+    SearchResult,
+    VideoList,
+)
 from ..context import current_service
-from ..openapi import Image, NoContent
+from ..openapi import Export, Image, NoContent
 from ..schemas import (
     ErrorResponse,
     JobAccepted,
-    PageQuery,
     PurgeMissingRequest,
     PurgeMissingResult,
     ScanAccepted,
     ScanRequest,
-    SearchQuery,
-    SearchResult,
     ThumbnailRequest,
     VideoDetail,
-    VideoList,
 )
 
 blueprint = Blueprint("videos", __name__, url_prefix="/api/v1/videos")
@@ -38,19 +48,34 @@ blueprint = Blueprint("videos", __name__, url_prefix="/api/v1/videos")
 
 @blueprint.get("")
 @tag(["videos"])
-@validate_querystring(PageQuery)
+@validate_querystring(ListQuery)
 @validate_response(VideoList)
+@validate_response(ErrorResponse, 422)
 @validate_response(ErrorResponse, 503)
-async def list_videos(query_args: PageQuery) -> dict[str, Any]:
-    """A page of the library, newest first (by ``created_at``, then path)."""
-    videos, total = await current_service().library.list_videos(
-        limit=query_args.limit, offset=query_args.offset
+async def list_videos(query_args: ListQuery) -> dict[str, Any]:
+    """A page of the library: sorted (newest first without a sort) and filtered.
+
+    Page with ``offset``, or with ``after`` set to the previous page's ``next`` (a keyset
+    cursor: as fast on the last page as on the first, and stable while videos are added).
+    ``total`` is exact unless ``total_exact`` is false; then at least that many match.
+    """
+    ordering = query_args.ordering()
+    page = await current_service().library.list_videos(
+        limit=query_args.limit,
+        offset=query_args.offset,
+        after=query_args.cursor(),
+        ordering=ordering,
+        filters=query_args.filters(),
     )
     return {
-        "videos": [v.to_wire() for v in videos],
-        "total": total,
+        "videos": [v.to_wire() for v in page.videos],
+        "total": page.total,
+        "total_exact": page.total_exact,
         "limit": query_args.limit,
         "offset": query_args.offset,
+        "sort": ordering.sort,
+        "order": ordering.direction,
+        "next": None if page.next is None else page.next.encode(),
     }
 
 
@@ -58,13 +83,125 @@ async def list_videos(query_args: PageQuery) -> dict[str, Any]:
 @tag(["videos"])
 @validate_querystring(SearchQuery)
 @validate_response(SearchResult)
+@validate_response(ErrorResponse, 422)
 @validate_response(ErrorResponse, 503)
 async def search_videos(query_args: SearchQuery) -> dict[str, Any]:
-    """Full-text search over file name and path: every word must match, as a prefix."""
-    videos, total = await current_service().library.search_videos(
-        query_args.q, limit=query_args.limit, offset=query_args.offset
+    """Full-text search over file name and path: every word must match, as a prefix.
+
+    The filters of the list apply too. The 200 newest matches come first, best match
+    first; any further matches follow, newest first.
+    """
+    page = await current_service().library.search_videos(
+        query_args.q,
+        limit=query_args.limit,
+        offset=query_args.offset,
+        filters=query_args.filters(),
     )
-    return {"videos": [v.to_wire() for v in videos], "total": total, "query": query_args.q}
+    return {
+        "videos": [v.to_wire() for v in page.videos],
+        "total": page.total,
+        "total_exact": page.total_exact,
+        "query": query_args.q,
+        "limit": query_args.limit,
+        "offset": query_args.offset,
+    }
+
+
+@blueprint.get("/duplicates")
+@tag(["videos"])
+@validate_querystring(DuplicatesQuery)
+@validate_response(DuplicateList)
+@validate_response(ErrorResponse, 422)
+@validate_response(ErrorResponse, 503)
+async def duplicates(query_args: DuplicatesQuery) -> dict[str, Any]:
+    """Groups of videos present on disk with the same content fingerprint: copies.
+
+    Largest files first. Videos whose fingerprint is not known yet are in no group.
+    """
+    groups, total = await current_service().library.duplicates(
+        limit=query_args.limit, offset=query_args.offset
+    )
+    return {
+        "groups": [
+            {
+                "fingerprint": g.fingerprint,
+                "file_size": g.file_size,
+                "videos": [v.to_wire() for v in g.videos],
+            }
+            for g in groups
+        ],
+        "total": total,
+        "limit": query_args.limit,
+        "offset": query_args.offset,
+    }
+
+
+#: Videos read (and formatted) at a time while an export streams.
+EXPORT_BATCH = 500
+
+
+@attrs.define(eq=False)
+class ExportBody:
+    """An export's bytes, a batch of videos at a time: the format's head, each batch, its tail.
+
+    A class rather than an async generator, so no suspended frame outlives a cancelled
+    answer. Reading and formatting each batch run in worker threads.
+    """
+
+    _out: export.Writer
+    _read: Callable[[Cursor | None], Awaitable[VideoPage]]
+    _page: VideoPage | None
+    _started: bool = False
+    _first_batch: bool = True
+
+    def __aiter__(self) -> ExportBody:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if not self._started:
+            self._started = True
+            await trio.lowlevel.checkpoint()
+            return self._out.head.encode()
+        page = self._page
+        if page is None:
+            raise StopAsyncIteration
+        text = await trio.to_thread.run_sync(self._out.batch, page.videos, self._first_batch)
+        self._first_batch = self._first_batch and not page.videos
+        if page.next is None:
+            self._page = None
+            text += self._out.tail
+        else:
+            self._page = await self._read(page.next)
+        return text.encode()
+
+
+@blueprint.get("/export")
+@tag(["videos"])
+@validate_querystring(ExportQuery)
+@document_response(Export, 200)
+@validate_response(ErrorResponse, 422)
+@validate_response(ErrorResponse, 503)
+async def export_videos(query_args: ExportQuery) -> Response:
+    """Every video the filters keep, as CSV, JSON or an OpenTimelineIO bin, streamed.
+
+    In path order unless ``sort`` says otherwise. The columns and fields are listed in
+    docs/api.md.
+    """
+    library = current_service().library
+    out = export.writer(query_args.format)
+    ordering = query_args.ordering()
+    filters = query_args.filters()
+
+    async def read(after: Cursor | None) -> VideoPage:
+        return await library.list_videos(
+            limit=EXPORT_BATCH, after=after, ordering=ordering, filters=filters, technical=True
+        )
+
+    # The first batch is read before answering, so a library that cannot be read is a 503.
+    body = ExportBody(out, read, await read(None))
+    response = Response(body, mimetype=out.media_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="videos.{out.extension}"'
+    return response
 
 
 @blueprint.get("/<video_id>")

@@ -1,0 +1,312 @@
+"""Reading the library: pages of videos (sorted, filtered, searched), folders, duplicates.
+
+The SQL comes from :mod:`.queries`, which also explains the plans; this part runs it on the
+reader connection, in a worker thread, and counts what a plan needs counting first.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+
+import attrs
+import trio
+
+from . import queries, rows
+from .access import StoreAccess
+from .models import DuplicateGroup, Folder, LibraryCounts, Video
+from .queries import Cursor, Ordering, Term, VideoFilters
+
+#: The order of a list that names no sort.
+NEWEST_FIRST = Ordering()
+#: Filters that keep every video.
+EVERY_VIDEO = VideoFilters()
+
+
+@attrs.frozen(kw_only=True)
+class VideoPage:
+    """A page of videos and how many match in all.
+
+    ``total_exact`` is False when ``total`` is a lower bound (counting stopped at a budget).
+    ``next`` continues after the last video of the page; None when no video follows it.
+    """
+
+    videos: list[Video]
+    total: int
+    total_exact: bool = True
+    next: Cursor | None = None
+
+    def __iter__(self) -> Iterator[list[Video] | int]:
+        """A page unpacks as ``videos, total``, as the store's lists always have."""
+        return iter((self.videos, self.total))
+
+
+@attrs.frozen(kw_only=True)
+class FolderListing:
+    """A folder and the folders directly below it (each with videos below it)."""
+
+    parent: Folder | None
+    folders: list[Folder]
+
+
+def _fetch(conn: sqlite3.Connection, query: queries.Query) -> list[sqlite3.Row]:
+    return conn.execute(query.sql, query.params).fetchall()
+
+
+def _one(conn: sqlite3.Connection, query: queries.Query) -> sqlite3.Row:
+    row: sqlite3.Row = conn.execute(query.sql, query.params).fetchone()
+    return row
+
+
+def _total(
+    conn: sqlite3.Connection,
+    filters: VideoFilters,
+    terms: Sequence[Term],
+    counts: Sequence[int],
+    driver: Term | None,
+) -> tuple[int, bool]:
+    """How many videos the filters keep, and whether that is exact (else a lower bound)."""
+    if filters.only_folder_and_missing:
+        videos, missing = _one(conn, queries.folder_count(filters))
+        if filters.missing is None:
+            return int(videos), True
+        return int(missing if filters.missing else videos - missing), True
+    if driver is not None:
+        examined, matched = _one(
+            conn, queries.match_count(terms, driver, budget=queries.COUNT_BUDGET)
+        )
+        return int(matched), examined < queries.COUNT_BUDGET
+    fewest = min(range(len(terms)), key=lambda i: counts[i])
+    if len(terms) == 1:
+        return counts[0], counts[0] < queries.COUNT_BUDGET
+    examined, matched = _one(
+        conn, queries.match_count(terms, terms[fewest], budget=queries.EXAMINE_BUDGET)
+    )
+    return int(matched), examined < queries.EXAMINE_BUDGET
+
+
+def read_page(
+    conn: sqlite3.Connection,
+    filters: VideoFilters,
+    ordering: Ordering,
+    *,
+    limit: int,
+    offset: int,
+    after: Cursor | None,
+    technical: bool = False,
+) -> VideoPage:
+    """One page of the videos the filters keep, in ``ordering`` (synchronous)."""
+    terms = queries.filter_terms(filters)
+    counts = [
+        int(_one(conn, queries.term_count(term, budget=queries.COUNT_BUDGET))[0]) for term in terms
+    ]
+    driver = None
+    if terms:
+        (library_size, _) = _one(conn, queries.folder_count(VideoFilters()))
+        wanted = limit if after is not None else offset + limit
+        driver = queries.choose_driver(terms, counts, library_size=int(library_size), wanted=wanted)
+    columns = f"{rows.VIDEO_COLUMNS_QUALIFIED}, videos.{ordering.key.column} AS sort_value"
+    if technical:
+        columns += ", videos.technical"
+    found = _fetch(
+        conn,
+        queries.page(
+            columns, terms, ordering, driver=driver, limit=limit + 1, offset=offset, after=after
+        ),
+    )
+    # One row more than asked for says whether a page follows.
+    more, found = len(found) > limit, found[:limit]
+    total, exact = _total(conn, filters, terms, counts, driver)
+    videos = [
+        rows.video(r, technical=rows.technical_of(r["technical"]) if technical else None)
+        for r in found
+    ]
+    following = None
+    if more:
+        following = Cursor.after_row(ordering, found[-1]["sort_value"], found[-1]["path"])
+    return VideoPage(videos=videos, total=total, total_exact=exact, next=following)
+
+
+class VideoReads(StoreAccess):
+    """The store's reads of videos (part of :class:`~.store.Library`)."""
+
+    async def get_video(self, video_id: str) -> Video | None:
+        """One video, with its whole technical metadata."""
+
+        def run(conn: sqlite3.Connection) -> Video | None:
+            row = conn.execute(
+                f"SELECT {rows.VIDEO_COLUMNS}, technical FROM videos WHERE id = ?", (video_id,)
+            ).fetchone()
+            return rows.video(row, technical=rows.technical_of(row["technical"])) if row else None
+
+        return await self._read(run)
+
+    async def list_videos(
+        self,
+        *,
+        limit: int,
+        offset: int = 0,
+        after: Cursor | None = None,
+        ordering: Ordering = NEWEST_FIRST,
+        filters: VideoFilters = EVERY_VIDEO,
+        technical: bool = False,
+    ) -> VideoPage:
+        """A page of the videos ``filters`` keep, in ``ordering`` (default: newest first).
+
+        ``after`` (a cursor from an earlier page's ``next``) continues after that page;
+        otherwise ``offset`` rows are skipped. ``technical`` loads each video's whole
+        technical metadata too. Raises :class:`~.queries.CursorError` for a cursor made
+        for another sort or direction.
+        """
+        if after is not None:
+            after.check(ordering)
+
+        def run(conn: sqlite3.Connection) -> VideoPage:
+            return read_page(
+                conn,
+                filters,
+                ordering,
+                limit=limit,
+                offset=offset,
+                after=after,
+                technical=technical,
+            )
+
+        return await self._read(run)
+
+    async def search_videos(
+        self,
+        text: str,
+        *,
+        limit: int,
+        offset: int = 0,
+        filters: VideoFilters = EVERY_VIDEO,
+    ) -> VideoPage:
+        """Full-text search over file name and path; the filters apply too.
+
+        The :data:`~.queries.SEARCH_CANDIDATES` newest matches come first, best match
+        first (then by path); the matches past them follow, newest first.
+        """
+        match = queries.fts_query(text)
+        if match is None:
+            await trio.lowlevel.checkpoint()
+            return VideoPage(videos=[], total=0)
+        terms = queries.filter_terms(filters)
+        ranked = queries.SEARCH_CANDIDATES
+
+        def run(conn: sqlite3.Connection) -> VideoPage:
+            found: list[sqlite3.Row] = []
+            columns = rows.VIDEO_COLUMNS_QUALIFIED
+            if offset < ranked:
+                found += _fetch(
+                    conn,
+                    queries.search_ranked(
+                        columns, match, terms, limit=min(limit, ranked - offset), offset=offset
+                    ),
+                )
+            if offset + limit > ranked:
+                start = max(offset, ranked)
+                found += _fetch(
+                    conn,
+                    queries.search_newest(
+                        columns, match, terms, limit=offset + limit - start, offset=start
+                    ),
+                )
+            (total,) = _one(
+                conn, queries.search_count(match, terms, budget=queries.SEARCH_COUNT_BUDGET)
+            )
+            return VideoPage(
+                videos=[rows.video(r) for r in found],
+                total=int(total),
+                total_exact=total < queries.SEARCH_COUNT_BUDGET,
+            )
+
+        return await self._read(run)
+
+    async def count_videos(self) -> int:
+        def run(conn: sqlite3.Connection) -> int:
+            return int(_one(conn, queries.folder_count(VideoFilters()))[0])
+
+        return await self._read(run)
+
+    async def summary(self) -> LibraryCounts:
+        """Counts of videos, of missing ones, and of present ones without a thumbnail."""
+
+        def run(conn: sqlite3.Connection) -> LibraryCounts:
+            row = conn.execute(
+                "SELECT count(*), count(missing_since), "
+                "count(*) FILTER (WHERE missing_since IS NULL AND thumbnail_path IS NULL) "
+                "FROM videos"
+            ).fetchone()
+            return LibraryCounts(videos=row[0], missing=row[1], without_thumbnail=row[2])
+
+        return await self._read(run)
+
+    async def folders(self, parent: str | None = None) -> FolderListing:
+        """The folders directly below ``parent`` that hold videos, with their counts.
+
+        Without ``parent``: the library's top folder, the deepest one every video is in.
+        """
+
+        def run(conn: sqlite3.Connection) -> FolderListing:
+            if parent is not None:
+                children = [_folder(r) for r in _fetch(conn, queries.folder_children(parent))]
+                found = _fetch(conn, queries.folder(parent))
+                own = _folder(found[0]) if found else _empty(parent)
+                return FolderListing(parent=own, folders=children)
+            top = _fetch(conn, queries.folder("/"))
+            if not top:
+                return FolderListing(parent=None, folders=[])
+            node = _folder(top[0])
+            # Down from the root while a folder holds nothing but one folder.
+            while node.folders == 1 and node.direct_videos == 0:
+                (only,) = _fetch(conn, queries.folder_children(node.path))
+                node = _folder(only)
+            return FolderListing(parent=None, folders=[node])
+
+        return await self._read(run)
+
+    async def duplicates(self, *, limit: int, offset: int) -> tuple[list[DuplicateGroup], int]:
+        """Groups of present videos with the same fingerprint, largest files first."""
+
+        def run(conn: sqlite3.Connection) -> tuple[list[DuplicateGroup], int]:
+            groups = _fetch(conn, queries.duplicate_groups(limit=limit, offset=offset))
+            (total,) = _one(conn, queries.duplicate_count())
+            members: dict[str, list[Video]] = {g["fingerprint"]: [] for g in groups}
+            if members:
+                for r in _fetch(conn, queries.duplicate_members(rows.VIDEO_COLUMNS, list(members))):
+                    members[r["fingerprint"]].append(rows.video(r))
+            found = [
+                DuplicateGroup(
+                    fingerprint=g["fingerprint"],
+                    file_size=g["file_size"],
+                    videos=tuple(members[g["fingerprint"]]),
+                )
+                for g in groups
+            ]
+            return found, int(total)
+
+        return await self._read(run)
+
+
+def _folder(row: sqlite3.Row) -> Folder:
+    return Folder(
+        path=row["path"],
+        videos=row["videos"],
+        missing=row["missing"],
+        direct_videos=row["direct_videos"],
+        direct_missing=row["direct_missing"],
+        folders=row["folders"],
+    )
+
+
+def _empty(path: str) -> Folder:
+    """A folder that holds no videos."""
+    return Folder(
+        path=queries.normal_folder(path),
+        videos=0,
+        missing=0,
+        direct_videos=0,
+        direct_missing=0,
+        folders=0,
+    )
