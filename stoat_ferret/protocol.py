@@ -200,4 +200,9 @@ def describe() -> dict[str, object]:
         "watch_changes": {c.name: str(c) for c in WatchChange},
         "event_types": {e.name: str(e) for e in EventType},
         "error_codes": {c.name: str(c) for c in ErrorCode},
+        "video_sorts": {s.name: str(s) for s in VideoSort},
+        "video_sort_defaults": {str(s): str(s.default_order) for s in VideoSort},
+        "sort_orders": {o.name: str(o) for o in SortOrder},
+        "hdr_filters": {h.name: str(h) for h in HdrFilter},
+        "export_formats": {f.name: str(f) for f in ExportFormat},
     }

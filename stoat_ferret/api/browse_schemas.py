@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
-from typing import Self
+from typing import Annotated, Self
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator, model_validator
 
 from ..library.models import Folder
 from ..library.queries import Cursor, CursorError, Ordering, VideoFilters
@@ -184,6 +184,23 @@ class ExportQuery(VideoFilterQuery, SortQuery):
 
     def ordering(self) -> Ordering:
         return Ordering(self.sort or VideoSort.PATH, self.order)
+
+
+#: The most videos one export of a selection may name.
+MAX_EXPORT_IDS = 10_000
+
+
+class ExportRequest(BaseModel):
+    """``POST /api/v1/videos/export``: these videos, in path order."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: ExportFormat = Field(description="csv, json or otio (OpenTimelineIO).")
+    video_ids: list[Annotated[StrictStr, Field(min_length=1, max_length=200)]] = Field(
+        min_length=1,
+        max_length=MAX_EXPORT_IDS,
+        description="The videos to export (1 to 10,000 ids); an id given twice is exported once.",
+    )
 
 
 class FoldersQuery(BaseModel):

@@ -315,6 +315,13 @@ class Protocol(BaseModel):
     )
     event_types: dict[str, str] = Field(description="Event type names: NAME -> wire value.")
     error_codes: dict[str, str] = Field(description="Error codes by name: NAME -> value.")
+    video_sorts: dict[str, str] = Field(description="The list's sorts by name: NAME -> value.")
+    video_sort_defaults: dict[str, str] = Field(
+        description="Each sort's default order: sort value -> order value."
+    )
+    sort_orders: dict[str, str] = Field(description="Sort directions by name: NAME -> value.")
+    hdr_filters: dict[str, str] = Field(description="Values of hdr= by name: NAME -> value.")
+    export_formats: dict[str, str] = Field(description="Export formats by name: NAME -> value.")
 
 
 class ServerInfo(BaseModel):

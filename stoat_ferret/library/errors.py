@@ -66,3 +66,16 @@ class VideoNotFound(ServiceError):
     def __init__(self, video_id: str) -> None:
         super().__init__(f"no video with id {video_id!r}")
         self.video_id = video_id
+
+
+class VideosNotFound(ServiceError):
+    """Some of the videos a request names are not in the library; ``video_ids`` lists them."""
+
+    code = ErrorCode.NOT_FOUND
+    http_status = 404
+
+    def __init__(self, video_ids: list[str]) -> None:
+        shown = ", ".join(repr(i) for i in video_ids[:5])
+        more = f" and {len(video_ids) - 5} more" if len(video_ids) > 5 else ""
+        super().__init__(f"no videos with ids {shown}{more}", video_ids=video_ids)
+        self.video_ids = video_ids

@@ -127,6 +127,15 @@ def read_page(
     return VideoPage(videos=videos, total=total, total_exact=exact, next=following)
 
 
+#: Ids looked up in one statement (well below SQLite's limit on bound parameters).
+_IDS_AT_ONCE = 500
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
 class VideoReads(StoreAccess):
     """The store's reads of videos (part of :class:`~.store.Library`)."""
 
@@ -139,6 +148,49 @@ class VideoReads(StoreAccess):
             ).fetchone()
             return rows.video(row, technical=rows.technical_of(row["technical"])) if row else None
 
+        return await self._read(run)
+
+    async def ids_in_path_order(self, video_ids: Sequence[str]) -> tuple[list[str], list[str]]:
+        """``video_ids`` split into those in the library, in path order, and those not.
+
+        The unknown ones keep the order they were given in.
+        """
+
+        def run(conn: sqlite3.Connection) -> tuple[list[str], list[str]]:
+            found: list[tuple[str, str]] = []
+            for chunk in _chunks(video_ids, _IDS_AT_ONCE):
+                marks = ", ".join("?" * len(chunk))
+                found += [
+                    (row["path"], row["id"])
+                    for row in conn.execute(
+                        f"SELECT path, id FROM videos WHERE id IN ({marks})", chunk
+                    )
+                ]
+            found.sort()
+            known = {video_id for _, video_id in found}
+            return [video_id for _, video_id in found], [i for i in video_ids if i not in known]
+
+        return await self._read(run)
+
+    async def videos_by_id(
+        self, video_ids: Sequence[str], *, technical: bool = False
+    ) -> list[Video]:
+        """The videos among ``video_ids`` (at most 500) that are in the library, in path order."""
+
+        def run(conn: sqlite3.Connection) -> list[Video]:
+            marks = ", ".join("?" * len(video_ids))
+            columns = rows.VIDEO_COLUMNS + (", technical" if technical else "")
+            found = conn.execute(
+                f"SELECT {columns} FROM videos WHERE id IN ({marks}) ORDER BY path", video_ids
+            ).fetchall()
+            return [
+                rows.video(r, technical=rows.technical_of(r["technical"]) if technical else None)
+                for r in found
+            ]
+
+        if not video_ids:
+            await trio.lowlevel.checkpoint()
+            return []
         return await self._read(run)
 
     async def list_videos(

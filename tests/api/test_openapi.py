@@ -43,6 +43,7 @@ CONTRACT = [
     ("post", "/api/v1/videos/purge-missing"),
     ("get", "/api/v1/videos/duplicates"),
     ("get", "/api/v1/videos/export"),
+    ("post", "/api/v1/videos/export"),
     ("get", "/api/v1/folders"),
 ]
 

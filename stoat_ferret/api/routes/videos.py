@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import attrs
@@ -17,7 +17,8 @@ from quart_schema import (
     validate_response,
 )
 
-from ...library.errors import VideoNotFound
+from ...library.errors import VideoNotFound, VideosNotFound
+from ...library.models import Video
 from ...library.queries import Cursor
 from ...library.reads import VideoPage
 from .. import export
@@ -25,6 +26,7 @@ from ..browse_schemas import (
     DuplicateList,
     DuplicatesQuery,
     ExportQuery,
+    ExportRequest,
     ListQuery,
     SearchQuery,
     SearchResult,
@@ -145,12 +147,13 @@ class ExportBody:
     """An export's bytes, a batch of videos at a time: the format's head, each batch, its tail.
 
     A class rather than an async generator, so no suspended frame outlives a cancelled
-    answer. Reading and formatting each batch run in worker threads.
+    answer. ``_following`` reads the batch after the last one read (None after the last);
+    reading and formatting each batch run in worker threads.
     """
 
     _out: export.Writer
-    _read: Callable[[Cursor | None], Awaitable[VideoPage]]
-    _page: VideoPage | None
+    _following: Callable[[], Awaitable[Sequence[Video] | None]]
+    _batch: Sequence[Video] | None
     _started: bool = False
     _first_batch: bool = True
 
@@ -162,17 +165,21 @@ class ExportBody:
             self._started = True
             await trio.lowlevel.checkpoint()
             return self._out.head.encode()
-        page = self._page
-        if page is None:
+        batch = self._batch
+        if batch is None:
             raise StopAsyncIteration
-        text = await trio.to_thread.run_sync(self._out.batch, page.videos, self._first_batch)
-        self._first_batch = self._first_batch and not page.videos
-        if page.next is None:
-            self._page = None
+        text = await trio.to_thread.run_sync(self._out.batch, batch, self._first_batch)
+        self._first_batch = self._first_batch and not batch
+        self._batch = await self._following()
+        if self._batch is None:
             text += self._out.tail
-        else:
-            self._page = await self._read(page.next)
         return text.encode()
+
+
+def _export_response(out: export.Writer, body: ExportBody) -> Response:
+    response = Response(body, mimetype=out.media_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="videos.{out.extension}"'
+    return response
 
 
 @blueprint.get("/export")
@@ -198,10 +205,48 @@ async def export_videos(query_args: ExportQuery) -> Response:
         )
 
     # The first batch is read before answering, so a library that cannot be read is a 503.
-    body = ExportBody(out, read, await read(None))
-    response = Response(body, mimetype=out.media_type)
-    response.headers["Content-Disposition"] = f'attachment; filename="videos.{out.extension}"'
-    return response
+    first = await read(None)
+    cursor = first.next
+
+    async def following() -> Sequence[Video] | None:
+        nonlocal cursor
+        if cursor is None:
+            return None
+        page = await read(cursor)
+        cursor = page.next
+        return page.videos
+
+    return _export_response(out, ExportBody(out, following, first.videos))
+
+
+@blueprint.post("/export")
+@tag(["videos"])
+@validate_request(ExportRequest)
+@document_response(Export, 200)
+@validate_response(ErrorResponse, 404)
+@validate_response(ErrorResponse, 422)
+@validate_response(ErrorResponse, 503)
+async def export_selected(data: ExportRequest) -> Response:
+    """The videos named, as CSV, JSON or an OpenTimelineIO bin, in path order, streamed.
+
+    The same formats as ``GET /api/v1/videos/export``. 404 ``NOT_FOUND`` (with
+    ``video_ids``, the unknown ones) when any id is not in the library.
+    """
+    library = current_service().library
+    out = export.writer(data.format)
+    ordered, unknown = await library.ids_in_path_order(list(dict.fromkeys(data.video_ids)))
+    if unknown:
+        raise VideosNotFound(unknown)
+    batches = [ordered[at : at + EXPORT_BATCH] for at in range(0, len(ordered), EXPORT_BATCH)]
+
+    async def following() -> Sequence[Video] | None:
+        if not batches:
+            return None
+        # A video removed since the ids were checked is left out.
+        return await library.videos_by_id(batches.pop(0), technical=True)
+
+    first = await following()
+    return _export_response(out, ExportBody(out, following, first or []))
 
 
 @blueprint.get("/<video_id>")
