@@ -125,6 +125,21 @@ def views(server: GuiServer, filled: dict[str, Any]) -> dict[str, Step]:
         page.get_by_role("button", name="Remove from library…").click()
         expect(page.get_by_role("dialog")).to_be_visible()
 
+    def filters(page: Page) -> None:
+        folder = str(server.media_root / "a long folder name for a narrow screen")
+        page.goto(f"/library?folder={folder}&video_codec=mpeg4&sort=filename")
+        wait_until_live(page)
+        expect(page.locator("#video-grid .card")).to_have_count(1)
+        # Narrow, the tree is behind its button: open it to see it audited too.
+        if page.locator("#folders-toggle").is_visible():
+            page.locator("#folders-toggle").click()
+        expect(page.locator(f'#folder-tree .folder-link[data-path="{folder}"]')).to_be_visible()
+
+    def duplicates(page: Page) -> None:
+        page.goto("/duplicates")
+        wait_until_live(page)
+        expect(page.locator("#dupes-empty")).to_be_visible()
+
     def detail(page: Page) -> None:
         page.goto(f"/videos/{clip['id']}")
         wait_until_live(page)
@@ -161,6 +176,8 @@ def views(server: GuiServer, filled: dict[str, Any]) -> dict[str, Step]:
         "library-selection": selection,
         "library-list": library_list,
         "remove-confirm": confirm,
+        "library-filters": filters,
+        "duplicates": duplicates,
         "detail": detail,
         "jobs": jobs,
         "job-errors": errors,

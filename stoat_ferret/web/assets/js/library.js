@@ -4,17 +4,27 @@
 // how it is shown (layout, density) is remembered by the browser.
 
 import { ApiError, get, post, segment } from "./api.js";
+import {
+  DEFAULT_PER_PAGE,
+  MAX_PER_PAGE,
+  filterParams,
+  libraryUrl,
+  readState,
+} from "./browse-state.js";
 import { BulkActions } from "./bulk.js";
 import { byId, element, find, fromTemplate, replaceChildren, setText, show } from "./dom.js";
+import { ExportButtons } from "./export.js";
+import { FilterControls } from "./filters.js";
+import { FolderTree } from "./folders.js";
 import * as format from "./format.js";
+import { LiveLibrary } from "./live.js";
 import * as prefs from "./prefs.js";
+import { PurgeMissing } from "./purge.js";
 import { Selection } from "./selection.js";
 
+export { libraryUrl };
 export const PER_PAGE_CHOICES = [12, 24, 48, 96];
-export const DEFAULT_PER_PAGE = 24;
-const MAX_PER_PAGE = 500;
-/** The most matches the search API gives in one answer. */
-const MAX_SEARCH_LIMIT = 500;
+export { DEFAULT_PER_PAGE };
 const SEARCH_DELAY_MS = 250;
 const LAYOUTS = ["grid", "list"];
 const DENSITIES = ["comfortable", "compact"];
@@ -23,17 +33,6 @@ function positiveInt(text, fallback, highest = Number.MAX_SAFE_INTEGER) {
   const value = Number.parseInt(text ?? "", 10);
   if (!Number.isSafeInteger(value) || value < 1) return fallback;
   return Math.min(value, highest);
-}
-
-/** The library URL for a search, folder, page and page size (defaults left out). */
-export function libraryUrl({ q = "", folder = "", page = 1, per = DEFAULT_PER_PAGE } = {}) {
-  const params = new URLSearchParams();
-  if (q) params.set("q", q);
-  if (folder) params.set("folder", folder);
-  if (page > 1) params.set("page", String(page));
-  if (per !== DEFAULT_PER_PAGE) params.set("per", String(per));
-  const query = params.toString();
-  return query ? `/library?${query}` : "/library";
 }
 
 /** The thumbnail URL of a video; ``version`` changes whenever the image may have. */
@@ -74,14 +73,14 @@ export class LibraryView {
     this.thumbsStatus = byId("thumbnails-status");
     this.folderFilter = byId("folder-filter");
 
-    this.query = "";
-    this.folder = "";
-    this.page = 1;
-    this.per = DEFAULT_PER_PAGE;
+    /** What the address asks the view to show (see browse-state.js). */
+    this.state = readState(new URLSearchParams(), app.vocabulary);
     this.layout = prefs.choice("layout", LAYOUTS, "grid");
     this.densityValue = prefs.choice("density", DENSITIES, "comfortable");
-    /** What the page shows (query, folder, page, size), or null before the first load. */
+    /** What the page shows (the state's key), or null before the first load. */
     this.shownKey = null;
+    /** The state whose page is shown, and its total: {total, exact}. */
+    this.shown = null;
     this.controller = null;
     this.searchTimer = null;
     /** The videos on this page, in order. */
@@ -93,12 +92,15 @@ export class LibraryView {
      * The answer may have been read before such a thumbnail was recorded, so these win.
      */
     this.thumbEvents = new Map();
-    /** Whether the search API pages by offset; null until an answer tells. */
-    this.searchTakesOffset = null;
     /** The video whose detail view was opened last, to focus again on the way back. */
     this.lastOpened = null;
     this.selection = new Selection();
     this.bulk = new BulkActions(app, this);
+    this.filters = new FilterControls(app, this);
+    this.folders = new FolderTree(app, this);
+    this.live = new LiveLibrary(app, this);
+    this.exports = new ExportButtons(app, this);
+    this.purge = new PurgeMissing(app, this);
 
     this.searchInput.addEventListener("input", () => this.searchSoon());
     this.searchForm.addEventListener("submit", (event) => {
@@ -107,7 +109,7 @@ export class LibraryView {
     });
     this.perPage.addEventListener("change", () => {
       const per = positiveInt(this.perPage.value, DEFAULT_PER_PAGE, MAX_PER_PAGE);
-      this.app.router.navigate(libraryUrl({ q: this.query, folder: this.folder, per }));
+      this.app.router.navigate(libraryUrl({ ...this.state, page: 1, per }));
     });
     this.density.addEventListener("change", () => this.setDensity(this.density.value));
     for (const [layout, button] of Object.entries(this.layoutButtons)) {
@@ -122,34 +124,34 @@ export class LibraryView {
     this.applyLook();
   }
 
-  /** Show the state the URL asks for: /library?q=&folder=&page=&per=. */
+  /** Show the state the URL asks for: /library?q=&folder=&sort=&order=&filters…&page=&per=. */
   route(url, how) {
     // Under the scan dialog the page stays as it was; it only loads if it never has.
     if (url.pathname === "/scan" && this.shownKey !== null) return;
     const params = url.pathname === "/scan" ? new URLSearchParams() : url.searchParams;
-    this.query = (params.get("q") ?? "").trim();
-    this.folder = (params.get("folder") ?? "").trim();
-    this.page = positiveInt(params.get("page"), 1);
-    this.per = positiveInt(params.get("per"), DEFAULT_PER_PAGE, MAX_PER_PAGE);
-    if (document.activeElement !== this.searchInput && this.searchInput.value.trim() !== this.query) {
-      this.searchInput.value = this.query;
+    this.state = readState(params, this.app.vocabulary);
+    const { q, folder } = this.state;
+    if (document.activeElement !== this.searchInput && this.searchInput.value.trim() !== q) {
+      this.searchInput.value = q;
     }
     this.syncPerPage();
-    show(this.folderFilter, Boolean(this.folder));
-    setText(byId("folder-filter-path"), this.folder);
-    byId("folder-filter-clear").setAttribute("href", libraryUrl({ q: this.query, per: this.per }));
+    this.filters.render(this.state);
+    show(this.folderFilter, Boolean(folder));
+    setText(byId("folder-filter-path"), folder);
+    byId("folder-filter-clear").setAttribute("href", libraryUrl({ ...this.state, folder: "", page: 1 }));
+    this.folders.choose(folder);
     // Back (or Forward) to a library page: return to where it was, once it is shown.
     const restore = how === "pop" ? { scrollY: window.history.state?.scrollY } : null;
     if (this.key() !== this.shownKey) this.load({ restore });
     else if (restore !== null) this.restorePosition(restore);
   }
 
-  key() {
-    return JSON.stringify([this.query, this.folder, this.page, this.per]);
+  key(state = this.state) {
+    return JSON.stringify(state);
   }
 
   syncPerPage() {
-    const value = String(this.per);
+    const value = String(this.state.per);
     if (![...this.perPage.options].some((option) => option.value === value)) {
       this.perPage.append(new Option(value, value));
     }
@@ -186,12 +188,12 @@ export class LibraryView {
   searchNow() {
     clearTimeout(this.searchTimer);
     const q = this.searchInput.value.trim();
-    if (q === this.query) return;
+    if (q === this.state.q) return;
     // Typing refines one search: replace the history entry rather than add one per word.
-    this.app.router.navigate(libraryUrl({ q, folder: this.folder, per: this.per }), { replace: true });
+    this.app.router.navigate(libraryUrl({ ...this.state, q, page: 1 }), { replace: true });
   }
 
-  /** Load what the page shows again (after a scan, a bulk action, or a resync). */
+  /** Load what the page shows again (after a bulk action, or a resync). */
   reload() {
     if (this.shownKey !== null) this.load();
   }
@@ -201,21 +203,23 @@ export class LibraryView {
     const controller = new AbortController();
     this.controller = controller;
     this.thumbEvents = new Map();
+    this.live.reset();
     const key = this.key();
-    const { query, folder, page, per } = this;
+    const state = this.state;
     this.root.setAttribute("aria-busy", "true");
     this.refreshSummary();
+    this.folders.refresh();
     try {
-      const answer = await this.fetchPage({ query, folder, page, per }, controller.signal);
+      const answer = await this.fetchPage(state, controller.signal);
       if (controller !== this.controller) return;
-      const lastPage = Math.max(1, Math.ceil(answer.reachable / per));
-      if (page > lastPage) {
-        this.app.router.navigate(libraryUrl({ q: query, folder, page: lastPage, per }), { replace: true });
+      const lastPage = this.lastPage(answer, state);
+      if (state.page > lastPage) {
+        this.app.router.navigate(libraryUrl({ ...state, page: lastPage }), { replace: true });
         return;
       }
       this.shownKey = key;
       show(this.error, false);
-      this.render(answer, { query, folder, page, per, lastPage });
+      this.render(answer, state);
       if (restore !== null) this.restorePosition(restore);
     } catch (error) {
       if (error.name === "AbortError" || controller !== this.controller) return;
@@ -227,71 +231,72 @@ export class LibraryView {
     }
   }
 
-  /**
-   * One page of videos: {videos, total, reachable}. ``reachable`` is how many of the
-   * ``total`` the page can show: all of them, unless the search API cannot page.
-   */
-  async fetchPage({ query, folder, page, per }, signal) {
-    const offset = (page - 1) * per;
-    if (!query && !folder) {
-      const answer = await get("/api/v1/videos", { limit: per, offset }, { signal });
-      return { videos: answer.videos, total: answer.total, reachable: answer.total };
-    }
-    // A folder is looked for by the words of its path, until the list can filter by folder.
-    const words = [query, folder].filter(Boolean).join(" ");
-    const filters = folder ? { folder } : {};
-    if (this.searchTakesOffset !== false) {
-      const answer = await get(
-        "/api/v1/videos/search",
-        { q: words, limit: per, offset, ...filters },
-        { signal },
-      );
-      if (Number.isInteger(answer.offset)) this.searchTakesOffset = true;
-      if (this.searchTakesOffset || offset === 0) {
-        const reachable = this.searchTakesOffset ? answer.total : Math.min(answer.total, MAX_SEARCH_LIMIT);
-        return { videos: answer.videos, total: answer.total, reachable };
-      }
-      this.searchTakesOffset = false;
-    }
-    // This server's search has no offset: ask for everything up to this page, show its end.
-    const limit = Math.min(MAX_SEARCH_LIMIT, offset + per);
-    const answer =
-      offset < MAX_SEARCH_LIMIT
-        ? await get("/api/v1/videos/search", { q: words, limit, ...filters }, { signal })
-        : await get("/api/v1/videos/search", { q: words, limit: 1, ...filters }, { signal });
-    const videos = offset < MAX_SEARCH_LIMIT ? answer.videos.slice(offset, offset + per) : [];
-    return { videos, total: answer.total, reachable: Math.min(answer.total, MAX_SEARCH_LIMIT) };
+  /** The last page a state's answer reaches; one more while the total is only a lower bound. */
+  lastPage(answer, state) {
+    const counted = Math.max(1, Math.ceil(answer.total / state.per));
+    const more = !answer.exact && answer.videos.length === state.per ? 1 : 0;
+    return Math.max(counted, state.page + more);
   }
 
-  render(answer, { query, folder, page, per, lastPage }) {
-    const { videos, total, reachable } = answer;
-    const searching = Boolean(query || folder);
-    const first = (page - 1) * per + 1;
-    const range = videos.length > 0 ? `${first}\u2013${first + videos.length - 1}` : "0";
-    if (total === 0) setText(this.summary, "");
-    else if (query && lastPage === 1 && reachable === total) {
-      setText(this.summary, `${format.count(total, "match", "matches")} for \u201c${query}\u201d`);
-    } else if (query) {
-      setText(this.summary, `Matches ${range} of ${total} for \u201c${query}\u201d`);
-    } else {
-      setText(this.summary, `Videos ${range} of ${total}`);
+  /** The API's parameters for a state's list (or search), without paging. */
+  queryParams(state) {
+    const params = filterParams(state);
+    if (state.q) params.q = state.q;
+    else {
+      if (state.sort) params.sort = state.sort;
+      if (state.sort && state.order) params.order = state.order;
     }
-    show(this.empty, !searching && total === 0);
-    show(this.noMatch, searching && total === 0);
-    setText(byId("nomatch-query"), query || folder);
-    show(this.searchNote, searching && reachable < total);
-    setText(byId("search-reach"), String(reachable));
+    return params;
+  }
 
-    this.videos = videos;
+  /** One page of videos: {videos, total, exact}. */
+  async fetchPage(state, signal, { limit = state.per } = {}) {
+    const offset = (state.page - 1) * state.per;
+    const path = state.q ? "/api/v1/videos/search" : "/api/v1/videos";
+    const answer = await get(path, { ...this.queryParams(state), limit, offset }, { signal });
+    return { videos: answer.videos, total: answer.total, exact: answer.total_exact !== false };
+  }
+
+  render(answer, state) {
+    this.shown = { total: answer.total, exact: answer.exact };
+    this.videos = answer.videos;
+    this.renderSummary(state);
     this.renderItems();
-    this.renderPager({ query, folder, page, per, lastPage });
+    this.renderPager(state, this.lastPage(answer, state));
+    this.purge.render();
+    this.exports.render();
   }
 
-  renderPager({ query, folder, page, per, lastPage }) {
+  /** The line above the grid, the empty and no-match notes, from what is shown now. */
+  renderSummary(state = this.state) {
+    const { total, exact } = this.shown;
+    const { q, folder, page, per } = state;
+    const filtered = Boolean(q || folder || Object.keys(state.filters).length > 0);
+    const first = (page - 1) * per + 1;
+    const count = this.videos.length;
+    const range = count > 0 ? `${first}\u2013${first + count - 1}` : "0";
+    const of = exact ? `${total}` : `at least ${total}`;
+    if (total === 0 && count === 0) setText(this.summary, "");
+    else if (q && exact && total <= per && page === 1) {
+      setText(this.summary, `${format.count(total, "match", "matches")} for \u201c${q}\u201d`);
+    } else if (q) {
+      setText(this.summary, `Matches ${range} of ${of} for \u201c${q}\u201d`);
+    } else {
+      setText(this.summary, `Videos ${range} of ${of}`);
+    }
+    const nothing = total === 0 && count === 0;
+    show(this.empty, !filtered && nothing);
+    show(this.noMatch, filtered && nothing);
+    setText(byId("nomatch-query"), q || folder || "these filters");
+    show(this.searchNote, false);
+  }
+
+  renderPager(state, lastPage) {
+    const { page } = state;
     const paged = lastPage > 1;
     show(this.pager, paged);
     if (!paged) return;
-    const at = (number) => libraryUrl({ q: query, folder, page: number, per });
+    const at = (number) => libraryUrl({ ...state, page: number });
     this.pageLink(this.prev, page > 1 ? at(page - 1) : null);
     this.pageLink(this.next, page < lastPage ? at(page + 1) : null);
     setText(this.pageStatus, `Page ${page} of ${lastPage}`);
@@ -329,12 +334,61 @@ export class LibraryView {
   renderItems() {
     this.items.clear();
     const list = this.layout === "list";
-    const items = this.videos.map((video) => (list ? this.row(video) : this.card(video)));
+    const items = this.videos.map((video) => this.makeItem(video));
     replaceChildren(list ? this.rowsBody : this.grid, items);
     replaceChildren(list ? this.grid : this.rowsBody, []);
+    this.itemsChanged();
+    for (const [videoId, eventId] of this.thumbEvents) this.showThumbnail(videoId, eventId);
+  }
+
+  makeItem(video) {
+    return this.layout === "list" ? this.row(video) : this.card(video);
+  }
+
+  /** Show the grid or the list as the page has videos or not. */
+  itemsChanged() {
+    const list = this.layout === "list";
     show(this.grid, !list && this.videos.length > 0);
     show(this.table, list && this.videos.length > 0);
-    for (const [videoId, eventId] of this.thumbEvents) this.showThumbnail(videoId, eventId);
+    if (this.shown !== null) this.renderSummary();
+  }
+
+  /** Put ``video`` at position ``at`` of the page, in place. */
+  insertItem(video, at) {
+    const before = at < this.videos.length ? this.items.get(this.videos[at].id) ?? null : null;
+    this.videos.splice(at, 0, video);
+    const item = this.makeItem(video);
+    (this.layout === "list" ? this.rowsBody : this.grid).insertBefore(item, before);
+  }
+
+  /** Show a video's new fields where its card or row is. */
+  replaceItem(video) {
+    const at = this.videos.findIndex((shown) => shown.id === video.id);
+    const old = this.items.get(video.id);
+    if (at < 0 || old === undefined) return;
+    this.videos[at] = video;
+    const item = this.makeItem(video);
+    const focused = old.contains(document.activeElement) ? document.activeElement.className : null;
+    old.replaceWith(item);
+    if (focused) item.querySelector(`.${focused.split(" ")[0]}`)?.focus({ preventScroll: true });
+  }
+
+  /** Take a video off the page, if it is on it. */
+  removeItem(id) {
+    const at = this.videos.findIndex((shown) => shown.id === id);
+    if (at < 0) return;
+    this.videos.splice(at, 1);
+    this.items.get(id)?.remove();
+    this.items.delete(id);
+  }
+
+  /** A new count of what the view holds (from the live updates). */
+  totalChanged(answer) {
+    this.shown = { total: answer.total, exact: answer.exact };
+    this.renderSummary();
+    const lastPage = this.lastPage({ ...answer, videos: this.videos }, this.state);
+    this.renderPager(this.state, lastPage);
+    this.purge.render();
   }
 
   /** Fill what a card and a row share: name, link, folder, facts, selection box. */
@@ -528,6 +582,7 @@ export class LibraryView {
 
   /** Fetch the library's counts: "Make missing thumbnails" shows only when one is missing. */
   async refreshSummary() {
+    this.purge.refresh();
     try {
       const counts = await get("/api/v1/library/summary");
       show(this.thumbsButton, counts.without_thumbnail > 0);

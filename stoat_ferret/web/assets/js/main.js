@@ -2,6 +2,7 @@
 
 import { get } from "./api.js";
 import { byId, setText, show } from "./dom.js";
+import { DuplicatesView } from "./duplicates.js";
 import { EventStream } from "./events.js";
 import * as format from "./format.js";
 import { JobStore } from "./jobs-store.js";
@@ -12,12 +13,19 @@ import { Router } from "./router.js";
 import { ScanDialog, trackedScan } from "./scan.js";
 import { VideoView } from "./video.js";
 
-const TITLES = { library: "Library", jobs: "Jobs", video: "Video", notfound: "Page not found" };
+const TITLES = {
+  library: "Library",
+  jobs: "Jobs",
+  video: "Video",
+  dupes: "Duplicates",
+  notfound: "Page not found",
+};
 
 /** The view an address shows; null for /scan, which opens over the current one. */
 function viewFor(pathname) {
   if (pathname === "/" || pathname === "/library") return "library";
   if (pathname === "/jobs") return "jobs";
+  if (pathname === "/duplicates") return "dupes";
   if (pathname === "/scan") return null;
   if (/^\/videos\/[^/]+$/.test(pathname)) return "video";
   return "notfound";
@@ -33,11 +41,13 @@ class App {
     this.library = new LibraryView(this);
     this.jobsView = new JobsView(this);
     this.videoView = new VideoView(this);
+    this.dupesView = new DuplicatesView(this);
     this.scan = new ScanDialog(this);
     this.roots = {
       library: this.library.root,
       jobs: this.jobsView.root,
       video: this.videoView.root,
+      dupes: this.dupesView.root,
       notfound: byId("view-notfound"),
     };
     this.view = null;
@@ -85,6 +95,7 @@ class App {
     if (view === "library") this.library.route(url, how);
     else if (view === "jobs") this.jobsView.route(url);
     else if (view === "video") this.videoView.route(url);
+    else if (view === "dupes") this.dupesView.route(url);
     else if (view === "notfound") setText(byId("notfound-path"), url.pathname);
     if (view !== "library" && url.pathname !== "/scan") {
       // The library restores its own position once its page is loaded.
@@ -115,10 +126,18 @@ class App {
         this.jobs.progress(payload);
         break;
       case names.SCAN_COMPLETED:
-        this.library.reload();
+        // The grid has followed the scan's video events; its counts are read again.
+        this.library.live.afterChange();
         break;
       case names.THUMBNAIL_READY:
         this.library.thumbnailReady(payload.video_id, event.id);
+        break;
+      case names.VIDEO_ADDED:
+      case names.VIDEO_UPDATED:
+      case names.VIDEO_MISSING:
+      case names.VIDEO_MOVED:
+      case names.VIDEO_REMOVED:
+        this.library.live.handle(event.type, payload);
         break;
       default:
         break;

@@ -19,6 +19,11 @@ const EVENT_NAMES = [
   "SCAN_COMPLETED",
   "THUMBNAIL_READY",
   "RESYNC_REQUIRED",
+  "VIDEO_ADDED",
+  "VIDEO_UPDATED",
+  "VIDEO_MISSING",
+  "VIDEO_MOVED",
+  "VIDEO_REMOVED",
 ];
 
 /** The server's vocabulary does not have what this page needs. */
@@ -67,6 +72,18 @@ export class Vocabulary {
      * page does not tell apart is shown as a plain error with the server's message.
      */
     this.error = Object.freeze({ ...errorCodes });
+    const sorts = protocol.video_sorts;
+    const sortDefaults = protocol.video_sort_defaults;
+    if (!sorts || !sortDefaults || !protocol.sort_orders || !protocol.hdr_filters || !protocol.export_formats) {
+      throw new ProtocolMismatch("the server's protocol lacks the library's sorts, filters or exports");
+    }
+    /** The list's sorts by name (PATH, FILENAME, …), and each sort's default order. */
+    this.sort = Object.freeze({ ...sorts });
+    this.sortDefaults = Object.freeze({ ...sortDefaults });
+    /** Sort directions by name (ASC, DESC); values of hdr= and export formats by name. */
+    this.order = Object.freeze({ ...protocol.sort_orders });
+    this.hdr = Object.freeze({ ...protocol.hdr_filters });
+    this.exportFormat = Object.freeze({ ...protocol.export_formats });
   }
 
   /** Whether a job in ``status`` has reached its final state. */
