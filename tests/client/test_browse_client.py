@@ -17,6 +17,7 @@ from stoat_ferret.client import (
     ExportFormat,
     HdrFilter,
     InvalidRequest,
+    NotFound,
     SortOrder,
     VideoSort,
     open_client,
@@ -150,3 +151,18 @@ async def test_export_to_a_file_and_to_a_stream(
     assert stream.getvalue().startswith(b"[\n{")
     with pytest.raises(InvalidRequest, match="'csv', 'json' or 'otio'"):
         await client.export("xml", io.BytesIO())
+
+
+async def test_export_of_named_videos(client: Client, library: str) -> None:
+    """export(video_ids=...) writes just those videos, in path order; an unknown id is NotFound."""
+    everything = {v.filename: v.id for v in (await client.list_videos(limit=100)).videos}
+    stream = io.BytesIO()
+    ids = [everything["take.mov"], everything["clip_10.mp4"]]
+    written = await client.export("csv", stream, video_ids=ids)
+    assert written == len(stream.getvalue())
+    rows = list(csv.DictReader(io.StringIO(stream.getvalue().decode(), newline="")))
+    assert [r["filename"] for r in rows] == ["clip_10.mp4", "take.mov"]
+    with pytest.raises(NotFound, match="'nope'"):
+        await client.export("csv", io.BytesIO(), video_ids=[*ids, "nope"])
+    with pytest.raises(ValueError, match="not both"):
+        await client.export("csv", io.BytesIO(), video_ids=ids, missing=False)
