@@ -59,7 +59,6 @@ export class LibraryView {
     this.error = byId("library-error");
     this.empty = byId("library-empty");
     this.noMatch = byId("library-nomatch");
-    this.searchNote = byId("search-note");
     this.container = byId("videos");
     this.grid = byId("video-grid");
     this.table = byId("video-table");
@@ -207,10 +206,12 @@ export class LibraryView {
     const key = this.key();
     const state = this.state;
     this.root.setAttribute("aria-busy", "true");
+    // The list is asked for first: the counts and the tree beside it can come after.
+    const reading = this.fetchPage(state, controller.signal);
     this.refreshSummary();
     this.folders.refresh();
     try {
-      const answer = await this.fetchPage(state, controller.signal);
+      const answer = await reading;
       if (controller !== this.controller) return;
       const lastPage = this.lastPage(answer, state);
       if (state.page > lastPage) {
@@ -287,8 +288,9 @@ export class LibraryView {
     const nothing = total === 0 && count === 0;
     show(this.empty, !filtered && nothing);
     show(this.noMatch, filtered && nothing);
-    setText(byId("nomatch-query"), q || folder || "these filters");
-    show(this.searchNote, false);
+    if (q) setText(this.noMatch, `No videos match \u201c${q}\u201d.`);
+    else if (folder && Object.keys(state.filters).length === 0) setText(this.noMatch, "No videos in this folder.");
+    else setText(this.noMatch, "No videos match these filters.");
   }
 
   renderPager(state, lastPage) {
@@ -359,6 +361,13 @@ export class LibraryView {
     this.videos.splice(at, 0, video);
     const item = this.makeItem(video);
     (this.layout === "list" ? this.rowsBody : this.grid).insertBefore(item, before);
+    this.thumbnailSince(video.id);
+  }
+
+  /** Show a thumbnail made since the page was read, if one was. */
+  thumbnailSince(videoId) {
+    const eventId = this.thumbEvents.get(videoId);
+    if (eventId !== undefined) this.showThumbnail(videoId, eventId);
   }
 
   /** Show a video's new fields where its card or row is. */
@@ -370,6 +379,7 @@ export class LibraryView {
     const item = this.makeItem(video);
     const focused = old.contains(document.activeElement) ? document.activeElement.className : null;
     old.replaceWith(item);
+    this.thumbnailSince(video.id);
     if (focused) item.querySelector(`.${focused.split(" ")[0]}`)?.focus({ preventScroll: true });
   }
 

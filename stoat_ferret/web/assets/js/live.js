@@ -169,11 +169,13 @@ export class LiveLibrary {
   }
 
   afterChange() {
+    this.library.folders.refresh();
+    this.library.refreshSummary();
+    // A list never shown (another view since the start) is loaded when it is shown.
+    if (this.library.shownKey === null) return;
     this.renderNotice();
     this.library.itemsChanged();
     this.recount();
-    this.library.folders.refresh();
-    this.library.refreshSummary();
   }
 
   /** Read the view's total again (one video's worth of list); calls meanwhile run once after. */
