@@ -20,6 +20,7 @@ import * as format from "./format.js";
 import { LiveLibrary } from "./live.js";
 import * as prefs from "./prefs.js";
 import { PurgeMissing } from "./purge.js";
+import { Scrubber } from "./scrub.js";
 import { Selection } from "./selection.js";
 
 export { libraryUrl };
@@ -100,6 +101,7 @@ export class LibraryView {
     this.live = new LiveLibrary(app, this);
     this.exports = new ExportButtons(app, this);
     this.purge = new PurgeMissing(app, this);
+    this.scrubber = new Scrubber(this);
 
     this.searchInput.addEventListener("input", () => this.searchSoon());
     this.searchForm.addEventListener("submit", (event) => {
@@ -202,6 +204,7 @@ export class LibraryView {
     const controller = new AbortController();
     this.controller = controller;
     this.thumbEvents = new Map();
+    this.scrubber.reset();
     this.live.reset();
     const key = this.key();
     const state = this.state;
@@ -447,6 +450,7 @@ export class LibraryView {
     // The cache key changes when a thumbnail is made (thumbnail_path) or remade (updated_at).
     image.src = thumbnailUrl(video.id, thumbnailVersion(video));
     card.dataset.thumbnail = video.thumbnail_path ? "made" : "placeholder";
+    card.dataset.stripFrames = String(this.scrubber.stripOf(video.id)?.frames ?? 0);
     return card;
   }
 
@@ -457,8 +461,9 @@ export class LibraryView {
     return row;
   }
 
-  /** A thumbnail_ready event: show the new image if its video is on screen. */
-  thumbnailReady(videoId, eventId) {
+  /** A thumbnail_ready event: show the new image (and strip) if its video is on screen. */
+  thumbnailReady(videoId, eventId, stripFrames = null) {
+    this.scrubber.stripReady(videoId, stripFrames, eventId);
     this.thumbEvents.set(videoId, eventId);
     this.showThumbnail(videoId, eventId);
   }

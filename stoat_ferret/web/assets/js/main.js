@@ -130,7 +130,7 @@ class App {
         this.library.live.afterChange();
         break;
       case names.THUMBNAIL_READY:
-        this.library.thumbnailReady(payload.video_id, event.id);
+        this.library.thumbnailReady(payload.video_id, event.id, payload.strip_frames ?? null);
         break;
       case names.VIDEO_ADDED:
       case names.VIDEO_UPDATED:
