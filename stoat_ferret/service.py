@@ -96,7 +96,7 @@ async def _open_parts(settings: Settings, loop_watch: LoopWatch) -> AsyncIterato
         "stoat_events_published_total", "Events published since start.", lambda: hub.published
     )
     async with (
-        open_library(settings.database_path) as library,
+        open_library(settings.database_path, readers=settings.database_readers) as library,
         open_job_runner(
             library,
             JobEvents(hub),

@@ -44,6 +44,12 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("stoat-ferret", appauthor=False))
 
 
+def default_database_readers() -> int:
+    """The CPUs and 4 more, at most 32: with more readers than CPUs a quick read gets a
+    connection while slow ones run, instead of waiting for one of them to end."""
+    return min(32, (os.cpu_count() or 1) + 4)
+
+
 def env_name(field: str) -> str:
     """The environment variable of the setting ``field``: ``STOAT_`` and its name in capitals."""
     return ENV_PREFIX + field.upper()
@@ -177,6 +183,11 @@ class Settings(BaseSettings):
     probe_nice: Annotated[int, AfterValidator(_niceness)] = Field(
         default=10,
         description="Niceness ffprobe and ffmpeg run at (0-19; 0 is the server's own).",
+    )
+    database_readers: Count = Field(
+        default_factory=default_database_readers,
+        description="Reader connections to the library, hence reads at once "
+        "(default: the CPUs and 4 more, at most 32).",
     )
     thumbnails_after_scan: bool = Field(
         default=True,

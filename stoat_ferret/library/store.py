@@ -1,9 +1,11 @@
 """SQLite access, always from worker threads.
 
-Two connections: one writer and one reader, each used by one thread at a time
-(a ``CapacityLimiter(1)`` apiece). WAL mode lets readers run while a scan writes.
-A call that is under way when its caller is cancelled still finishes in its
-thread, so a transaction is never left half-applied.
+One writer connection, used by one thread at a time (a ``CapacityLimiter(1)``); a
+pool of reader connections, each used by one thread at a time, so reads run side by
+side and a slow query never queues a fast one behind it; and one connection of its
+own for the readiness check, so it never waits behind either. WAL mode lets readers
+run while a scan writes. A call that is under way when its caller is cancelled still
+finishes in its thread, so a transaction is never left half-applied.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import queue
 import re
 import sqlite3
 import uuid
@@ -76,8 +79,14 @@ def fts_query(text: str) -> str | None:
     return " ".join(f'"{word}"*' for word in words)
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30.0)
+#: Seconds a connection waits for a lock before SQLite says the database is busy.
+BUSY_TIMEOUT = 30.0
+#: The same for the readiness check's connection, which must answer within seconds.
+CHECK_BUSY_TIMEOUT = 1.0
+
+
+def _connect(path: Path, *, timeout: float = BUSY_TIMEOUT) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=timeout)
     try:
         _configure(conn)
     except BaseException:
@@ -158,23 +167,37 @@ class Library:
     def __init__(
         self,
         writer: sqlite3.Connection,
-        reader: sqlite3.Connection,
+        readers: Sequence[sqlite3.Connection],
+        checker: sqlite3.Connection,
         *,
         path: Path,
         opened: FileId,
     ) -> None:
+        if not readers:
+            raise ValueError("a library needs at least one reader connection")
         self._writer = writer
-        self._reader = reader
+        #: Reader connections not in use. A read takes one inside its thread; the
+        #: limiter lets no more threads in than there are connections, so one is there.
+        self._idle_readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        for reader in readers:
+            self._idle_readers.put(reader)
+        self._checker = checker
         self._path = path
         self._opened = opened
         self._write_limiter = trio.CapacityLimiter(1)
-        self._read_limiter = trio.CapacityLimiter(1)
+        self._read_limiter = trio.CapacityLimiter(len(readers))
+        self._check_limiter = trio.CapacityLimiter(1)
         #: Why the latest write failed, until one succeeds.
         self._write_problem: LibraryProblem | None = None
 
     @property
     def path(self) -> Path:
         return self._path
+
+    @property
+    def readers(self) -> int:
+        """Reader connections: how many reads can run at once."""
+        return int(self._read_limiter.total_tokens)
 
     async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         return await trio.to_thread.run_sync(self._checked_write, fn, limiter=self._write_limiter)
@@ -199,13 +222,16 @@ class Library:
         return result
 
     def _checked_read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        reader = self._idle_readers.get_nowait()
         try:
-            return fn(self._reader)
+            return fn(reader)
         except sqlite3.Error as exc:
             problem = classify(exc, self._path)
             if problem is None:
                 raise
             raise problem.as_error() from exc
+        finally:
+            self._idle_readers.put(reader)
 
     def _note_write(self, problem: LibraryProblem | None) -> None:
         """Remember how the latest write went; log when that changes."""
@@ -223,6 +249,11 @@ class Library:
         Wrong: the path no longer names the file the server opened (deleted or
         replaced), its file system is read-only or full, it cannot answer a query,
         or the latest write failed (until a write succeeds again).
+
+        It costs the same for a million videos as for none (the query reads the
+        database's header, not its tables), and it runs on a connection of its own,
+        so it never waits behind other reads or the writer. A caller that gives up
+        waiting (a timeout) leaves the check to end in its thread: it changes nothing.
         """
 
         def run() -> LibraryProblem | None:
@@ -232,14 +263,16 @@ class Library:
             if problem is not None:
                 return problem
             try:
-                self._reader.execute("SELECT count(*) FROM videos").fetchone()
+                self._checker.execute("PRAGMA user_version").fetchone()
             except sqlite3.Error as exc:
                 return classify(exc, self._path) or LibraryProblem(
                     ErrorCode.LIBRARY_UNAVAILABLE, f"the library cannot be read: {exc}"
                 )
             return self._write_problem
 
-        return await trio.to_thread.run_sync(run, limiter=self._read_limiter)
+        return await trio.to_thread.run_sync(
+            run, limiter=self._check_limiter, abandon_on_cancel=True
+        )
 
     # -- videos ---------------------------------------------------------------------------
 
@@ -565,41 +598,74 @@ class _transaction:
         self._conn.execute("ROLLBACK" if exc_type is not None else "COMMIT")
 
 
+@attrs.frozen
+class _Connections:
+    lock_fd: int
+    writer: sqlite3.Connection
+    readers: tuple[sqlite3.Connection, ...]
+    checker: sqlite3.Connection
+    opened: FileId
+
+    def close(self) -> None:
+        try:
+            for conn in (self.checker, *self.readers, self.writer):
+                conn.close()
+        finally:
+            lock.release(self.lock_fd)
+
+
+#: Seconds closing the library waits for a readiness check still in its thread.
+CLOSE_WAIT = 5.0
+
+
 @asynccontextmanager
-async def open_library(path: Path) -> AsyncIterator[Library]:
+async def open_library(path: Path, *, readers: int = 4) -> AsyncIterator[Library]:
     """Open (creating and migrating if needed) the library at ``path``.
 
+    ``readers`` is the number of reader connections, hence of reads at once (the
+    service passes ``STOAT_DATABASE_READERS``).
     First takes the library's lock (:mod:`.lock`), so nothing is migrated or marked
     while another process has the library; holds it until the block ends. Raises a
     :class:`~.errors.LibraryOpenError` with a one-line reason when the data directory
     cannot be used, the library is in use, or the file is not a stoat-ferret library.
     """
+    if readers < 1:
+        raise ValueError("readers must be at least 1")
 
-    def open_all() -> tuple[int, sqlite3.Connection, sqlite3.Connection, FileId]:
+    def open_all() -> _Connections:
         lock.make_data_dir(path.parent)
         lock_fd = lock.acquire(path)
-        writer: sqlite3.Connection | None = None
+        opened: list[sqlite3.Connection] = []
         try:
-            writer = _open_writer(path)
-            reader = _connect(path)
-            return lock_fd, writer, reader, file_id(path)
+            opened.append(_open_writer(path))
+            for _ in range(readers):
+                opened.append(_connect(path))
+            opened.append(_connect(path, timeout=CHECK_BUSY_TIMEOUT))
+            return _Connections(lock_fd, opened[0], tuple(opened[1:-1]), opened[-1], file_id(path))
         except BaseException:
-            if writer is not None:
-                writer.close()
+            for conn in opened:
+                conn.close()
             lock.release(lock_fd)
             raise
 
-    lock_fd, writer, reader, opened = await trio.to_thread.run_sync(open_all)
+    conns = await trio.to_thread.run_sync(open_all)
+    library = Library(conns.writer, conns.readers, conns.checker, path=path, opened=conns.opened)
     try:
-        yield Library(writer, reader, path=path, opened=opened)
+        yield library
     finally:
         with trio.CancelScope(shield=True):
-            await trio.to_thread.run_sync(_close_all, writer, reader, lock_fd)
+            # Every read and write has ended in its thread by now; a readiness check a
+            # caller stopped waiting for may still be in its own.
+            with trio.move_on_after(CLOSE_WAIT):
+                await library._check_limiter.acquire()
+            await trio.to_thread.run_sync(conns.close)
 
 
 def _open_writer(path: Path) -> sqlite3.Connection:
     """Connect, check that the file is ours (or new) before changing it at all, and migrate."""
-    writer = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30.0)
+    writer = sqlite3.connect(
+        path, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT
+    )
     try:
         try:
             (version,) = writer.execute("PRAGMA user_version").fetchone()
@@ -635,11 +701,3 @@ def _open_error(exc: sqlite3.DatabaseError, path: Path) -> Exception:
     if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_IOERR")):
         return DataDirUnusable(f"the library at {path} cannot be opened for writing: {exc}")
     return exc
-
-
-def _close_all(writer: sqlite3.Connection, reader: sqlite3.Connection, lock_fd: int) -> None:
-    try:
-        reader.close()
-        writer.close()
-    finally:
-        lock.release(lock_fd)
