@@ -41,6 +41,10 @@ class Image:
     """Marks a documented response that is an image: a JPEG, or an SVG placeholder."""
 
 
+class Jpeg:
+    """Marks a documented response that is a JPEG picture."""
+
+
 _BODIES: dict[type, dict[str, Any]] = {
     PlainText: {
         "description": "Plain text",
@@ -52,6 +56,10 @@ _BODIES: dict[type, dict[str, Any]] = {
             "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
             "image/svg+xml": {"schema": {"type": "string"}},
         },
+    },
+    Jpeg: {
+        "description": "A JPEG picture",
+        "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}},
     },
 }
 

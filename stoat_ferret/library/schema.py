@@ -73,7 +73,13 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_status ON jobs (status);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+# Scrub strips: how many frames the video's strip holds; NULL while it has none. The
+# strip's file is named by the video's id, next to its thumbnail.
+_STRIP_FRAMES = """
+ALTER TABLE videos ADD COLUMN strip_frames INTEGER;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _STRIP_FRAMES)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

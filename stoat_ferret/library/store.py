@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 _VIDEO_COLUMNS = (
     "id, path, filename, duration_frames, duration_seconds, frame_rate_numerator, "
     "frame_rate_denominator, width, height, video_codec, audio_codec, container, file_size, "
-    "thumbnail_path, missing_since, created_at, updated_at, probed_at"
+    "thumbnail_path, strip_frames, missing_since, created_at, updated_at, probed_at"
 )
 _JOB_COLUMNS = (
     "id, kind, status, params, progress, processed, total, current_file, result, error, "
@@ -118,6 +118,7 @@ def _video(row: sqlite3.Row) -> Video:
         container=row["container"],
         file_size=row["file_size"],
         thumbnail_path=row["thumbnail_path"],
+        strip_frames=row["strip_frames"],
         missing=row["missing_since"] is not None,
         missing_since=parse_optional_timestamp(row["missing_since"]),
         created_at=parse_timestamp(row["created_at"]),
@@ -399,8 +400,8 @@ class Library:
                         "frame_rate_denominator = :den, width = :width, height = :height, "
                         "video_codec = :video_codec, audio_codec = :audio_codec, "
                         "container = :container, file_size = :file_size, file_mtime_ns = :mtime, "
-                        # The file changed, so its thumbnail shows something else: make anew.
-                        "thumbnail_path = NULL, "
+                        # The file changed, so its pictures show something else: make anew.
+                        "thumbnail_path = NULL, strip_frames = NULL, "
                         "missing_since = NULL, updated_at = :now, probed_at = :now "
                         "WHERE path = :path",
                         values,
@@ -457,6 +458,20 @@ class Library:
                 conn.execute(
                     "UPDATE videos SET thumbnail_path = ?, updated_at = ? WHERE id = ?",
                     (thumbnail_path, format_timestamp(utc_now()), video_id),
+                ).rowcount
+                > 0
+            )
+
+        return await self._write(run)
+
+    async def set_strip(self, video_id: str, frames: int) -> bool:
+        """Record that a video has a scrub strip of ``frames`` frames; False if it is gone."""
+
+        def run(conn: sqlite3.Connection) -> bool:
+            return (
+                conn.execute(
+                    "UPDATE videos SET strip_frames = ?, updated_at = ? WHERE id = ?",
+                    (frames, format_timestamp(utc_now()), video_id),
                 ).rowcount
                 > 0
             )

@@ -3,7 +3,9 @@
 Probe workers (:func:`~stoat_ferret.fanout.fan_out`) send outcomes over a memory
 channel to a single writer, which commits them to the library in batches and
 reports progress after each commit, so progress never runs ahead of what is
-stored. When the job is cancelled the workers' ffprobe children are killed, and
+stored. Files are read through the service's :class:`~stoat_ferret.probers.Prober`
+(ffprobe per file, or the media workers). When the job is cancelled the probes
+under way are abandoned and their children killed and reaped, and
 the writer commits what it already holds before the job ends: work done before a
 cancel is kept, and thumbnails are queued for it as for a scan that completed.
 """
@@ -27,7 +29,7 @@ from ..library.store import Library, ProbedFile
 from ..metrics import Metrics
 from ..probe.errors import ProbeError, ProberMissing
 from ..probe.parse import ProbeResult
-from ..probe.run import probe_file
+from ..probers import Prober
 from ..protocol import JobKind
 from ..settings import Settings
 from .errors import ScanConflict
@@ -92,6 +94,7 @@ class Scanner:
         metrics: Metrics,
         settings: Settings,
         probe_limiter: trio.CapacityLimiter,
+        prober: Prober,
         *,
         after_scan: AfterScan | None = None,
     ) -> None:
@@ -100,15 +103,16 @@ class Scanner:
         self._runner = runner
         self._settings = settings
         self._limiter = probe_limiter
+        self._prober = prober
         self._after_scan = after_scan
         self._roots = resolve_roots(settings.allowed_scan_roots)
         #: Resolved directory -> id of the job scanning it, while pending or running.
         self._active: dict[str, str] = {}
         self._probes = metrics.counter(
-            "stoat_probes_total", "ffprobe runs, by outcome.", ("outcome",)
+            "stoat_probes_total", "Files probed, by outcome.", ("outcome",)
         )
         self._probe_seconds = metrics.histogram(
-            "stoat_probe_duration_seconds", "Wall time of ffprobe runs."
+            "stoat_probe_duration_seconds", "Wall time of each probe."
         )
 
     @property
@@ -212,18 +216,12 @@ class Scanner:
     async def _probe_one(self, item: FoundFile) -> _Outcome:
         started = time.monotonic()
         try:
-            result = await probe_file(
-                item.path,
-                file_size=item.size,
-                ffprobe=self._settings.ffprobe_path,
-                timeout=self._settings.probe_timeout,
-                nice=self._settings.probe_nice,
-            )
+            result = await self._prober.probe_file(item.path, file_size=item.size)
         except ProbeError as exc:
             self._count_probe(type(exc).__name__, started)
             if isinstance(exc, ProberMissing):
                 raise
-            # probe_file checkpoints before every raise, which flake8-async cannot see.
+            # Every prober checkpoints before it raises, which flake8-async cannot see.
             return _Outcome(item, None, exc.reason)  # noqa: ASYNC910
         self._count_probe("ok", started)
         return _Outcome(item, result, None)

@@ -40,6 +40,8 @@ from .protocol import (
     encode_response,
 )
 
+#: The most frames one scrub strip may hold.
+MAX_STRIP_FRAMES = 100
 #: Exit status when PyAV cannot be imported.
 EXIT_MISSING = 3
 
@@ -151,16 +153,12 @@ class Worker:
 
     def strip(self, args: Mapping[str, Any]) -> dict[str, Any]:
         source = self._describe.ffprobe_filename(_text(args, "source"))
-        count = _integer(args, "count", 1, 100)
+        times = _times(args, "times", 1, MAX_STRIP_FRAMES)
         with self._pictures.open_input(source) as container:
             picture = self._pictures.strip(
-                container,
-                _text(args, "target"),
-                count=count,
-                width=_width(args),
-                duration_seconds=_number(args, "duration_seconds"),
+                container, _text(args, "target"), times=times, width=_width(args)
             )
-        return {"width": picture.width, "height": picture.height, "frames": count}
+        return {"width": picture.width, "height": picture.height, "frames": len(times)}
 
 
 def _text(args: Mapping[str, Any], key: str) -> str:
@@ -175,6 +173,20 @@ def _number(args: Mapping[str, Any], key: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
         raise WorkerFailure(ErrorKind.BAD_REQUEST, f"{key!r} must be a number, at least 0")
     return float(value)
+
+
+def _times(args: Mapping[str, Any], key: str, low: int, high: int) -> list[float]:
+    value = args.get(key)
+    if (
+        not isinstance(value, list)
+        or not low <= len(value) <= high
+        or not all(isinstance(t, int | float) and not isinstance(t, bool) and t >= 0 for t in value)
+    ):
+        raise WorkerFailure(
+            ErrorKind.BAD_REQUEST,
+            f"{key!r} must be a list of {low}-{high} numbers, each at least 0",
+        )
+    return [float(t) for t in value]
 
 
 def _integer(args: Mapping[str, Any], key: str, low: int, high: int) -> int:

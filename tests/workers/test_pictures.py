@@ -102,20 +102,19 @@ async def test_rotated_video_thumbnail_is_upright(videos: dict[str, Path], tmp_p
     assert made == Picture(320, 426)
 
 
-async def test_strip_tiles_the_frames_at_even_intervals(
+async def test_strip_tiles_the_frames_at_the_times_asked(
     videos: dict[str, Path], tmp_path: Path
 ) -> None:
-    """Four 160-wide frames in one row, each ffmpeg's frame at (i + 0.5) / 4 of the length."""
+    """Four 160-wide frames in one row, each ffmpeg's frame at the time asked for."""
     source = videos["h264_aac.mp4"]
     strip = tmp_path / "strip.jpg.part"
+    times = [0.1, 0.35, 0.6, 0.85]
     async with open_worker_pool(size=1, timeout=20.0) as pool:
-        made = await pool.strip(str(source), str(strip), count=4, width=160, duration_seconds=1.0)
+        made = await pool.strip(str(source), str(strip), times=times, width=160)
     assert made == Picture(640, 120)
     assert await picture_size(strip) == (640, 120)
-    for index in range(4):
-        frame = await reference_thumbnail(
-            source, tmp_path / f"frame{index}.jpg", at=(index + 0.5) / 4, width=160
-        )
+    for index, at in enumerate(times):
+        frame = await reference_thumbnail(source, tmp_path / f"frame{index}.jpg", at=at, width=160)
         tile = f"crop=160:120:{index * 160}:0"
         assert await psnr(frame, strip, crop_b=tile) > SAME_FRAME_PSNR
 
@@ -126,13 +125,20 @@ async def test_strip_of_a_rotated_video_has_upright_tiles(
     """Each tile of a strip is turned upright like a thumbnail: 3 tiles of 80x106."""
     async with open_worker_pool(size=1, timeout=20.0) as pool:
         made = await pool.strip(
-            str(videos["rotated.mp4"]),
-            str(tmp_path / "s.jpg"),
-            count=3,
-            width=80,
-            duration_seconds=1.0,
+            str(videos["rotated.mp4"]), str(tmp_path / "s.jpg"), times=[0.1, 0.5, 0.9], width=80
         )
     assert made == Picture(240, 106)
+
+
+async def test_strip_frames_keep_the_display_aspect(
+    videos: dict[str, Path], tmp_path: Path
+) -> None:
+    """A 64x48 picture of 4:3 pixels shows 16:9 wide: its tiles are 160x90, pixels made square."""
+    async with open_worker_pool(size=1, timeout=20.0) as pool:
+        made = await pool.strip(
+            str(videos["anamorphic.mkv"]), str(tmp_path / "s.jpg"), times=[0.1, 0.3], width=160
+        )
+    assert made == Picture(320, 90)
 
 
 async def test_a_time_past_the_end_gives_the_first_frame(
