@@ -32,6 +32,10 @@ TEST_OPS_ENV = "STOAT_WORKER_TEST_OPS"
 #: With the test-only operations on, a worker asked to read a file whose name holds this
 #: variable's value dies at once (SIGABRT), as it would crashing inside FFmpeg on it.
 CRASH_ON_ENV = "STOAT_WORKER_CRASH_ON"
+#: With the test-only operations on, a worker asked to read a file whose name holds this
+#: variable's value writes a few bytes to the request's target (if it has one) and then
+#: never answers, as a worker stuck inside FFmpeg halfway through a picture would.
+HANG_ON_ENV = "STOAT_WORKER_HANG_ON"
 
 
 class Op(enum.StrEnum):

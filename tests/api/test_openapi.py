@@ -116,7 +116,7 @@ async def test_openapi_documents_error_responses(document: dict[str, Any]) -> No
 
 
 async def test_openapi_documents_the_scrub_strip(document: dict[str, Any]) -> None:
-    """The strip is a JPEG, or 404 with the error envelope; a video says how many frames it holds."""
+    """The strip is a JPEG or a 404 error envelope; a video says how many frames it holds."""
     responses = document["paths"]["/api/v1/videos/{video_id}/strip"]["get"]["responses"]
     assert list(responses["200"]["content"]) == ["image/jpeg"]
     schema = resolve(document, responses["404"]["content"]["application/json"]["schema"])

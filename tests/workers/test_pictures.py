@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 
@@ -13,14 +12,11 @@ from stoat_ferret.thumbs.ffmpeg import ThumbnailFailed, frame_time, make_thumbna
 from stoat_ferret.workers.pool import Picture, open_worker_pool
 
 from ..support.media import HOSTILE_NAMES, SAMPLES, make_broken_files
+from ..support.pictures import SAME_FRAME_PSNR, picture_size, psnr, reference_thumbnail
 from ..support.workers import requires_pyav
 from .corpus import anamorphic_mkv, rotated_mp4
 
 pytestmark = requires_pyav
-
-#: Two JPEGs of the same frame score above this PSNR (dB); neighbouring frames of the
-#: test pattern score about 37, the right frame 42 to 53 (colour conversions differ).
-SAME_FRAME_PSNR = 40.0
 
 
 @pytest.fixture(scope="module")
@@ -31,46 +27,6 @@ def videos(tmp_path_factory: pytest.TempPathFactory, samples: dict[str, Path]) -
     found["rotated.mp4"] = rotated_mp4(directory / "rotated.mp4", samples["h264_aac.mp4"])
     found["anamorphic.mkv"] = anamorphic_mkv(directory / "anamorphic.mkv")
     return found
-
-
-async def ffmpeg_output(*args: str) -> str:
-    done = await trio.run_process(
-        ["ffmpeg", "-nostdin", "-hide_banner", *args],
-        capture_stdout=True,
-        capture_stderr=True,
-    )
-    return str(done.stderr.decode())
-
-
-async def picture_size(path: Path) -> tuple[int, int]:
-    done = await trio.run_process(
-        [
-            *("ffprobe", "-v", "error", "-select_streams", "v:0"),
-            *("-show_entries", "stream=width,height", "-of", "csv=p=0", str(path)),
-        ],
-        capture_stdout=True,
-    )
-    width, height = done.stdout.decode().strip().split(",")
-    return int(width), int(height)
-
-
-async def psnr(a: Path, b: Path, *, crop_b: str | None = None) -> float:
-    """Peak signal-to-noise ratio between two pictures (``b`` cropped first if asked)."""
-    graph = f"[1]{crop_b}[b];[0][b]psnr" if crop_b else "[0][1]psnr"
-    log = await ffmpeg_output("-i", str(a), "-i", str(b), "-lavfi", graph, "-f", "null", "-")
-    found = re.search(r"average:(inf|[0-9.]+)", log)
-    assert found is not None, log
-    return float(found.group(1))
-
-
-async def reference_thumbnail(source: Path, target: Path, *, at: float, width: int = 320) -> Path:
-    """ffmpeg's picture of the frame at ``at``, as ``make_thumbnail``'s command makes it."""
-    await ffmpeg_output(
-        *("-loglevel", "error", "-ss", f"{at:.3f}", "-i", f"file:{source}"),
-        *("-frames:v", "1", "-vf", f"scale={width}:-2", "-q:v", "5", "-f", "image2", "-y"),
-        str(target),
-    )
-    return target
 
 
 @pytest.mark.parametrize("name", [*SAMPLES, "rotated.mp4", "anamorphic.mkv"])
