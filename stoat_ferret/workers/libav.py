@@ -165,7 +165,6 @@ class Worker:
             )
         return {"width": picture.width, "height": picture.height, "frames": len(times)}
 
-
     def _maybe_hang(self, filename: str, target: str | None) -> None:
         """With the test-only operations: hang on a file named for it, half a picture written."""
         if not self._hang_on or self._hang_on not in os.path.basename(filename):
