@@ -93,7 +93,7 @@ async def serve(  # noqa: ASYNC128
 
     Reports the base URL through ``task_status``, so port 0 works with ``nursery.start``.
     Raises :class:`~stoat_ferret.settings.SettingsError` for a bind beyond loopback
-    without a token, and :class:`~stoat_ferret.library.errors.LibraryOpenError` when
+    without a token or ``STOAT_PROBER=libav`` without PyAV, and :class:`~stoat_ferret.library.errors.LibraryOpenError` when
     the library cannot be opened (in use, not a library, data directory unusable).
     """
     problem = exposure_problem(settings) or libav_problem(settings)
