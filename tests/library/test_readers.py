@@ -5,15 +5,32 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import AsyncIterator, Callable
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
 import trio
 import trio.testing
 
-from stoat_ferret.library.store import Library, open_library
+from stoat_ferret.library.store import Library, ProbedFile, open_library
+from stoat_ferret.probe.parse import ProbeResult
 
-from .test_store import probed
+
+def probed(path: str) -> ProbedFile:
+    """A probed file as a scan would store it."""
+    result = ProbeResult(
+        duration_seconds=1.0,
+        frame_rate=Fraction(25),
+        duration_frames=25,
+        width=64,
+        height=48,
+        video_codec="h264",
+        audio_codec=None,
+        file_size=1000,
+        format_name="mov,mp4,m4a,3gp,3g2,mj2",
+    )
+    return ProbedFile(path, 1, result)
+
 
 #: Seconds a blocked read waits for the test to let it go, so a broken test cannot hang.
 RELEASE_WAIT = 30.0
