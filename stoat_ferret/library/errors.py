@@ -8,7 +8,10 @@ LibraryOpenError               the library cannot be opened: the server cannot s
 
 ServiceError (stoat_ferret.errors)
  ├── LibraryUnavailable        503: deleted, replaced, read-only or failing under the server
- └── StorageFull               503: the disk (or the database's size limit) is full
+ ├── StorageFull               503: the disk (or the database's size limit) is full
+ ├── VideoNotFound             404: no video has this id
+ ├── VideosNotFound            404: some of the videos a request names do not exist
+ └── StripNotFound             404: the video has no scrub strip (yet)
 
 Each ``LibraryOpenError`` message is one line, fit to print after ``cannot serve:``.
 """
@@ -79,3 +82,14 @@ class VideosNotFound(ServiceError):
         more = f" and {len(video_ids) - 5} more" if len(video_ids) > 5 else ""
         super().__init__(f"no videos with ids {shown}{more}", video_ids=video_ids)
         self.video_ids = video_ids
+
+
+class StripNotFound(ServiceError):
+    """The video has no scrub strip: none was made yet, or its file changed since."""
+
+    code = ErrorCode.NOT_FOUND
+    http_status = 404
+
+    def __init__(self, video_id: str) -> None:
+        super().__init__(f"video {video_id!r} has no scrub strip")
+        self.video_id = video_id

@@ -74,7 +74,7 @@ def test_an_h264_video_plays_in_the_detail_view(
     expect(page.locator('#video-facts [data-group="streams"]')).to_have_count(0)
     expect(page.locator("#video-path")).to_have_text(video["path"])
     folder = str(Path(video["path"]).parent)
-    expect(page.get_by_role("link", name=folder)).to_have_attribute(
+    expect(page.get_by_role("link", name=folder, exact=True)).to_have_attribute(
         "href", f"/library?{urlencode({'folder': folder})}"
     )
     player = page.locator("#player")
@@ -321,7 +321,7 @@ def test_a_deep_link_and_its_folder_link(
     expect(history.last).to_contain_text("scan")
 
     folder = str(Path(video["path"]).parent)
-    page.get_by_role("link", name=folder).click()
+    page.get_by_role("link", name=folder, exact=True).click()
 
     expect(page).to_have_url(re.compile(r"/library\?folder="))
     expect(page.locator("#folder-filter-path")).to_have_text(folder)
