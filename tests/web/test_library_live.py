@@ -138,3 +138,43 @@ def test_purge_missing_asks_then_the_grid_follows(
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     assert len(videos(server)) == 3
+
+
+def test_the_page_orders_videos_as_the_api_does(
+    page: Page, server: GuiServer, samples: dict[str, Path]
+) -> None:
+    """The order live updates place cards by is the API's, for every sort and direction."""
+    for name in samples:
+        copy_as(samples[name], server.media_root / name)
+        copy_as(samples[name], server.media_root / f"Copy_10 {name}")
+        copy_as(samples[name], server.media_root / f"copy_9 {name}")
+    scan(server)
+    page.goto("/library")
+    wait_until_live(page)
+
+    mismatches = page.evaluate(
+        """async () => {
+          const { comparator } = await import('/assets/js/browse-state.js');
+          const protocol = (await (await fetch('/api/v1/info')).json()).protocol;
+          const words = {
+            sort: protocol.video_sorts,
+            sortDefaults: protocol.video_sort_defaults,
+            order: protocol.sort_orders,
+          };
+          const wrong = [];
+          for (const sort of Object.values(words.sort)) {
+            for (const order of Object.values(words.order)) {
+              const url = `/api/v1/videos?limit=500&sort=${sort}&order=${order}`;
+              const listed = (await (await fetch(url)).json()).videos;
+              const state = { sort, order, filters: {}, folder: '', q: '' };
+              const mine = [...listed].reverse().sort(comparator(state, words));
+              if (mine.map((v) => v.id).join() !== listed.map((v) => v.id).join()) {
+                wrong.push(`${sort} ${order}: ${mine.map((v) => v.filename)}`);
+              }
+            }
+          }
+          return wrong;
+        }"""
+    )
+
+    assert mismatches == []

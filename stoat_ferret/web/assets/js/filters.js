@@ -72,6 +72,8 @@ export class FilterControls {
   go(change) {
     const next = { ...this.library.state, ...change, page: 1 };
     const words = this.app.vocabulary;
+    // A direction for the list's own order names that order's sort.
+    if (!next.sort && next.order) next.sort = effectiveSort(next, words).sort;
     // The sort's own direction is the one the address leaves out.
     if (next.sort && next.order === words.sortDefaults[next.sort]) next.order = "";
     this.app.router.navigate(libraryUrl(next));

@@ -597,7 +597,7 @@ export class LibraryView {
 
   /** Fetch the library's counts: "Make missing thumbnails" shows only when one is missing. */
   async refreshSummary() {
-    this.purge.refresh();
+    const purging = this.purge.refresh();
     try {
       const counts = await get("/api/v1/library/summary");
       show(this.thumbsButton, counts.without_thumbnail > 0);
@@ -605,6 +605,7 @@ export class LibraryView {
     } catch {
       show(this.thumbsButton, false);
     }
+    await purging;
   }
 
   renderRoots() {

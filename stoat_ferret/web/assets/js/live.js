@@ -169,35 +169,41 @@ export class LiveLibrary {
   }
 
   afterChange() {
-    this.library.folders.refresh();
-    this.library.refreshSummary();
-    // A list never shown (another view since the start) is loaded when it is shown.
-    if (this.library.shownKey === null) return;
-    this.renderNotice();
-    this.library.itemsChanged();
+    if (this.library.shownKey !== null) {
+      this.renderNotice();
+      this.library.itemsChanged();
+    }
     this.recount();
   }
 
-  /** Read the view's total again (one video's worth of list); calls meanwhile run once after. */
+  /**
+   * Read the counts again: the view's total (a list of one video), the folder tree's and
+   * the library's. Calls made while they are read run once more after, not once each.
+   */
   recount() {
     if (this.counting !== null) {
       this.countAgain = true;
       return;
     }
     this.counting = (async () => {
-      try {
-        do {
-          this.countAgain = false;
-          const generation = this.generation;
-          const state = this.library.state;
-          const answer = await this.library.fetchPage({ ...state, page: 1 }, undefined, { limit: 1 });
-          if (generation === this.generation) this.library.totalChanged(answer);
-        } while (this.countAgain);
-      } catch {
-        // The count stays as it was; the next change or load reads it again.
-      } finally {
-        this.counting = null;
-      }
+      do {
+        this.countAgain = false;
+        await Promise.allSettled([
+          this.library.folders.refresh(),
+          this.library.refreshSummary(),
+          this.readTotal(),
+        ]);
+      } while (this.countAgain);
+      this.counting = null;
     })();
+  }
+
+  async readTotal() {
+    // A list never shown (another view since the start) is loaded when it is shown.
+    if (this.library.shownKey === null) return;
+    const generation = this.generation;
+    const state = this.library.state;
+    const answer = await this.library.fetchPage({ ...state, page: 1 }, undefined, { limit: 1 });
+    if (generation === this.generation) this.library.totalChanged(answer);
   }
 }

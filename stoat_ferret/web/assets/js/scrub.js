@@ -71,6 +71,8 @@ export class Scrubber {
       layer = document.createElement("div");
       layer.className = "scrub";
       layer.setAttribute("aria-hidden", "true");
+      // Shown once the strip is drawn in it.
+      layer.hidden = true;
       thumb.append(layer);
     }
     thumb.dataset.scrubFrame = String(frame);
