@@ -7,8 +7,9 @@ import io
 import json
 import re
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from ..support.media import copy_as
 from .conftest import GuiServer, screenshot
@@ -115,3 +116,29 @@ def test_export_of_a_selection_downloads_just_those(
     assert download_info.value.suggested_filename == "videos.otio"
     document = json.loads(Path(download_info.value.path()).read_text())
     assert [clip["name"] for clip in document["children"]] == [v["filename"] for v in chosen]
+
+
+def test_duplicates_are_paged_by_number(page: Page, server: GuiServer) -> None:
+    """Past 20 groups the view has numbered pages; each asks the API for its own groups."""
+    asked: list[str] = []
+
+    def many(route: Route) -> None:
+        asked.append(route.request.url)
+        answer = route.fetch()
+        body = answer.json()
+        body["total"] = 45
+        route.fulfill(response=answer, body=json.dumps(body))
+
+    page.route(re.compile(r"/api/v1/videos/duplicates\?"), many)
+    page.goto("/duplicates")
+    wait_until_live(page)
+    pager = page.get_by_role("navigation", name="Duplicate pages")
+    expect(pager.get_by_role("link")).to_have_text(["1", "2", "3", "Next"])
+
+    pager.get_by_role("link", name="Duplicates page 3").click()
+
+    expect(page).to_have_url(re.compile(r"/duplicates\?page=3$"))
+    expect(pager.get_by_role("link")).to_have_text(["Previous", "1", "2", "3"])
+    # The library has no copies: only the total was made up.
+    expect(page.locator("#dupes-summary")).to_have_text("No groups on this page; 45 in all")
+    assert [parse_qs(urlsplit(url).query)["offset"] for url in asked] == [["0"], ["40"]]

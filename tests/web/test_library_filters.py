@@ -38,6 +38,12 @@ def test_sort_control_orders_naturally_and_lives_in_the_address(
     sorts = list(server.vocabulary()["video_sorts"].values())
     options = page.locator("#sort option")
     assert [o.get_attribute("value") for o in options.all()] == sorts
+    # The list's own order (newest first) turned round names its sort.
+    expect(page.get_by_label("Sort", exact=True)).to_have_value("created")
+    newest_first = page.locator("#video-grid .card .open").all_text_contents()
+    page.get_by_label("Order", exact=True).select_option(label="Ascending")
+    expect(page).to_have_url(re.compile(r"/library\?sort=created&order=asc$"))
+    expect(page.locator("#video-grid .card .open")).to_have_text(newest_first[::-1])
 
     page.get_by_label("Sort", exact=True).select_option(label="Name")
 

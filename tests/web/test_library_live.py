@@ -178,3 +178,34 @@ def test_the_page_orders_videos_as_the_api_does(
     )
 
     assert mismatches == []
+
+
+def test_a_video_moved_into_the_folder_shown_joins_it(
+    page: Page, server: GuiServer, distinct_clips: list[Path]
+) -> None:
+    """A file moved into the folder on screen joins its grid, and the tree's counts follow."""
+    for folder, clip, name in (("a", 0, "moved.mp4"), ("b", 1, "stays.mp4")):
+        (server.media_root / folder).mkdir()
+        copy_as(distinct_clips[clip], server.media_root / folder / name)
+    scan(server)
+    [moved] = [v for v in videos(server) if v["filename"] == "moved.mp4"]
+    folder_b = server.media_root / "b"
+    page.goto(f"/library?folder={folder_b}")
+    wait_until_live(page)
+    expect(page.locator("#video-grid .card .open")).to_have_text(["stays.mp4"])
+    tree = page.get_by_role("navigation", name="Folders")
+    expect(tree.locator(f'.folder-link[data-path="{folder_b}"]')).to_have_text("b1 video")
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+
+    (server.media_root / "a" / "moved.mp4").rename(folder_b / "moved.mp4")
+    result = scan(server)["result"]
+
+    assert result["moved"] == 1
+    expect(page.locator("#video-grid .card")).to_have_count(2)
+    card = page.locator(f'#video-grid .card[data-video-id="{moved["id"]}"]')
+    expect(card.locator(".open")).to_have_attribute("title", str(folder_b / "moved.mp4"))
+    expect(tree.locator(f'.folder-link[data-path="{folder_b}"]')).to_have_text("b2 videos")
+    expect(tree.locator(f'.folder-link[data-path="{server.media_root / "a"}"]')).to_have_count(0)
+    lists = [url for url in requests if re.search(r"/api/v1/videos\?", url)]
+    assert all("limit=1&" in url for url in lists), lists

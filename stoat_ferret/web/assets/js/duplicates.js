@@ -70,7 +70,9 @@ export class DuplicatesView {
       this.summary,
       total === 0
         ? ""
-        : lastPage === 1
+        : groups.length === 0
+          ? `No groups on this page; ${total} in all`
+          : lastPage === 1
           ? `${format.count(total, "group", "groups")} of copies`
           : `Groups ${first}\u2013${first + groups.length - 1} of ${total}`,
     );
