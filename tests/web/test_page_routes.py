@@ -41,7 +41,17 @@ def referenced_assets() -> set[str]:
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/library", "/library?q=beach&page=2", "/jobs", "/scan", "/videos/some-id"]
+    "path",
+    [
+        "/",
+        "/library",
+        "/library?q=beach&page=2",
+        "/library?sort=filename&video_codec=h264",
+        "/jobs",
+        "/scan",
+        "/videos/some-id",
+        "/duplicates",
+    ],
 )
 async def test_every_view_path_answers_with_the_page(client: httpx.AsyncClient, path: str) -> None:
     """A reload of any view's URL gets index.html, never cached stale, under a strict CSP."""
