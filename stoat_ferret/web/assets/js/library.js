@@ -209,11 +209,14 @@ export class LibraryView {
     const key = this.key();
     const state = this.state;
     this.root.setAttribute("aria-busy", "true");
-    // The list is asked for first: the counts and the tree beside it can come after.
-    const reading = this.fetchPage(state, controller.signal);
-    this.refreshSummary();
-    this.folders.refresh();
     try {
+      // Read once the events flow, so every change after the read reaches the page.
+      await this.app.streamSettled;
+      if (controller !== this.controller) return;
+      // The list is asked for first: the counts and the tree beside it can come after.
+      const reading = this.fetchPage(state, controller.signal);
+      this.refreshSummary();
+      this.folders.refresh();
       const answer = await reading;
       if (controller !== this.controller) return;
       const lastPage = this.lastPage(answer, state);
@@ -224,9 +227,11 @@ export class LibraryView {
       this.shownKey = key;
       show(this.error, false);
       this.render(answer, state);
+      this.live.loaded();
       if (restore !== null) this.restorePosition(restore);
     } catch (error) {
       if (error.name === "AbortError" || controller !== this.controller) return;
+      this.live.failed();
       this.shownKey = null;
       setText(this.error, `The library could not be loaded: ${error.message}`);
       show(this.error, true);

@@ -45,6 +45,12 @@ export class LiveLibrary {
     this.queue = Promise.resolve();
     /** Bumped on every load of the list: work begun for an older list is dropped. */
     this.generation = 0;
+    /**
+     * Events that came while the list was being read: its answer may have been read
+     * before their change was made, so they are applied once it is shown.
+     */
+    this.held = [];
+    this.loading = false;
     this.counting = null;
     this.countAgain = false;
     byId("live-notice-show").addEventListener("click", () => {
@@ -58,10 +64,30 @@ export class LiveLibrary {
     this.generation += 1;
     this.waiting.clear();
     this.renderNotice();
+    this.held = [];
+    this.loading = true;
+  }
+
+  /** The list read afresh is shown: apply the events that came meanwhile. */
+  loaded() {
+    this.loading = false;
+    const held = this.held;
+    this.held = [];
+    for (const [type, payload] of held) this.handle(type, payload);
+  }
+
+  /** The list could not be read: the next load reads what the held events changed. */
+  failed() {
+    this.loading = false;
+    this.held = [];
   }
 
   /** A video_* event: apply it once the ones before it are applied. */
   handle(type, payload) {
+    if (this.loading) {
+      this.held.push([type, payload]);
+      return;
+    }
     const generation = this.generation;
     this.queue = this.queue
       .then(() => (generation === this.generation ? this.apply(type, payload, generation) : null))

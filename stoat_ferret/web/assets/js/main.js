@@ -56,6 +56,13 @@ class App {
     this.liveCount = byId("jobs-live-count");
     /** Whether the state shown has been loaded since the stream last lost events. */
     this.synced = false;
+    /**
+     * Settles once the event stream has first opened (or failed to): the library reads
+     * its list after that, so no change to it falls between the list and the events.
+     */
+    this.streamSettled = new Promise((resolve) => {
+      this.settleStream = resolve;
+    });
 
     this.stream.addEventListener("event", (event) => this.dispatch(event.detail));
     this.stream.addEventListener("state", (event) => this.connectionChanged(event.detail));
@@ -145,6 +152,7 @@ class App {
   }
 
   connectionChanged({ state, resumed }) {
+    if (state !== "connecting") this.settleStream();
     document.body.dataset.connection = state;
     const words = { connecting: "Connecting…", open: "Live", closed: "Reconnecting…" };
     setText(this.connection.firstElementChild, words[state]);
