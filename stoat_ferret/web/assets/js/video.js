@@ -9,8 +9,8 @@ import { libraryUrl, thumbnailUrl, thumbnailVersion } from "./library.js";
 import { describe } from "./metadata.js";
 import { codecName, containerName, mediaErrorText, playability } from "./player.js";
 
-/** Jobs looked through for a video's history. */
-const HISTORY_JOBS = 200;
+/** Jobs listed in a video's history (the server looks through its newest 1,000). */
+const HISTORY_LIMIT = 50;
 
 /** The video id in a /videos/{id} path, or null. */
 export function videoIdOf(pathname) {
@@ -21,26 +21,6 @@ export function videoIdOf(pathname) {
   } catch {
     return null;
   }
-}
-
-/** Whether ``folder`` is ``root`` or lies below it. */
-function within(folder, root) {
-  const base = root.replace(/[\\/]+$/, "");
-  return folder === base || folder.startsWith(`${base}/`);
-}
-
-/** The jobs (newest first) that scanned this video's folder or made its thumbnail. */
-export function jobsFor(video, jobs) {
-  const folder = format.folderOf(video.path);
-  return jobs.filter((job) => {
-    const params = job.params ?? {};
-    if (typeof params.path === "string") {
-      return params.recursive === false ? folder === params.path : within(folder, params.path);
-    }
-    if (Array.isArray(params.video_ids)) return params.video_ids.includes(video.id);
-    if ("video_ids" in params) return !video.created_at || job.created_at >= video.created_at;
-    return false;
-  });
 }
 
 export class VideoView {
@@ -72,8 +52,11 @@ export class VideoView {
     const videoId = videoIdOf(url.pathname);
     this.back.setAttribute("href", this.backTarget());
     if (videoId === this.videoId && this.video !== null) return;
+    // From one video to another (a copy's link, Back): start reading at the new heading.
+    const another = this.videoId !== null;
     this.videoId = videoId;
     this.load(videoId);
+    if (another) this.heading.focus();
   }
 
   /** Where "Back" leads: the library page this view was opened from, else the library. */
@@ -282,25 +265,18 @@ export class VideoView {
   async loadDuplicates(video, signal) {
     const section = byId("video-duplicates");
     show(section, false);
-    let others = Array.isArray(video.duplicates) ? video.duplicates : null;
-    if (others === null) {
-      try {
-        const answer = await get("/api/v1/videos/duplicates", {}, { signal });
-        const groups = Array.isArray(answer?.groups) ? answer.groups : [];
-        const mine = groups.find((group) => (group.videos ?? []).some((other) => other.id === video.id));
-        others = mine ? mine.videos : [];
-      } catch {
-        // This server has no duplicates list.
-        return;
-      }
+    let copies;
+    try {
+      copies = (await get(`/api/v1/videos/${segment(video.id)}/duplicates`, {}, { signal })).videos;
+    } catch {
+      return;
     }
     if (video !== this.video) return;
-    const copies = others.filter((other) => other && other.id !== video.id);
     replaceChildren(
       byId("duplicate-list"),
       copies.map((other) => {
         const item = element("li");
-        const link = element("a", other.path ?? other.id, "path");
+        const link = element("a", other.path, "path");
         link.setAttribute("href", `/videos/${segment(other.id)}`);
         link.dataset.route = "";
         item.append(link);
@@ -310,31 +286,40 @@ export class VideoView {
     show(section, copies.length > 0);
   }
 
+  /** Where a job's link leads: a job with a folder opens on its own progress and result. */
+  jobUrl(job) {
+    if (typeof job.params?.path === "string") return `/scan?job=${encodeURIComponent(job.job_id)}`;
+    return `/jobs?${new URLSearchParams({ kind: job.kind })}`;
+  }
+
   async loadJobs(video, signal) {
     const section = byId("video-jobs");
     show(section, false);
     let jobs;
     try {
-      jobs = (await get("/api/v1/jobs", { limit: HISTORY_JOBS }, { signal })).jobs;
+      jobs = (await get(`/api/v1/videos/${segment(video.id)}/jobs`, { limit: HISTORY_LIMIT }, { signal })).jobs;
     } catch {
       return;
     }
     if (video !== this.video) return;
-    const mine = jobsFor(video, jobs);
     replaceChildren(
       byId("video-job-list"),
-      mine.map((job) => {
+      jobs.map((job) => {
         const item = element("li");
-        const scan = typeof job.params?.path === "string";
+        item.dataset.jobId = job.job_id;
         const link = element("a", `${job.kind} · ${job.status}`);
-        link.setAttribute("href", scan ? `/scan?job=${encodeURIComponent(job.job_id)}` : "/jobs");
+        link.setAttribute("href", this.jobUrl(job));
         link.dataset.route = "";
-        item.append(link, element("span", ` · ${format.localTime(job.started_at ?? job.created_at)}`));
+        const when = job.started_at ?? job.created_at;
+        const time = element("time", format.localTime(when));
+        time.setAttribute("datetime", when);
+        item.append(link, " · ", time);
+        if (typeof job.params?.path === "string") item.append(element("span", ` · ${job.params.path}`, "path"));
         const failure = (job.result?.errors ?? []).find((error) => error.path === video.path || error.video_id === video.id);
         if (failure) item.append(element("span", ` · ${failure.error}`, "error-text"));
         return item;
       }),
     );
-    show(section, mine.length > 0);
+    show(section, jobs.length > 0);
   }
 }
