@@ -41,7 +41,8 @@ def referenced_assets() -> set[str]:
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/library", "/library?q=beach&page=2", "/jobs", "/scan", "/videos/some-id"]
+    "path",
+    ["/", "/library", "/library?q=beach&page=2", "/jobs", "/scan", "/videos/some-id", "/watches"],
 )
 async def test_every_view_path_answers_with_the_page(client: httpx.AsyncClient, path: str) -> None:
     """A reload of any view's URL gets index.html, never cached stale, under a strict CSP."""
@@ -125,8 +126,16 @@ async def test_page_routes_stay_out_of_the_openapi_document(client: httpx.AsyncC
 
 
 def test_no_script_spells_a_protocol_word_itself() -> None:
-    """No script holds a status, kind, event type or error code as a literal: all come from info."""
-    vocabulary = [*protocol.JobStatus, *protocol.JobKind, *protocol.EventType, *protocol.ErrorCode]
+    """No script holds a status, kind, event type, error code or watch state or change as a
+    literal: all come from info."""
+    vocabulary = [
+        *protocol.JobStatus,
+        *protocol.JobKind,
+        *protocol.EventType,
+        *protocol.ErrorCode,
+        *protocol.WatchState,
+        *protocol.WatchChange,
+    ]
     words = {str(word) for word in vocabulary}
     assert {"complete", "scan", "job_progress", "NOT_FOUND", "SCAN_IN_PROGRESS"} <= words
     found = []

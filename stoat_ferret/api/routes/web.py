@@ -27,7 +27,14 @@ WEB_DIR = Path(__file__).resolve().parent.parent.parent / "web"
 ASSETS_DIR = WEB_DIR / "assets"
 
 #: Paths the page shows a view for.
-VIEW_PATHS = ("/", "/library", "/jobs", "/scan", "/videos/<video_id>")
+VIEW_PATHS = (
+    "/",
+    "/library",
+    "/jobs",
+    "/scan",
+    "/videos/<video_id>",
+    "/watches",
+)
 
 #: Paths whose unknown addresses stay JSON errors even for a browser.
 NOT_PAGE_PREFIXES = ("/api/", "/assets/", "/docs", "/health/", "/metrics", "/openapi", "/ws")

@@ -11,13 +11,21 @@ import { Vocabulary } from "./protocol.js";
 import { Router } from "./router.js";
 import { ScanDialog, trackedScan } from "./scan.js";
 import { VideoView } from "./video.js";
+import { WatchesView } from "./watches.js";
 
-const TITLES = { library: "Library", jobs: "Jobs", video: "Video", notfound: "Page not found" };
+const TITLES = {
+  library: "Library",
+  jobs: "Jobs",
+  video: "Video",
+  watches: "Watched folders",
+  notfound: "Page not found",
+};
 
 /** The view an address shows; null for /scan, which opens over the current one. */
 function viewFor(pathname) {
   if (pathname === "/" || pathname === "/library") return "library";
   if (pathname === "/jobs") return "jobs";
+  if (pathname === "/watches") return "watches";
   if (pathname === "/scan") return null;
   if (/^\/videos\/[^/]+$/.test(pathname)) return "video";
   return "notfound";
@@ -33,11 +41,13 @@ class App {
     this.library = new LibraryView(this);
     this.jobsView = new JobsView(this);
     this.videoView = new VideoView(this);
+    this.watchesView = new WatchesView(this);
     this.scan = new ScanDialog(this);
     this.roots = {
       library: this.library.root,
       jobs: this.jobsView.root,
       video: this.videoView.root,
+      watches: this.watchesView.root,
       notfound: byId("view-notfound"),
     };
     this.view = null;
@@ -85,6 +95,7 @@ class App {
     if (view === "library") this.library.route(url, how);
     else if (view === "jobs") this.jobsView.route(url);
     else if (view === "video") this.videoView.route(url);
+    else if (view === "watches") this.watchesView.route(url);
     else if (view === "notfound") setText(byId("notfound-path"), url.pathname);
     if (view !== "library" && url.pathname !== "/scan") {
       // The library restores its own position once its page is loaded.
@@ -120,6 +131,9 @@ class App {
       case names.THUMBNAIL_READY:
         this.library.thumbnailReady(payload.video_id, event.id);
         break;
+      case names.WATCH_STATUS:
+        this.watchesView.changed(payload);
+        break;
       default:
         break;
     }
@@ -139,6 +153,7 @@ class App {
     const first = !this.synced;
     this.synced = true;
     if (!first) this.library.reload();
+    if (!first && this.watchesView.loaded) this.watchesView.reload();
     const tracked = trackedScan();
     const loads = [this.jobs.refresh(), this.scan.refresh()];
     if (tracked && tracked !== this.scan.jobId) loads.push(this.jobs.fetch(tracked));

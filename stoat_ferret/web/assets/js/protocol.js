@@ -19,6 +19,7 @@ const EVENT_NAMES = [
   "SCAN_COMPLETED",
   "THUMBNAIL_READY",
   "RESYNC_REQUIRED",
+  "WATCH_STATUS",
 ];
 
 /** The server's vocabulary does not have what this page needs. */
@@ -67,6 +68,10 @@ export class Vocabulary {
      * page does not tell apart is shown as a plain error with the server's message.
      */
     this.error = Object.freeze({ ...errorCodes });
+    /** Watched folders' states, shown as the server sends them, and what a watch_status reports. */
+    this.watchStates = Object.freeze([...(protocol.watch_states ?? [])]);
+    this.watchState = Object.freeze({ ...(protocol.watch_state_names ?? {}) });
+    this.watchChange = Object.freeze({ ...(protocol.watch_changes ?? {}) });
   }
 
   /** Whether a job in ``status`` has reached its final state. */
