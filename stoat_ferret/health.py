@@ -1,4 +1,4 @@
-"""Readiness checks: can the service do its work (the database, ffprobe, ffmpeg)?"""
+"""Readiness checks: can the service do its work (the database, and what reads media files)?"""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import trio
 
 from .children import ToolError, run_tool
 from .library.store import Library
+from .probers import LibavProber, Prober, ToolProber
 
 #: Seconds the database check may take before it counts as failed.
 DATABASE_CHECK_TIMEOUT = 2.0
@@ -66,6 +67,21 @@ async def check_database(library: Library) -> Check:
     if problem is not None:
         return Check(ok=False, reason=problem.reason)
     return Check(ok=True, latency_ms=(time.perf_counter() - started) * 1000)
+
+
+async def check_prober(prober: Prober, tools: ToolChecks) -> dict[str, Check]:
+    """The checks of what reads media files: ``ffprobe`` and ``ffmpeg`` when they run per
+    file; ``libav`` (the media workers, with PyAV's version) when the workers do it all."""
+    if isinstance(prober, LibavProber):
+        state = await prober.state()
+        return {"libav": Check(ok=state.ready, reason=state.reason, version=state.version)}
+    if isinstance(prober, ToolProber):
+        return {
+            "ffprobe": await tools.check(prober.ffprobe),
+            "ffmpeg": await tools.check(prober.ffmpeg),
+        }
+    await trio.lowlevel.checkpoint()
+    return {}
 
 
 async def check_tool(program: str) -> Check:

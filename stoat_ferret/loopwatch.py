@@ -9,11 +9,17 @@ call) shows up as a long step, however deep it is hidden.
 :func:`watch_loop`, a watchdog thread also notices a step *while* it is still
 running past the threshold and records the event-loop thread's stack at that
 moment, so a report names the blocking call, not just the task.
+
+A step is timed by what it did, not by how busy the machine was: where the kernel
+reports it (Linux's per-thread ``schedstat``), the time the event-loop thread spent
+runnable but waiting for a CPU during the step is left out. A step that blocks (a
+sleep, a read, a lock) is off the CPU *not* runnable, so it still counts in full.
 """
 
 from __future__ import annotations
 
 import collections
+import os
 import sys
 import threading
 import time
@@ -33,13 +39,47 @@ class SlowStep:
     """One task step that held the event loop longer than the threshold."""
 
     task: str
+    #: How long the step held the loop, less the time it waited for a CPU.
     seconds: float
     #: Where the event-loop thread was while the step ran long ("" if not caught in time).
     stack: str
+    #: Time the step was runnable but waiting for a CPU (not counted in ``seconds``).
+    waited: float = 0.0
 
     def describe(self) -> str:
         text = f"task {self.task!r} held the event loop for {self.seconds * 1000:.1f} ms"
+        if self.waited >= 0.0005:
+            text += f" (and waited {self.waited * 1000:.1f} ms for a CPU besides)"
         return f"{text}\n{self.stack}" if self.stack else text
+
+
+class _RunQueueClock:
+    """Nanoseconds the calling thread has spent runnable but waiting for a CPU.
+
+    Reads the second field of ``/proc/<pid>/task/<tid>/schedstat`` for the thread that
+    made it. Where there is no such file, always 0: every step counts in full.
+    """
+
+    def __init__(self) -> None:
+        try:
+            self._fd: int | None = os.open(
+                f"/proc/self/task/{threading.get_native_id()}/schedstat", os.O_RDONLY
+            )
+        except OSError:
+            self._fd = None
+
+    def read(self) -> int:
+        if self._fd is None:
+            return 0
+        try:
+            return int(os.pread(self._fd, 64, 0).split()[1])
+        except (OSError, IndexError, ValueError):
+            return 0
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 class LoopWatch(trio.abc.Instrument):
@@ -55,10 +95,12 @@ class LoopWatch(trio.abc.Instrument):
         self.slow_count = 0
         self._on_slow_step = on_slow_step
         self._loop_thread = threading.get_ident()
-        # (step number, start time) of the step running now, or None between steps.
-        # Written on the loop thread, read by the watchdog: a tuple is swapped whole,
+        #: Made on the loop thread, so it reads the loop thread's run-queue time.
+        self._run_queue = _RunQueueClock()
+        # (step number, start time, run-queue ns) of the step running now, or None between
+        # steps. Written on the loop thread, read by the watchdog: a tuple is swapped whole,
         # so no lock is needed (and none is paid for on every step).
-        self._current: tuple[int, float] | None = None
+        self._current: tuple[int, float, int] | None = None
         self._steps = 0
         self._caught: tuple[int, str] | None = None
 
@@ -66,25 +108,34 @@ class LoopWatch(trio.abc.Instrument):
 
     def before_task_step(self, task: trio.lowlevel.Task) -> None:
         self._steps += 1
-        self._current = (self._steps, time.perf_counter())
+        self._current = (self._steps, time.perf_counter(), self._run_queue.read())
 
     def after_task_step(self, task: trio.lowlevel.Task) -> None:
         current, self._current = self._current, None
         if current is None:
             return
-        step, started = current
+        step, started, queued = current
         elapsed = time.perf_counter() - started
+        waited = 0.0
+        if elapsed > self.longest or elapsed > self.threshold:
+            # Only a step that may count is worth the second read.
+            waited = min(elapsed, max(0, self._run_queue.read() - queued) / 1e9)
+            elapsed -= waited
         if elapsed > self.longest:
             self.longest = elapsed
             self.longest_task = task.name
         if elapsed > self.threshold:
             caught = self._caught
             stack = caught[1] if caught is not None and caught[0] == step else ""
-            slow = SlowStep(task.name, elapsed, stack)
+            slow = SlowStep(task.name, elapsed, stack, waited)
             self.slow_count += 1
             self.slow_steps.append(slow)
             if self._on_slow_step is not None:
                 self._on_slow_step(slow)
+
+    def close(self) -> None:
+        """Release what the watch holds open (:func:`watch_loop` calls it)."""
+        self._run_queue.close()
 
     # -- watchdog ---------------------------------------------------------------------------
 
@@ -93,7 +144,7 @@ class LoopWatch(trio.abc.Instrument):
         current = self._current
         if current is None:
             return
-        step, started = current
+        step, started, _ = current
         caught = self._caught
         if (caught is not None and caught[0] == step) or (
             time.perf_counter() - started <= self.threshold
@@ -138,3 +189,4 @@ def watch_loop(
         # And the step we are leaving in, up to here.
         watch.after_task_step(trio.lowlevel.current_task())
         thread.join()
+        watch.close()

@@ -13,6 +13,8 @@ from hypercorn.trio import serve as hypercorn_serve
 
 from .api import create_app
 from .api.access import exposure_problem
+from .health import check_prober
+from .probers import ToolProber, libav_problem
 from .service import Service, open_service
 from .settings import Settings, SettingsError
 
@@ -91,17 +93,19 @@ async def serve(  # noqa: ASYNC128
 
     Reports the base URL through ``task_status``, so port 0 works with ``nursery.start``.
     Raises :class:`~stoat_ferret.settings.SettingsError` for a bind beyond loopback
-    without a token, and :class:`~stoat_ferret.library.errors.LibraryOpenError` when
-    the library cannot be opened (in use, not a library, data directory unusable).
+    without a token or ``STOAT_PROBER=libav`` without PyAV, and
+    :class:`~stoat_ferret.library.errors.LibraryOpenError` when the library cannot be
+    opened (in use, not a library, data directory unusable).
     """
-    problem = exposure_problem(settings)
+    problem = exposure_problem(settings) or libav_problem(settings)
     if problem is not None:
         raise SettingsError(problem)
     async with open_service(settings) as service:
-        for program in (settings.ffprobe_path, settings.ffmpeg_path):
-            check = await service.tool_checks.check(program)
-            if not check.ok:
-                log.warning("%s; jobs that need it will fail until it is fixed", check.reason)
+        # The media workers start in the background and say so themselves if they cannot.
+        if isinstance(service.prober, ToolProber):
+            for check in (await check_prober(service.prober, service.tool_checks)).values():
+                if not check.ok:
+                    log.warning("%s; jobs that need it will fail until it is fixed", check.reason)
         # What start-up made lives as long as the process: keep it out of the cyclic
         # garbage collector, whose full passes over it would otherwise stall the loop
         # for tens of milliseconds at a time.

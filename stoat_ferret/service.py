@@ -12,11 +12,12 @@ import trio
 from .events.hub import EventHub
 from .events.jobs import JobEvents
 from .events.library import LibraryEvents
-from .health import Check, ToolChecks, check_database
+from .health import Check, ToolChecks, check_database, check_prober
 from .jobs.runner import JobRunner, open_job_runner
 from .library.store import Library, open_library
 from .loopwatch import LoopWatch, SlowStep, watch_loop
 from .metrics import Metrics
+from .probers import Prober, open_prober
 from .resume import resume_interrupted
 from .scan.job import Scanner
 from .settings import Settings
@@ -41,17 +42,19 @@ class Service:
     loop_watch: LoopWatch
     #: Publishes changes to the library (``video_*`` events).
     library_events: LibraryEvents
+    #: What reads media files: ffprobe and ffmpeg per file, or the media workers.
+    prober: Prober
 
     tool_checks: ToolChecks = attrs.field(factory=ToolChecks)
     _stopping: trio.Lock = attrs.field(factory=trio.Lock)
     _stopped: trio.Event = attrs.field(factory=trio.Event)
 
     async def readiness(self) -> dict[str, Check]:
-        """Each readiness check by name: the database, ffprobe and ffmpeg."""
+        """Each readiness check by name: the database, then ``ffprobe`` and ``ffmpeg``, or
+        ``libav`` (the media workers) with ``STOAT_PROBER=libav``."""
         return {
             "database": await check_database(self.library),
-            "ffprobe": await self.tool_checks.check(self.settings.ffprobe_path),
-            "ffmpeg": await self.tool_checks.check(self.settings.ffmpeg_path),
+            **await check_prober(self.prober, self.tool_checks),
         }
 
     async def stop(self) -> None:
@@ -105,7 +108,10 @@ async def _open_parts(settings: Settings, loop_watch: LoopWatch) -> AsyncIterato
         "stoat_events_published_total", "Events published since start.", lambda: hub.published
     )
     async with (
-        open_library(settings.database_path) as library,
+        open_library(settings.database_path, readers=settings.database_readers) as library,
+        # Opened before the runner, so it outlives every job: the workers are killed
+        # only once the jobs using them have ended.
+        open_prober(settings) as prober,
         open_job_runner(
             library,
             JobEvents(hub),
@@ -116,9 +122,9 @@ async def _open_parts(settings: Settings, loop_watch: LoopWatch) -> AsyncIterato
             max_pending=settings.max_pending_jobs,
         ) as runner,
     ):
-        # One limit on ffprobe and ffmpeg children together: they compete for the same CPUs.
+        # One limit on probes and pictures together: they compete for the same CPUs.
         media_tools = trio.CapacityLimiter(settings.probe_concurrency)
-        thumbnailer = Thumbnailer(library, runner, hub, metrics, settings, media_tools)
+        thumbnailer = Thumbnailer(library, runner, hub, metrics, settings, media_tools, prober)
         library_events = LibraryEvents(hub)
         scanner = Scanner(
             library,
@@ -126,6 +132,7 @@ async def _open_parts(settings: Settings, loop_watch: LoopWatch) -> AsyncIterato
             metrics,
             settings,
             media_tools,
+            prober,
             events=library_events,
             after_scan=thumbnailer.submit if settings.thumbnails_after_scan else None,
         )
@@ -142,6 +149,7 @@ async def _open_parts(settings: Settings, loop_watch: LoopWatch) -> AsyncIterato
             metrics,
             loop_watch,
             library_events,
+            prober,
         )
         async with trio.open_nursery() as nursery:
             try:

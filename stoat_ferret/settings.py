@@ -14,7 +14,7 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import attrs
 import platformdirs
@@ -42,6 +42,12 @@ class SettingsError(ValueError):
 def default_data_dir() -> Path:
     """Where the library lives unless ``STOAT_DATABASE_PATH`` says otherwise."""
     return Path(platformdirs.user_data_dir("stoat-ferret", appauthor=False))
+
+
+def default_database_readers() -> int:
+    """The CPUs and 4 more, at most 32: with more readers than CPUs a quick read gets a
+    connection while slow ones run, instead of waiting for one of them to end."""
+    return min(32, (os.cpu_count() or 1) + 4)
 
 
 def env_name(field: str) -> str:
@@ -163,6 +169,11 @@ class Settings(BaseSettings):
     log_level: Annotated[str, BeforeValidator(_log_level)] = Field(
         default="INFO", description=f"Log level: {', '.join(LOG_LEVELS)} (any case)."
     )
+    prober: Literal["ffprobe", "libav"] = Field(
+        default="ffprobe",
+        description="How files are read: ffprobe and ffmpeg run per file (the reference), or "
+        "libav, long-lived media workers using PyAV (pip install 'stoat-ferret[libav]').",
+    )
     ffprobe_path: str = Field(
         default="ffprobe", description="The ffprobe program (looked up on PATH unless a path)."
     )
@@ -172,11 +183,17 @@ class Settings(BaseSettings):
     )
     probe_concurrency: Count = Field(
         default_factory=lambda: os.cpu_count() or 1,
-        description="ffprobe and ffmpeg processes at once, across all jobs (default: CPUs).",
+        description="Files read at once across all jobs: ffprobe and ffmpeg processes, or "
+        "media workers (default: CPUs).",
     )
     probe_nice: Annotated[int, AfterValidator(_niceness)] = Field(
         default=10,
         description="Niceness ffprobe and ffmpeg run at (0-19; 0 is the server's own).",
+    )
+    database_readers: Count = Field(
+        default_factory=default_database_readers,
+        description="Reader connections to the library, hence reads at once "
+        "(default: the CPUs and 4 more, at most 32).",
     )
     thumbnails_after_scan: bool = Field(
         default=True,
@@ -184,7 +201,12 @@ class Settings(BaseSettings):
     )
     thumbnail_timeout: Seconds = Field(
         default=30.0,
-        description="Seconds ffmpeg may take to make one thumbnail; then the video is an error.",
+        description="Seconds one thumbnail, or one scrub strip, may take; then the video is "
+        "an error.",
+    )
+    strip_frames: Annotated[int, Field(ge=0, le=100)] = Field(
+        default=16,
+        description="Frames in each video's scrub strip, made with its thumbnail (0: no strips).",
     )
     thumbnail_job_timeout: Seconds = Field(
         default=4 * 3600.0,
@@ -339,6 +361,8 @@ def _what_is_wrong(problem: Any) -> str:
         return "must be a whole number"
     if kind in ("float_parsing", "float_type", "finite_number"):
         return "must be a number"
+    if kind == "literal_error":
+        return f"must be {context['expected']}"
     if kind in ("bool_parsing", "bool_type"):
         return "must be true or false"
     if kind == "extra_forbidden":

@@ -45,6 +45,10 @@ class Export:
     """Marks a documented response that is an export: CSV, JSON or OpenTimelineIO JSON."""
 
 
+class Jpeg:
+    """Marks a documented response that is a JPEG picture."""
+
+
 _BODIES: dict[type, dict[str, Any]] = {
     Export: {
         "description": "The videos, streamed, in the format asked for",
@@ -63,6 +67,10 @@ _BODIES: dict[type, dict[str, Any]] = {
             "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
             "image/svg+xml": {"schema": {"type": "string"}},
         },
+    },
+    Jpeg: {
+        "description": "A JPEG picture",
+        "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}},
     },
 }
 

@@ -73,7 +73,8 @@ class CheckResult(BaseModel):
 class Readiness(BaseModel):
     status: Literal["ok", "degraded"]
     checks: dict[str, CheckResult] = Field(
-        description="Each check by name: database, ffprobe, ffmpeg."
+        description="Each check by name: database, then ffprobe and ffmpeg, or libav "
+        "(the media workers) with STOAT_PROBER=libav."
     )
 
 
@@ -92,6 +93,10 @@ class Video(BaseModel):
     container: str = Field(description="ffprobe's format name, e.g. 'matroska,webm'.")
     file_size: int
     thumbnail_path: str | None
+    strip_frames: int | None = Field(
+        description="Frames in the video's scrub strip (GET /api/v1/videos/{id}/strip), side "
+        "by side, each 160 px wide; null while it has none."
+    )
     missing: bool = Field(description="The file was not found by the latest scan of its folder.")
     missing_since: Timestamp | None
     created_at: Timestamp
@@ -206,15 +211,21 @@ class ScanResult(BaseModel):
 class VideoError(BaseModel):
     video_id: str
     path: str | None = Field(description="The video's file; null for an unknown id.")
-    error: str = Field(description="Why no thumbnail was made, for a person.")
+    error: str = Field(
+        description="Why no thumbnail was made, for a person; 'scrub strip: …' when it is "
+        "the strip that was not made."
+    )
 
 
 class ThumbnailResult(BaseModel):
     """A thumbnails job's counts."""
 
-    total: int = Field(description="Videos the job set out to make thumbnails for.")
+    total: int = Field(description="Videos the job set out to make thumbnails or strips for.")
     made: int = Field(description="Thumbnails made and recorded.")
-    error_count: int = Field(description="Videos that got no thumbnail, all of them.")
+    strips: int = Field(description="Scrub strips made and recorded.")
+    error_count: int = Field(
+        description="Thumbnails and strips that could not be made, all of them."
+    )
     errors: list[VideoError] = Field(description="The first 500 of them.")
 
 

@@ -38,6 +38,7 @@ async def _serve_until_signalled(settings: Settings) -> None:
 def run_serve(host: str | None, port: int | None, *, token_file: str | None = None) -> int:
     """Run the service; the exit status (2: unusable settings, 1: cannot serve)."""
     from ..api.access import exposure_problem
+    from ..probers import libav_problem
 
     overrides: dict[str, Any] = {}
     if host is not None:
@@ -58,7 +59,7 @@ def run_serve(host: str | None, port: int | None, *, token_file: str | None = No
     except SettingsError as exc:
         print(f"stoat-ferret: invalid setting: {exc}", file=sys.stderr)
         return 2
-    problem = exposure_problem(settings)
+    problem = exposure_problem(settings) or libav_problem(settings)
     if problem is not None:
         print(f"stoat-ferret: {problem}", file=sys.stderr)
         return 2

@@ -336,9 +336,9 @@ class Client:
     async def make_thumbnails(
         self, video_ids: Sequence[str] | None = None, *, force: bool = False
     ) -> Job:
-        """Start a job making thumbnails; return the job as it stands then.
+        """Start a job making thumbnails and scrub strips; return the job as it stands then.
 
-        ``video_ids`` names the videos; ``None`` means every video that has none yet
+        ``video_ids`` names the videos; ``None`` means every video lacking either
         (the server answers with the job already pending for that, if there is one).
         ``force`` makes them again where they exist.
         """

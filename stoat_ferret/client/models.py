@@ -186,6 +186,8 @@ class Video:
     container: str | None = attrs.field(default=None, metadata=_wire(_optional(_str)))
     file_size: int = attrs.field(metadata=_wire(_int))
     thumbnail_path: str | None = attrs.field(default=None, metadata=_wire(_optional(_str)))
+    #: Frames in the scrub strip at ``/api/v1/videos/{id}/strip``; None while it has none.
+    strip_frames: int | None = attrs.field(default=None, metadata=_wire(_optional(_int)))
     missing: bool = attrs.field(default=False, metadata=_wire(_bool))
     missing_since: datetime | None = attrs.field(
         default=None, metadata=_wire(_optional(_time), _write_optional_time)
@@ -455,6 +457,8 @@ class ThumbnailResult(JobResult):
     total: int = _count()
     #: Thumbnails made.
     made: int = _count()
+    #: Scrub strips made.
+    strips: int = _count()
 
     @classmethod
     def from_json(cls, data: Any) -> ThumbnailResult:

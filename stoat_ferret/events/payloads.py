@@ -148,15 +148,27 @@ def _scan_params(job: JobSnapshot) -> dict[str, Any]:
 
 @attrs.frozen(kw_only=True)
 class ThumbnailReady:
-    """A video's thumbnail was made."""
+    """A video's new pictures are in place: its thumbnail, its scrub strip, or both.
+
+    Published once per video, when the job is done with it.
+    """
 
     event_type: ClassVar[EventType] = EventType.THUMBNAIL_READY
 
     video_id: str
     job_id: str
+    #: Whether a new thumbnail was made.
+    thumbnail: bool = True
+    #: Frames in the new scrub strip; None when no strip was made.
+    strip_frames: int | None = None
 
     def to_wire(self) -> dict[str, Any]:
-        return {"video_id": self.video_id, "job_id": self.job_id}
+        return {
+            "video_id": self.video_id,
+            "job_id": self.job_id,
+            "thumbnail": self.thumbnail,
+            "strip_frames": self.strip_frames,
+        }
 
 
 @attrs.frozen(kw_only=True)

@@ -36,7 +36,8 @@ class FileError:
 
 @attrs.frozen
 class VideoError:
-    """A video whose thumbnail could not be made, and why (``path`` is None for unknown ids)."""
+    """A video whose thumbnail or scrub strip could not be made, and why (``path`` is None for
+    unknown ids)."""
 
     video_id: str
     path: str | None
@@ -137,16 +138,19 @@ class ScanResult:
 class ThumbnailResult:
     """The counts of a thumbnails job."""
 
-    #: Videos the job set out to make thumbnails for.
+    #: Videos the job set out to make thumbnails (or scrub strips) for.
     total: int = 0
     #: Thumbnails made and recorded.
     made: int = 0
+    #: Scrub strips made and recorded.
+    strips: int = 0
     errors: CappedErrors[VideoError] = attrs.field(factory=CappedErrors)
 
     def to_wire(self) -> dict[str, Any]:
         return {
             "total": self.total,
             "made": self.made,
+            "strips": self.strips,
             "error_count": self.errors.count,
             "errors": self.errors.to_wire(),
         }
@@ -157,6 +161,8 @@ class ThumbnailResult:
         return cls(
             total=int(data["total"]),
             made=int(data["made"]),
+            # Results stored before strips existed have no count of them.
+            strips=int(data.get("strips", 0)),
             errors=CappedErrors(items, int(data["error_count"])),
         )
 

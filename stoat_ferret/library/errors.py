@@ -8,7 +8,9 @@ LibraryOpenError               the library cannot be opened: the server cannot s
 
 ServiceError (stoat_ferret.errors)
  ├── LibraryUnavailable        503: deleted, replaced, read-only or failing under the server
- └── StorageFull               503: the disk (or the database's size limit) is full
+ ├── StorageFull               503: the disk (or the database's size limit) is full
+ ├── VideoNotFound             404: no video has this id
+ └── StripNotFound             404: the video has no scrub strip (yet)
 
 Each ``LibraryOpenError`` message is one line, fit to print after ``cannot serve:``.
 """
@@ -65,4 +67,15 @@ class VideoNotFound(ServiceError):
 
     def __init__(self, video_id: str) -> None:
         super().__init__(f"no video with id {video_id!r}")
+        self.video_id = video_id
+
+
+class StripNotFound(ServiceError):
+    """The video has no scrub strip: none was made yet, or its file changed since."""
+
+    code = ErrorCode.NOT_FOUND
+    http_status = 404
+
+    def __init__(self, video_id: str) -> None:
+        super().__init__(f"video {video_id!r} has no scrub strip")
         self.video_id = video_id

@@ -49,6 +49,8 @@ class Video:
     container: str
     file_size: int
     thumbnail_path: str | None
+    #: Frames in the video's scrub strip (``GET /api/v1/videos/{id}/strip``); None: no strip.
+    strip_frames: int | None
     missing: bool
     missing_since: datetime | None
     created_at: datetime

@@ -19,7 +19,8 @@ Row = Any
 VIDEO_COLUMNS = (
     "id, path, directory, filename, duration_frames, duration_seconds, frame_rate_numerator, "
     "frame_rate_denominator, width, height, video_codec, audio_codec, container, file_size, "
-    "file_mtime_ns, thumbnail_path, missing_since, created_at, updated_at, probed_at, "
+    "file_mtime_ns, thumbnail_path, strip_frames, missing_since, created_at, updated_at, "
+    "probed_at, "
     "fingerprint, display_width, display_height, rotation, pixel_format, bit_depth, "
     "field_order, hdr_format, variable_frame_rate, start_timecode, end_timecode, bit_rate, "
     "audio_channels, audio_layout, audio_sample_rate, creation_time"
@@ -51,6 +52,7 @@ def video(row: Row, *, technical: Technical | None = None) -> Video:
         file_size=row["file_size"],
         modified_at=datetime.fromtimestamp(row["file_mtime_ns"] / 1e9, UTC),
         thumbnail_path=row["thumbnail_path"],
+        strip_frames=row["strip_frames"],
         missing=row["missing_since"] is not None,
         missing_since=parse_optional_timestamp(row["missing_since"]),
         created_at=parse_timestamp(row["created_at"]),

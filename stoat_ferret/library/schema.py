@@ -294,7 +294,13 @@ CREATE VIRTUAL TABLE videos_fts USING fts5 (
 INSERT INTO videos_fts (videos_fts) VALUES ('rebuild');
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _WATCHES, _V3)
+# Scrub strips: how many frames the video's strip holds; NULL while it has none. The
+# strip's file is named by the video's id, next to its thumbnail.
+_STRIP_FRAMES = """
+ALTER TABLE videos ADD COLUMN strip_frames INTEGER;
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _WATCHES, _V3, _STRIP_FRAMES)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

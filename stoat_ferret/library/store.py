@@ -4,10 +4,12 @@
 duplicates live in :mod:`.reads` (with their SQL in :mod:`.queries`), its job history in
 :mod:`.jobstore`, and this module keeps the connections, health and the scan's writes.
 
-Two connections: one writer and one reader, each used by one thread at a time
-(a ``CapacityLimiter(1)`` apiece). WAL mode lets readers run while a scan writes.
-A call that is under way when its caller is cancelled still finishes in its
-thread, so a transaction is never left half-applied.
+One writer connection, used by one thread at a time (a ``CapacityLimiter(1)``); a
+pool of reader connections, each used by one thread at a time, so reads run side by
+side and a slow query never queues a fast one behind it; and one connection of its
+own for the readiness check, so it never waits behind either. WAL mode lets readers
+run while a scan writes. A call that is under way when its caller is cancelled still
+finishes in its thread, so a transaction is never left half-applied.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import queue
 import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -67,8 +70,14 @@ class FingerprintedFile:
     fingerprint: str
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30.0)
+#: Seconds a connection waits for a lock before SQLite says the database is busy.
+BUSY_TIMEOUT = 30.0
+#: The same for the readiness check's connection, which must answer within seconds.
+CHECK_BUSY_TIMEOUT = 1.0
+
+
+def _connect(path: Path, *, timeout: float = BUSY_TIMEOUT) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=timeout)
     try:
         _configure(conn)
     except BaseException:
@@ -181,16 +190,21 @@ _PROBED_COLUMNS = {
     "fingerprint": "fingerprint",
 }
 _PROBED_SET = ", ".join(f"{column} = :{param}" for column, param in _PROBED_COLUMNS.items())
-# The thumbnail shows the content: kept when the content is the same (the same fingerprint;
-# for a video stored before fingerprints were kept, the same size and mtime, the evidence a
-# scan skips unchanged files on), made anew otherwise. SQLite evaluates every expression of
-# an UPDATE against the row as it was, so ``fingerprint`` here is the stored one.
-_KEEP_THUMBNAIL = (
-    "thumbnail_path = CASE WHEN fingerprint = :fingerprint OR (fingerprint IS NULL "
-    "AND file_size = :file_size AND file_mtime_ns = :mtime) THEN thumbnail_path END"
+# The thumbnail and the scrub strip show the content: kept when the content is the same
+# (the same fingerprint; for a video stored before fingerprints were kept, the same size
+# and mtime, the evidence a scan skips unchanged files on), made anew otherwise. SQLite
+# evaluates every expression of an UPDATE against the row as it was, so ``fingerprint``
+# here is the stored one.
+_SAME_CONTENT = (
+    "fingerprint = :fingerprint OR (fingerprint IS NULL "
+    "AND file_size = :file_size AND file_mtime_ns = :mtime)"
+)
+_KEEP_PICTURES = (
+    f"thumbnail_path = CASE WHEN {_SAME_CONTENT} THEN thumbnail_path END, "
+    f"strip_frames = CASE WHEN {_SAME_CONTENT} THEN strip_frames END"
 )
 _UPDATE_PROBED = (
-    f"UPDATE videos SET {_PROBED_SET}, {_KEEP_THUMBNAIL}, missing_since = NULL, "
+    f"UPDATE videos SET {_PROBED_SET}, {_KEEP_PICTURES}, missing_since = NULL, "
     "updated_at = :now, probed_at = :now WHERE path = :path RETURNING id"
 )
 # A video moved: a missing video's fingerprint at a path the library does not hold. Of
@@ -204,7 +218,7 @@ _MOVE_CANDIDATE = (
 )
 _MOVE = (
     "UPDATE videos SET path = :path, directory = :directory, filename = :filename, "
-    f"{_PROBED_SET}, {_KEEP_THUMBNAIL}, missing_since = NULL, updated_at = :now, "
+    f"{_PROBED_SET}, {_KEEP_PICTURES}, missing_since = NULL, updated_at = :now, "
     "probed_at = :now WHERE id = :id"
 )
 _INSERT_PROBED = (
@@ -236,23 +250,37 @@ class Library(VideoReads, JobRecords):
     def __init__(
         self,
         writer: sqlite3.Connection,
-        reader: sqlite3.Connection,
+        readers: Sequence[sqlite3.Connection],
+        checker: sqlite3.Connection,
         *,
         path: Path,
         opened: FileId,
     ) -> None:
+        if not readers:
+            raise ValueError("a library needs at least one reader connection")
         self._writer = writer
-        self._reader = reader
+        #: Reader connections not in use. A read takes one inside its thread; the
+        #: limiter lets no more threads in than there are connections, so one is there.
+        self._idle_readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        for reader in readers:
+            self._idle_readers.put(reader)
+        self._checker = checker
         self._path = path
         self._opened = opened
         self._write_limiter = trio.CapacityLimiter(1)
-        self._read_limiter = trio.CapacityLimiter(1)
+        self._read_limiter = trio.CapacityLimiter(len(readers))
+        self._check_limiter = trio.CapacityLimiter(1)
         #: Why the latest write failed, until one succeeds.
         self._write_problem: LibraryProblem | None = None
 
     @property
     def path(self) -> Path:
         return self._path
+
+    @property
+    def readers(self) -> int:
+        """Reader connections: how many reads can run at once."""
+        return int(self._read_limiter.total_tokens)
 
     async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         return await trio.to_thread.run_sync(self._checked_write, fn, limiter=self._write_limiter)
@@ -277,13 +305,16 @@ class Library(VideoReads, JobRecords):
         return result
 
     def _checked_read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        reader = self._idle_readers.get_nowait()
         try:
-            return fn(self._reader)
+            return fn(reader)
         except sqlite3.Error as exc:
             problem = classify(exc, self._path)
             if problem is None:
                 raise
             raise problem.as_error() from exc
+        finally:
+            self._idle_readers.put(reader)
 
     def _note_write(self, problem: LibraryProblem | None) -> None:
         """Remember how the latest write went; log when that changes."""
@@ -301,6 +332,11 @@ class Library(VideoReads, JobRecords):
         Wrong: the path no longer names the file the server opened (deleted or
         replaced), its file system is read-only or full, it cannot answer a query,
         or the latest write failed (until a write succeeds again).
+
+        It costs the same for a million videos as for none (the query reads the
+        database's header, not its tables), and it runs on a connection of its own,
+        so it never waits behind other reads or the writer. A caller that gives up
+        waiting (a timeout) leaves the check to end in its thread: it changes nothing.
         """
 
         def run() -> LibraryProblem | None:
@@ -310,14 +346,16 @@ class Library(VideoReads, JobRecords):
             if problem is not None:
                 return problem
             try:
-                self._reader.execute("SELECT count(*) FROM videos").fetchone()
+                self._checker.execute("PRAGMA user_version").fetchone()
             except sqlite3.Error as exc:
                 return classify(exc, self._path) or LibraryProblem(
                     ErrorCode.LIBRARY_UNAVAILABLE, f"the library cannot be read: {exc}"
                 )
             return self._write_problem
 
-        return await trio.to_thread.run_sync(run, limiter=self._read_limiter)
+        return await trio.to_thread.run_sync(
+            run, limiter=self._check_limiter, abandon_on_cancel=True
+        )
 
     # -- videos -----------------------------------------------------------------------------
 
@@ -373,8 +411,8 @@ class Library(VideoReads, JobRecords):
         A file at a new path whose fingerprint matches a video marked missing is that
         video, moved: it keeps its id, thumbnail and ``created_at`` and takes the new
         path (see ``_MOVE_CANDIDATE`` for which of several). Any other file is added.
-        Either way the thumbnail is kept only if the content is the same
-        (``_KEEP_THUMBNAIL``).
+        Either way the thumbnail and strip are kept only if the content is the same
+        (``_KEEP_PICTURES``).
         """
 
         def run(conn: sqlite3.Connection) -> SavedFiles:
@@ -485,6 +523,20 @@ class Library(VideoReads, JobRecords):
 
         return await self._write(run)
 
+    async def set_strip(self, video_id: str, frames: int) -> bool:
+        """Record that a video has a scrub strip of ``frames`` frames; False if it is gone."""
+
+        def run(conn: sqlite3.Connection) -> bool:
+            return (
+                conn.execute(
+                    "UPDATE videos SET strip_frames = ?, updated_at = ? WHERE id = ?",
+                    (frames, format_timestamp(utc_now()), video_id),
+                ).rowcount
+                > 0
+            )
+
+        return await self._write(run)
+
     async def set_missing(self, paths: Iterable[str], *, missing: bool) -> list[str]:
         """Mark files as missing from disk (or found again); the ids of those that changed."""
         batch = list(paths)
@@ -562,41 +614,74 @@ class Library(VideoReads, JobRecords):
         return await self._write(run)
 
 
+@attrs.frozen
+class _Connections:
+    lock_fd: int
+    writer: sqlite3.Connection
+    readers: tuple[sqlite3.Connection, ...]
+    checker: sqlite3.Connection
+    opened: FileId
+
+    def close(self) -> None:
+        try:
+            for conn in (self.checker, *self.readers, self.writer):
+                conn.close()
+        finally:
+            lock.release(self.lock_fd)
+
+
+#: Seconds closing the library waits for a readiness check still in its thread.
+CLOSE_WAIT = 5.0
+
+
 @asynccontextmanager
-async def open_library(path: Path) -> AsyncIterator[Library]:
+async def open_library(path: Path, *, readers: int = 4) -> AsyncIterator[Library]:
     """Open (creating and migrating if needed) the library at ``path``.
 
+    ``readers`` is the number of reader connections, hence of reads at once (the
+    service passes ``STOAT_DATABASE_READERS``).
     First takes the library's lock (:mod:`.lock`), so nothing is migrated or marked
     while another process has the library; holds it until the block ends. Raises a
     :class:`~.errors.LibraryOpenError` with a one-line reason when the data directory
     cannot be used, the library is in use, or the file is not a stoat-ferret library.
     """
+    if readers < 1:
+        raise ValueError("readers must be at least 1")
 
-    def open_all() -> tuple[int, sqlite3.Connection, sqlite3.Connection, FileId]:
+    def open_all() -> _Connections:
         lock.make_data_dir(path.parent)
         lock_fd = lock.acquire(path)
-        writer: sqlite3.Connection | None = None
+        opened: list[sqlite3.Connection] = []
         try:
-            writer = _open_writer(path)
-            reader = _connect(path)
-            return lock_fd, writer, reader, file_id(path)
+            opened.append(_open_writer(path))
+            for _ in range(readers):
+                opened.append(_connect(path))
+            opened.append(_connect(path, timeout=CHECK_BUSY_TIMEOUT))
+            return _Connections(lock_fd, opened[0], tuple(opened[1:-1]), opened[-1], file_id(path))
         except BaseException:
-            if writer is not None:
-                writer.close()
+            for conn in opened:
+                conn.close()
             lock.release(lock_fd)
             raise
 
-    lock_fd, writer, reader, opened = await trio.to_thread.run_sync(open_all)
+    conns = await trio.to_thread.run_sync(open_all)
+    library = Library(conns.writer, conns.readers, conns.checker, path=path, opened=conns.opened)
     try:
-        yield Library(writer, reader, path=path, opened=opened)
+        yield library
     finally:
         with trio.CancelScope(shield=True):
-            await trio.to_thread.run_sync(_close_all, writer, reader, lock_fd)
+            # Every read and write has ended in its thread by now; a readiness check a
+            # caller stopped waiting for may still be in its own.
+            with trio.move_on_after(CLOSE_WAIT):
+                await library._check_limiter.acquire()
+            await trio.to_thread.run_sync(conns.close)
 
 
 def _open_writer(path: Path) -> sqlite3.Connection:
     """Connect, check that the file is ours (or new) before changing it at all, and migrate."""
-    writer = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30.0)
+    writer = sqlite3.connect(
+        path, check_same_thread=False, isolation_level=None, timeout=BUSY_TIMEOUT
+    )
     try:
         try:
             (version,) = writer.execute("PRAGMA user_version").fetchone()
@@ -632,11 +717,3 @@ def _open_error(exc: sqlite3.DatabaseError, path: Path) -> Exception:
     if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_IOERR")):
         return DataDirUnusable(f"the library at {path} cannot be opened for writing: {exc}")
     return exc
-
-
-def _close_all(writer: sqlite3.Connection, reader: sqlite3.Connection, lock_fd: int) -> None:
-    try:
-        reader.close()
-        writer.close()
-    finally:
-        lock.release(lock_fd)

@@ -17,7 +17,7 @@ from ..timecode import Timecode, TimecodeError, end_timecode
 from . import jsonform
 from .errors import NotAVideo, ProbeFailed
 from .metadata import AudioStream, Container, Stream, VideoStream
-from .technical import parse_rate, read_technical, text
+from .technical import frame_rates, read_technical, text
 
 __all__ = ["ProbeResult", "parse_probe_output"]
 
@@ -180,7 +180,8 @@ def parse_probe_output(path: str, raw: bytes | str, *, file_size: int) -> ProbeR
     if format_name in _STILL_IMAGE_FORMATS or format_name.endswith("_pipe"):
         raise NotAVideo(path, f"a still image ({format_name}), not a video")
 
-    rate = parse_rate(video.get("avg_frame_rate")) or parse_rate(video.get("r_frame_rate"))
+    base_rate, average_rate = frame_rates(video)
+    rate = average_rate or base_rate
     if rate is None:
         raise NotAVideo(path, "the video stream has no frame rate")
 

@@ -158,8 +158,7 @@ def _video(raw: Mapping[str, Any], tags: Tags, common: dict[str, Any]) -> VideoS
         bit_depth, chroma = described.bit_depth, described.chroma_subsampling
     field_order = _FIELD_ORDERS.get(str(raw.get("field_order")))
     transfer = word(raw.get("color_transfer"))
-    r_rate = parse_rate(raw.get("r_frame_rate"))
-    avg_rate = parse_rate(raw.get("avg_frame_rate"))
+    r_rate, avg_rate = frame_rates(raw)
     disposition = raw.get("disposition")
     return VideoStream(
         **common,
@@ -249,6 +248,26 @@ def seconds(value: object, *, signed: bool = False) -> float | None:
 def parse_rate(text: object) -> Fraction | None:
     """Parse an ffprobe rate such as ``"30000/1001"``; ``None`` for absent or zero rates."""
     return _fraction(text, "/")
+
+
+#: An average frame rate more than this many times the base rate is not believed.
+IMPLAUSIBLE_AVERAGE = 2
+
+
+def frame_rates(raw: Mapping[str, Any]) -> tuple[Fraction | None, Fraction | None]:
+    """A video stream's base and average frame rates (``r_frame_rate``, ``avg_frame_rate``).
+
+    The base rate is the lowest rate at which every timestamp of the stream falls on
+    a frame, so the average cannot exceed it by much: field-coded video doubles the
+    base rate, never the average. An average more than :data:`IMPLAUSIBLE_AVERAGE`
+    times the base rate is a demuxer's mistake (FFmpeg 7 and later report DV at
+    60000/1 this way) and the base rate stands in for it.
+    """
+    base = parse_rate(raw.get("r_frame_rate"))
+    average = parse_rate(raw.get("avg_frame_rate"))
+    if base is not None and average is not None and average > base * IMPLAUSIBLE_AVERAGE:
+        average = base
+    return base, average
 
 
 def ratio(value: object) -> Fraction | None:

@@ -8,7 +8,9 @@ plan, mark what is missing or back, probe, write.
 Probe workers (:func:`~stoat_ferret.fanout.fan_out`) send outcomes over a memory
 channel to a single writer, which commits them to the library in batches and
 reports progress after each commit, so progress never runs ahead of what is
-stored. When the job is cancelled the workers' ffprobe children are killed, and
+stored. Files are read through the service's :class:`~stoat_ferret.probers.Prober`
+(ffprobe per file, or the media workers). When the job is cancelled the probes
+under way are abandoned and their children killed and reaped, and
 the writer commits what it already holds before the job ends: work done before a
 cancel is kept, and thumbnails are queued for it as for a scan that completed.
 
@@ -41,7 +43,7 @@ from ..library.store import FingerprintedFile, Library, ProbedFile
 from ..metrics import Metrics
 from ..probe.errors import ProbeError, ProberMissing
 from ..probe.parse import ProbeResult
-from ..probe.run import probe_file
+from ..probers import Prober
 from ..protocol import JobKind
 from ..settings import Settings
 from .areas import Areas
@@ -140,6 +142,7 @@ class Scanner:
         metrics: Metrics,
         settings: Settings,
         probe_limiter: trio.CapacityLimiter,
+        prober: Prober,
         *,
         events: LibraryEvents,
         after_scan: AfterScan | None = None,
@@ -154,6 +157,7 @@ class Scanner:
         self._settings = settings
         self._limiter = probe_limiter
         self._events = events
+        self._prober = prober
         self._after_scan = after_scan
         self._roots = resolve_roots(settings.allowed_scan_roots)
         self._extensions = settings.all_video_extensions
@@ -162,10 +166,10 @@ class Scanner:
         #: Folders being read and written now, by scans and by scans of given paths.
         self.areas = Areas()
         self._probes = metrics.counter(
-            "stoat_probes_total", "ffprobe runs, by outcome.", ("outcome",)
+            "stoat_probes_total", "Files probed, by outcome.", ("outcome",)
         )
         self._probe_seconds = metrics.histogram(
-            "stoat_probe_duration_seconds", "Wall time of ffprobe runs."
+            "stoat_probe_duration_seconds", "Wall time of each probe."
         )
 
     @property
@@ -399,18 +403,12 @@ class Scanner:
     async def _probe_one(self, item: FoundFile) -> _Outcome:
         started = time.monotonic()
         try:
-            result = await probe_file(
-                item.path,
-                file_size=item.size,
-                ffprobe=self._settings.ffprobe_path,
-                timeout=self._settings.probe_timeout,
-                nice=self._settings.probe_nice,
-            )
+            result = await self._prober.probe_file(item.path, file_size=item.size)
         except ProbeError as exc:
             self._count_probe(type(exc).__name__, started)
             if isinstance(exc, ProberMissing):
                 raise
-            # probe_file checkpoints before every raise, which flake8-async cannot see.
+            # Every prober checkpoints before it raises, which flake8-async cannot see.
             return _Outcome(item, None, exc.reason)  # noqa: ASYNC910
         self._count_probe("ok", started)
         return _Outcome(item, result, None)

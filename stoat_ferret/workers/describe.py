@@ -11,6 +11,8 @@ docs/performance.md, "Parity with ffprobe").
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import math
 import os
 import struct
@@ -142,6 +144,7 @@ def _stream(stream: Stream) -> dict[str, Any]:
     out: dict[str, Any] = {"index": stream.index}
     if context is not None:
         out["codec_name"] = context.codec.canonical_name
+        _put(out, "codec_long_name", _codecs().long_name(context.codec.id))
     _put(out, "profile", _attr(stream, "profile"))
     out["codec_type"] = stream.type
     if context is not None:
@@ -203,6 +206,7 @@ def _audio_fields(out: dict[str, Any], stream: Stream) -> None:
     # treats that as unknown and leaves it out.
     if layout and not layout.endswith(" channels"):
         out["channel_layout"] = layout
+    out["bits_per_sample"] = _codecs().bits_per_sample(context.codec.id)
 
 
 def _bit_depth(stream: VideoStream) -> str | None:
@@ -215,6 +219,60 @@ def _bit_depth(stream: VideoStream) -> str | None:
     if video_format is None or not video_format.components:
         return None
     return str(video_format.components[0].bits)
+
+
+class _Descriptor(ctypes.Structure):
+    """The head of libavcodec's ``AVCodecDescriptor``, whose layout is FFmpeg's public ABI."""
+
+    _fields_ = (
+        ("id", ctypes.c_int),
+        ("type", ctypes.c_int),
+        ("name", ctypes.c_char_p),
+        ("long_name", ctypes.c_char_p),
+    )
+
+
+class _CodecFacts:
+    """What libavcodec says of a codec id that PyAV does not pass on.
+
+    ffprobe prints a codec's descriptor's long name (a decoder's own name may differ:
+    libdav1d's for AV1) and ``av_get_bits_per_sample`` for sound. Both functions are
+    looked up through PyAV's own codec module, so they come from the very libavcodec
+    PyAV runs on. Where that fails, the fields are left out, as ffprobe leaves out
+    what it does not know.
+    """
+
+    def __init__(self) -> None:
+        self._descriptor: Any = None
+        self._bits: Any = None
+        try:
+            from av.codec import codec
+
+            library = ctypes.CDLL(codec.__file__)
+            self._descriptor = library.avcodec_descriptor_get
+            self._bits = library.av_get_bits_per_sample
+        except (ImportError, OSError, AttributeError):
+            return
+        self._descriptor.restype = ctypes.POINTER(_Descriptor)
+        self._descriptor.argtypes = (ctypes.c_int,)
+        self._bits.restype = ctypes.c_int
+        self._bits.argtypes = (ctypes.c_int,)
+
+    def long_name(self, codec_id: int) -> str | None:
+        if self._descriptor is None:
+            return None
+        found = self._descriptor(codec_id)
+        if not found or not found.contents.long_name:
+            return None
+        return str(found.contents.long_name.decode("utf-8", "replace"))
+
+    def bits_per_sample(self, codec_id: int) -> int:
+        return int(self._bits(codec_id)) if self._bits is not None else 0
+
+
+@functools.cache
+def _codecs() -> _CodecFacts:
+    return _CodecFacts()
 
 
 def _add_display_matrices(container: InputContainer, streams: list[dict[str, Any]]) -> None:

@@ -27,6 +27,7 @@ from typing import IO, Any
 
 from .protocol import (
     CRASH_ON_ENV,
+    HANG_ON_ENV,
     HELLO_ID,
     TEST_OPS,
     TEST_OPS_ENV,
@@ -40,6 +41,8 @@ from .protocol import (
     encode_response,
 )
 
+#: The most frames one scrub strip may hold.
+MAX_STRIP_FRAMES = 100
 #: Exit status when PyAV cannot be imported.
 EXIT_MISSING = 3
 
@@ -87,6 +90,7 @@ class Worker:
         av.logging.set_level(av.logging.ERROR)
         self._test_ops = test_ops
         self._crash_on = os.environ.get(CRASH_ON_ENV) if test_ops else None
+        self._hang_on = os.environ.get(HANG_ON_ENV) if test_ops else None
         self._handlers: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
             Op.PROBE: self.probe,
             Op.THUMBNAIL: self.thumbnail,
@@ -136,12 +140,14 @@ class Worker:
         filename = self._describe.ffprobe_filename(_text(args, "path"))
         if self._crash_on and self._crash_on in os.path.basename(filename):
             os.abort()
+        self._maybe_hang(filename, None)
         with self._pictures.open_input(filename) as container:
             document = self._describe.describe(container, filename)
         return {"ffprobe_json": _json(document)}
 
     def thumbnail(self, args: Mapping[str, Any]) -> dict[str, Any]:
         source = self._describe.ffprobe_filename(_text(args, "source"))
+        self._maybe_hang(source, _text(args, "target"))
         at_seconds = _number(args, "at_seconds")
         with self._pictures.open_input(source) as container:
             picture = self._pictures.thumbnail(
@@ -151,16 +157,22 @@ class Worker:
 
     def strip(self, args: Mapping[str, Any]) -> dict[str, Any]:
         source = self._describe.ffprobe_filename(_text(args, "source"))
-        count = _integer(args, "count", 1, 100)
+        self._maybe_hang(source, _text(args, "target"))
+        times = _times(args, "times", 1, MAX_STRIP_FRAMES)
         with self._pictures.open_input(source) as container:
             picture = self._pictures.strip(
-                container,
-                _text(args, "target"),
-                count=count,
-                width=_width(args),
-                duration_seconds=_number(args, "duration_seconds"),
+                container, _text(args, "target"), times=times, width=_width(args)
             )
-        return {"width": picture.width, "height": picture.height, "frames": count}
+        return {"width": picture.width, "height": picture.height, "frames": len(times)}
+
+    def _maybe_hang(self, filename: str, target: str | None) -> None:
+        """With the test-only operations: hang on a file named for it, half a picture written."""
+        if not self._hang_on or self._hang_on not in os.path.basename(filename):
+            return
+        if target is not None:
+            with open(target, "wb") as partial:
+                partial.write(b"\xff\xd8\xff half a picture")
+        _hang({})
 
 
 def _text(args: Mapping[str, Any], key: str) -> str:
@@ -175,6 +187,20 @@ def _number(args: Mapping[str, Any], key: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
         raise WorkerFailure(ErrorKind.BAD_REQUEST, f"{key!r} must be a number, at least 0")
     return float(value)
+
+
+def _times(args: Mapping[str, Any], key: str, low: int, high: int) -> list[float]:
+    value = args.get(key)
+    if (
+        not isinstance(value, list)
+        or not low <= len(value) <= high
+        or not all(isinstance(t, int | float) and not isinstance(t, bool) and t >= 0 for t in value)
+    ):
+        raise WorkerFailure(
+            ErrorKind.BAD_REQUEST,
+            f"{key!r} must be a list of {low}-{high} numbers, each at least 0",
+        )
+    return [float(t) for t in value]
 
 
 def _integer(args: Mapping[str, Any], key: str, low: int, high: int) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from fractions import Fraction
 
 import attrs
@@ -22,6 +22,8 @@ from av.filter import Graph
 from av.stream import Disposition
 from av.video.frame import VideoFrame
 from av.video.stream import VideoStream
+
+from ..thumbs.strips import tile_scale
 
 #: ffmpeg's ``-q:v`` the pictures are encoded at (2 = best, 31 = worst).
 JPEG_QUANTISER = 5
@@ -77,30 +79,23 @@ def thumbnail(container: InputContainer, target: str, *, at_seconds: float, widt
     return Picture(picture.width, picture.height)
 
 
-def strip(
-    container: InputContainer,
-    target: str,
-    *,
-    count: int,
-    width: int,
-    duration_seconds: float,
-) -> Picture:
-    """Write ``count`` frames at even intervals, each ``width`` wide, in one row to ``target``.
+def strip(container: InputContainer, target: str, *, times: Sequence[float], width: int) -> Picture:
+    """Write the first frame at or after each of ``times`` in one row to ``target``.
 
-    Frame ``i`` is the first at or after ``(i + 0.5) / count`` of the duration; where
-    the file ends early, the last frame found stands in for the rest.
+    Each frame is turned upright and scaled to ``width`` with an even height by the
+    display aspect (square pixels in the strip). Where the file ends before a time,
+    the last frame found stands in (or the first frame, if none was found yet).
     """
     stream = video_stream(container)
     frames: list[VideoFrame] = []
-    for index in range(count):
-        frame = _frame_at(container, stream, duration_seconds * (index + 0.5) / count)
+    for seconds in times:
+        frame = _frame_at(container, stream, seconds)
         if frame is None:
-            # Past the end: the last frame found stands in (or the first, if none was).
             frame = frames[-1] if frames else _frame_at(container, stream, 0.0)
         if frame is None:
             raise NoPicture("no frame of the video could be decoded")
         frames.append(frame)
-    picture = _filtered(frames, stream, width=width, tiles=count)
+    picture = _filtered(frames, stream, width=width, tiles=len(frames), display_aspect=True)
     _write_jpeg(picture, target)
     return Picture(picture.width, picture.height)
 
@@ -132,22 +127,44 @@ def _decoded(container: InputContainer, stream: VideoStream) -> Iterator[VideoFr
 
 
 def _filtered(
-    frames: list[VideoFrame], stream: VideoStream, *, width: int, tiles: int
+    frames: list[VideoFrame],
+    stream: VideoStream,
+    *,
+    width: int,
+    tiles: int,
+    display_aspect: bool = False,
 ) -> VideoFrame:
-    """The frames turned upright, scaled to ``width`` (even height) and tiled in one row."""
+    """The frames turned upright, scaled to ``width`` (even height) and tiled in one row.
+
+    The height keeps the stored picture's aspect, as ``scale=W:-2`` does; with
+    ``display_aspect``, the display aspect (non-square pixels made square), as the
+    strip's :data:`~stoat_ferret.thumbs.strips.TILE_SCALE` does in ffmpeg.
+    """
     first = frames[0]
     graph = Graph()
+    aspect = (
+        (stream.sample_aspect_ratio or stream.codec_context.sample_aspect_ratio or 1)
+        if (display_aspect)
+        else 1
+    )
+    aspect = Fraction(aspect)
+    time_base = stream.time_base or Fraction(1, 25)
     chain = [
-        graph.add_buffer(
-            width=first.width,
-            height=first.height,
-            format=first.format,
-            time_base=stream.time_base or Fraction(1, 25),
+        graph.add(
+            "buffer",
+            video_size=f"{first.width}x{first.height}",
+            pix_fmt=first.format.name,
+            time_base=f"{time_base.numerator}/{time_base.denominator}",
+            pixel_aspect=f"{aspect.numerator}/{aspect.denominator}",
         )
     ]
     for name, args in _upright(first.rotation):
         chain.append(graph.add(name, args))
-    chain.append(graph.add("scale", f"{width}:-2"))
+    if display_aspect:
+        chain.append(graph.add("scale", tile_scale(width)))
+        chain.append(graph.add("setsar", "1"))
+    else:
+        chain.append(graph.add("scale", f"{width}:-2"))
     if tiles > 1:
         chain.append(graph.add("tile", f"layout={tiles}x1"))
     chain.append(graph.add("format", "yuvj420p"))

@@ -26,7 +26,7 @@ import itertools
 import logging
 import os
 import sys
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -35,7 +35,8 @@ import trio
 
 from ..probe.errors import EmptyFile, ProbeFailed, ProberMissing, ProbeTimeout
 from ..probe.parse import ProbeResult, parse_probe_output
-from ..thumbs.ffmpeg import THUMBNAIL_WIDTH, ThumbnailFailed
+from ..thumbs.ffmpeg import THUMBNAIL_WIDTH, ThumbnailFailed, ThumbnailTimeout
+from ..thumbs.strips import STRIP_WIDTH
 from .errors import WorkerCrashed, WorkerError, WorkerRefused, WorkerTimeout, WorkerUnavailable
 from .process import REAP_WAIT, STDERR_WAIT, WorkerProcess, run_worker
 from .protocol import ErrorKind, Op, ProtocolError, Request, Response, encode_request
@@ -98,9 +99,21 @@ class WorkerPool:
     _ids: itertools.count[int] = attrs.field(factory=lambda: itertools.count(1))
     #: Set once a worker has said it can never work here (PyAV missing).
     _missing: str | None = None
+    #: What the latest worker to start said of itself (PyAV's and FFmpeg's versions).
+    _hello: Mapping[str, Any] | None = None
 
     def __attrs_post_init__(self) -> None:
         self._slots = trio.Semaphore(self.size)
+
+    @property
+    def unavailable(self) -> str | None:
+        """Why no worker can ever start here (PyAV is not installed), if that is so."""
+        return self._missing
+
+    @property
+    def versions(self) -> Mapping[str, Any] | None:
+        """The greeting of the latest worker to start (``pyav``, ``libavformat``…), if any has."""
+        return self._hello
 
     @property
     def idle_pids(self) -> list[int]:
@@ -109,16 +122,21 @@ class WorkerPool:
 
     # -- what callers use -------------------------------------------------------------------
 
-    async def probe(self, path: str) -> str:
+    async def probe(
+        self,
+        path: str,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - the pool kills the worker on it
+    ) -> str:
         """ffprobe's JSON for ``path`` (``-show_format -show_streams``), as text.
 
         Feed it to :func:`stoat_ferret.probe.parse.parse_probe_output`, exactly as
-        ffprobe's stdout. Raises :class:`~stoat_ferret.probe.ProbeTimeout`,
-        :class:`~stoat_ferret.probe.ProbeFailed` or
-        :class:`~stoat_ferret.probe.ProberMissing`, naming ``path``.
+        ffprobe's stdout. ``timeout`` replaces the pool's for this request. Raises
+        :class:`~stoat_ferret.probe.ProbeTimeout`, :class:`~stoat_ferret.probe.ProbeFailed`
+        or :class:`~stoat_ferret.probe.ProberMissing`, naming ``path``.
         """
         try:
-            result = await self.call(Op.PROBE, {"path": path}, subject=path)
+            result = await self.call(Op.PROBE, {"path": path}, subject=path, timeout=timeout)
         except WorkerTimeout as exc:
             raise ProbeTimeout(path, exc.reason) from exc
         except WorkerUnavailable as exc:
@@ -134,7 +152,13 @@ class WorkerPool:
             raise ProbeFailed(path, "the media worker answered without ffprobe's JSON")
         return text
 
-    async def probe_file(self, path: str, *, file_size: int) -> ProbeResult:
+    async def probe_file(
+        self,
+        path: str,
+        *,
+        file_size: int,
+        timeout: float | None = None,  # noqa: ASYNC109 - the pool kills the worker on it
+    ) -> ProbeResult:
         """What ``path`` holds, as :func:`stoat_ferret.probe.probe_file` says it with ffprobe.
 
         The same checks in the same order (an empty file is refused without asking a
@@ -143,7 +167,7 @@ class WorkerPool:
         if file_size == 0:
             await trio.lowlevel.checkpoint()
             raise EmptyFile(path, "the file is empty (0 bytes)")
-        text = await self.probe(path)
+        text = await self.probe(path, timeout=timeout)
         return parse_probe_output(path, text, file_size=file_size)
 
     async def thumbnail(
@@ -153,49 +177,58 @@ class WorkerPool:
         *,
         at_seconds: float,
         width: int = THUMBNAIL_WIDTH,
+        timeout: float | None = None,  # noqa: ASYNC109 - the pool kills the worker on it
     ) -> Picture:
         """Write the frame at ``at_seconds`` of ``source``, ``width`` wide, as a JPEG to ``target``.
 
         ``target`` is written in place (pass a ``.part`` path and rename it). Raises
-        :class:`~stoat_ferret.thumbs.ffmpeg.ThumbnailFailed` naming ``source``.
+        :class:`~stoat_ferret.thumbs.ffmpeg.ThumbnailFailed` naming ``source``
+        (:class:`~stoat_ferret.thumbs.ffmpeg.ThumbnailTimeout` past ``timeout``).
         """
         args = {"source": source, "target": target, "at_seconds": at_seconds, "width": width}
-        return await self._picture(Op.THUMBNAIL, args, source)
+        return await self._picture(Op.THUMBNAIL, args, source, timeout)
 
     async def strip(
         self,
         source: str,
         target: str,
         *,
-        count: int,
-        width: int,
-        duration_seconds: float,
+        times: Sequence[float],
+        width: int = STRIP_WIDTH,
+        timeout: float | None = None,  # noqa: ASYNC109 - the pool kills the worker on it
     ) -> Picture:
-        """Write ``count`` frames of ``source`` at even intervals, side by side, to ``target``.
+        """Write a scrub strip of ``source``'s frames at ``times`` to ``target``.
 
-        Each frame is ``width`` wide; raises
+        As :mod:`stoat_ferret.thumbs.strips` describes: each frame ``width`` wide, by
+        the display aspect, side by side. Raises
         :class:`~stoat_ferret.thumbs.ffmpeg.ThumbnailFailed` naming ``source``.
         """
-        args = {
-            "source": source,
-            "target": target,
-            "count": count,
-            "width": width,
-            "duration_seconds": duration_seconds,
-        }
-        return await self._picture(Op.STRIP, args, source)
+        args = {"source": source, "target": target, "times": list(times), "width": width}
+        return await self._picture(Op.STRIP, args, source, timeout)
 
-    async def _picture(self, op: Op, args: dict[str, Any], source: str) -> Picture:
+    async def _picture(
+        self, op: Op, args: dict[str, Any], source: str, limit: float | None
+    ) -> Picture:
         try:
-            result = await self.call(op, args, subject=source)
+            result = await self.call(op, args, subject=source, timeout=limit)
+        except WorkerTimeout as exc:
+            raise ThumbnailTimeout(source, exc.reason) from exc
         except WorkerError as exc:
             raise ThumbnailFailed(source, exc.reason) from exc
         return Picture(int(result["width"]), int(result["height"]))
 
-    async def call(self, op: str, args: Mapping[str, Any], *, subject: str) -> Mapping[str, Any]:
+    async def call(
+        self,
+        op: str,
+        args: Mapping[str, Any],
+        *,
+        subject: str,
+        timeout: float | None = None,  # noqa: ASYNC109 - the pool kills the worker on it
+    ) -> Mapping[str, Any]:
         """Send one request to a worker; its result. Raises a :class:`WorkerError` subclass.
 
-        ``subject`` (the file) names the request in errors.
+        ``subject`` (the file) names the request in errors; ``timeout`` (seconds)
+        replaces the pool's own for this request.
         """
         request = Request(next(self._ids), op, args)
         line = encode_request(request)
@@ -203,7 +236,9 @@ class WorkerPool:
             worker = await self._send(line, subject)
             answer: Response | None = None
             try:
-                answer = await self._answer(worker, request.id, subject)
+                answer = await self._answer(
+                    worker, request.id, subject, self.timeout if timeout is None else timeout
+                )
             except trio.Cancelled:
                 self.stats.killed += 1
                 raise
@@ -219,16 +254,18 @@ class WorkerPool:
             raise WorkerCrashed(subject, "the media worker answered without a result")
         return answer.result
 
-    async def _answer(self, worker: WorkerProcess, request_id: int, subject: str) -> Response:
-        """The worker's answer to the request it holds, within the pool's timeout."""
+    async def _answer(
+        self, worker: WorkerProcess, request_id: int, subject: str, limit: float
+    ) -> Response:
+        """The worker's answer to the request it holds, within ``limit`` seconds."""
         try:
-            with trio.move_on_after(self.timeout) as deadline:
+            with trio.move_on_after(limit) as deadline:
                 answer = await worker.receive()
         except ProtocolError as exc:
             raise WorkerCrashed(subject, f"the media worker broke the protocol: {exc}") from exc
         if deadline.cancelled_caught:
             self.stats.killed += 1
-            raise WorkerTimeout(subject, f"the media worker took longer than {self.timeout:g}s")
+            raise WorkerTimeout(subject, f"the media worker took longer than {limit:g}s")
         if answer is None:
             self.stats.crashed += 1
             with trio.CancelScope(shield=True), trio.move_on_after(CLEANUP_WAIT):
@@ -328,6 +365,7 @@ class WorkerPool:
                 self._missing = hello.error.reason
             return hello.error.reason
         log.debug("media worker %d ready: %s", worker.pid, hello.result)
+        self._hello = hello.result
         return None
 
     def _memory_text(self) -> str:

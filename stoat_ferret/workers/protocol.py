@@ -32,6 +32,10 @@ TEST_OPS_ENV = "STOAT_WORKER_TEST_OPS"
 #: With the test-only operations on, a worker asked to read a file whose name holds this
 #: variable's value dies at once (SIGABRT), as it would crashing inside FFmpeg on it.
 CRASH_ON_ENV = "STOAT_WORKER_CRASH_ON"
+#: With the test-only operations on, a worker asked to read a file whose name holds this
+#: variable's value writes a few bytes to the request's target (if it has one) and then
+#: never answers, as a worker stuck inside FFmpeg halfway through a picture would.
+HANG_ON_ENV = "STOAT_WORKER_HANG_ON"
 
 
 class Op(enum.StrEnum):
@@ -43,9 +47,10 @@ class Op(enum.StrEnum):
     #: One frame as a JPEG. Args: ``source``, ``target``, ``at_seconds``, ``width``.
     #: Result: ``{"width", "height", "at_seconds"}`` of the picture written to ``target``.
     THUMBNAIL = "thumbnail"
-    #: ``count`` frames at even intervals, side by side in one JPEG. Args: ``source``,
-    #: ``target``, ``count``, ``width`` (of each frame), ``duration_seconds``.
-    #: Result: ``{"width", "height", "frames"}``.
+    #: A scrub strip: the first frame at or after each of ``times`` (seconds from the
+    #: start), each ``width`` wide with an even height by the display aspect, side by
+    #: side in one JPEG. Args: ``source``, ``target``, ``times``, ``width`` (of each
+    #: frame). Result: ``{"width", "height", "frames"}``.
     STRIP = "strip"
     # Test-only operations, obeyed only by a worker started with TEST_OPS_ENV=1:
     #: Die at once, as a worker crashing inside FFmpeg would: SIGABRT, or SIGSEGV with

@@ -33,6 +33,7 @@ CONTRACT = [
     ("get", "/metrics"),
     ("get", "/api/v1/info"),
     ("get", "/api/v1/videos/{video_id}/thumbnail"),
+    ("get", "/api/v1/videos/{video_id}/strip"),
     ("post", "/api/v1/videos/thumbnails"),
     ("get", "/api/v1/videos/{video_id}/stream"),
     ("get", "/api/v1/videos/{video_id}/duplicates"),
@@ -122,6 +123,17 @@ async def test_openapi_documents_error_responses(document: dict[str, Any]) -> No
         schema = resolve(document, response["content"]["application/json"]["schema"])
         detail = resolve(document, schema["properties"]["detail"])
         assert {"code", "message"} <= set(detail["required"])
+
+
+async def test_openapi_documents_the_scrub_strip(document: dict[str, Any]) -> None:
+    """The strip is a JPEG or a 404 error envelope; a video says how many frames it holds."""
+    responses = document["paths"]["/api/v1/videos/{video_id}/strip"]["get"]["responses"]
+    assert list(responses["200"]["content"]) == ["image/jpeg"]
+    schema = resolve(document, responses["404"]["content"]["application/json"]["schema"])
+    assert {"code", "message"} <= set(resolve(document, schema["properties"]["detail"])["required"])
+    video = resolve(document, {"$ref": "#/components/schemas/Video"})
+    assert "strip_frames" in video["required"]
+    assert {t["type"] for t in video["properties"]["strip_frames"]["anyOf"]} == {"integer", "null"}
 
 
 async def test_docs_page_is_html(client: httpx.AsyncClient) -> None:

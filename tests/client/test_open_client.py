@@ -269,7 +269,7 @@ async def test_make_thumbnails_starts_a_thumbnails_job(client: Client, media_roo
     with trio.fail_after(30):
         every = await client.wait(started.job_id)
     assert every.status is JobStatus.COMPLETE
-    assert every.result == ThumbnailResult(total=2, made=2)
+    assert every.result == ThumbnailResult(total=2, made=2, strips=2)
     assert every.thumbnail_result == every.result
     assert every.scan_result is None
     assert all(v.thumbnail_path for v in (await client.list_videos()).videos)
@@ -280,7 +280,7 @@ async def test_make_thumbnails_starts_a_thumbnails_job(client: Client, media_roo
     assert (one.status, one.params["video_ids"], one.result) == (
         JobStatus.COMPLETE,
         [videos[0].id],
-        ThumbnailResult(total=1, made=1),
+        ThumbnailResult(total=1, made=1, strips=1),
     )
 
     with pytest.raises(TypeError):

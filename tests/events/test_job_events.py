@@ -118,7 +118,12 @@ def test_progress_is_one_job_progress_event() -> None:
         (
             ThumbnailReady(video_id="v", job_id="j"),
             EventType.THUMBNAIL_READY,
-            {"video_id": "v", "job_id": "j"},
+            {"video_id": "v", "job_id": "j", "thumbnail": True, "strip_frames": None},
+        ),
+        (
+            ThumbnailReady(video_id="v", job_id="j", thumbnail=False, strip_frames=16),
+            EventType.THUMBNAIL_READY,
+            {"video_id": "v", "job_id": "j", "thumbnail": False, "strip_frames": 16},
         ),
         (Heartbeat(last_event_id=7), EventType.HEARTBEAT, {"last_event_id": 7}),
         (ResyncRequired(reason="why"), EventType.RESYNC_REQUIRED, {"reason": "why"}),

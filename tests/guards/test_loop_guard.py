@@ -7,12 +7,13 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import pytest
 import trio
 
-from stoat_ferret.loopwatch import watch_loop
+from stoat_ferret.loopwatch import LoopWatch, watch_loop
 
 from ..support.loop_guard import BlockedEventLoop, check
 
@@ -85,3 +86,63 @@ def test_plugin_fails_the_test_that_blocks_and_only_that_one(tmp_path: Path) -> 
     assert "1 failed, 1 passed" in run.stdout
     assert "FAILED test_planted.py::test_blocks - " in run.stdout
     assert "time.sleep(0.4)" in run.stdout
+
+
+def spin(seconds_of_cpu: float) -> None:
+    """Burn this much CPU time of the calling thread, however long that takes."""
+    end = time.thread_time() + seconds_of_cpu
+    while time.thread_time() < end:
+        pass
+
+
+_HOG = """
+import os, sys
+os.sched_setaffinity(0, {int(sys.argv[1])})
+print(flush=True)
+while True:
+    pass
+"""
+
+
+async def spin_watched(threshold: float) -> tuple[LoopWatch, float]:
+    """Spin 60 ms of CPU in one task step under a watch; the watch and the step's wall time."""
+    with watch_loop(threshold) as watch:
+        await trio.lowlevel.checkpoint()
+        started = time.perf_counter()
+        spin(0.06)
+        wall = time.perf_counter() - started
+        await trio.lowlevel.checkpoint()
+    return watch, wall
+
+
+@pytest.mark.skipif(not Path("/proc/thread-self/schedstat").exists(), reason="no schedstat")
+def test_time_spent_waiting_for_a_cpu_is_not_the_steps() -> None:
+    """A step slowed only by other processes taking the CPU counts its own time only.
+
+    The loop thread and four busy processes share one CPU, so 60 ms of work takes far
+    longer than that; the watch counts about the 60 ms, and reports the rest as waited.
+    """
+    cpu = min(os.sched_getaffinity(0))
+    allowed = os.sched_getaffinity(0)
+    hogs = [
+        subprocess.Popen([sys.executable, "-c", _HOG, str(cpu)], stdout=subprocess.PIPE)
+        for _ in range(4)
+    ]
+    try:
+        for process in hogs:
+            assert process.stdout is not None
+            process.stdout.readline()  # pinned and spinning
+        os.sched_setaffinity(0, {cpu})
+        watch, wall = trio.run(spin_watched, 0.01)
+    finally:
+        os.sched_setaffinity(0, allowed)
+        for process in hogs:
+            process.kill()
+            process.wait()
+            assert process.stdout is not None
+            process.stdout.close()
+
+    [step] = [s for s in watch.slow_steps if s.seconds + s.waited >= wall]
+    assert wall > 0.2  # what a guard timing the wall clock would have blamed the step for
+    assert step.waited > 0.1
+    assert 0.05 <= step.seconds < 0.15

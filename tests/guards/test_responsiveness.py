@@ -21,7 +21,7 @@ import pytest
 import trio
 from trio_websocket import open_websocket_url
 
-import stoat_ferret.scan.job
+import stoat_ferret.probers
 from stoat_ferret.loopwatch import SlowStep, watch_loop
 from stoat_ferret.probe.parse import ProbeResult, parse_probe_output
 from stoat_ferret.probe.run import probe_command
@@ -151,7 +151,7 @@ async def blocking_prober_server(
         )
         return parse_probe_output(path, done.stdout, file_size=file_size)
 
-    monkeypatch.setattr(stoat_ferret.scan.job, "probe_file", blocking_probe)
+    monkeypatch.setattr(stoat_ferret.probers, "probe_file", blocking_probe)
     async for server in start_live_server(make_settings()):
         yield server
 

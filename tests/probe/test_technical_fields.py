@@ -176,6 +176,27 @@ def test_frame_rates_and_vfr() -> None:
     assert (unknown.avg_frame_rate, unknown.variable_frame_rate) == (None, None)
 
 
+@pytest.mark.parametrize(
+    ("average", "used"),
+    [
+        ("60000/1", Fraction(25)),  # FFmpeg 7 and later on DV: the base rate stands in
+        ("51/1", Fraction(25)),
+        ("50/1", Fraction(50)),  # twice the base rate is still believed
+        ("15/1", Fraction(15)),  # below the base rate: variable frame rate, kept
+    ],
+)
+def test_an_implausibly_high_average_rate_gives_way_to_the_base_rate(
+    average: str, used: Fraction
+) -> None:
+    """An average rate over twice r_frame_rate is not believed: the base rate is the rate."""
+    result = probe(video(r_frame_rate="25/1", avg_frame_rate=average, duration="2.000000"))
+    assert (result.frame_rate, result.duration_frames) == (used, round(2 * used))
+    stream = result.video
+    assert stream is not None
+    assert (stream.r_frame_rate, stream.avg_frame_rate) == (Fraction(25), used)
+    assert stream.variable_frame_rate is (used != 25)
+
+
 def test_cover_art_is_an_attached_picture() -> None:
     """A cover picture is kept as a stream but is not the main video."""
     cover = video(index=0, codec_name="mjpeg", disposition={"attached_pic": 1})
@@ -464,7 +485,7 @@ def test_deeply_nested_json_is_probe_failed() -> None:
 def test_absurd_sizes_and_lengths_are_refused() -> None:
     """A header claiming 10^18 frames or a picture a million pixels wide is not a video."""
     with pytest.raises(ProbeError, match="impossible length"):
-        probe(video(avg_frame_rate="1000000000/1", duration="1e10"))
+        probe(video(r_frame_rate="1000000000/1", avg_frame_rate="1000000000/1", duration="1e10"))
     with pytest.raises(ProbeError, match="impossible size"):
         probe(video(width=10**7))
 

@@ -554,6 +554,7 @@ async def test_video_events_come_after_their_changes_are_committed(
         Metrics(),
         service.settings,
         trio.CapacityLimiter(1),
+        service.prober,
         events=LibraryEvents(hub),
     )
     copy_as(distinct_clips[0], root / "a.mp4")

@@ -32,6 +32,15 @@ def niceness(pid: int) -> int:
         return int(f.read().rsplit(b")", 1)[1].split()[16])
 
 
+def cmdline(pid: int) -> str:
+    """A process's command line; empty once it has ended."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
 def fill(root: Path, samples: dict[str, Path]) -> list[Path]:
     return [copy_as(path, root / name) for name, path in samples.items()]
 
@@ -240,7 +249,9 @@ async def test_cancel_mid_probe_kills_children_and_keeps_finished_work(
                 event = await subscriber.receive()
                 if event.type == EventType.JOB_PROGRESS and event.payload["processed"] >= 4:
                     break
-    hanging = (await wait_for_spawns(prober, 6))[4:]
+    # The pid log's order is the order the wrappers got to run, not the order they were
+    # started in: the hanging ones are those probing a "hang" file.
+    hanging = [pid for pid in await wait_for_spawns(prober, 6) if "-hang.mp4" in cmdline(pid)]
     # ffprobe runs below the server's priority (STOAT_PROBE_NICE, default 10).
     assert [niceness(pid) for pid in hanging] == [10, 10]
     job, finished = await service.runner.cancel(submitted.job_id)

@@ -12,6 +12,11 @@ prober process it started is gone afterwards. Modes:
 ``vanish-on=W`` for files whose name contains W, probe with the real ffprobe, then delete
                 the file before answering: it is gone by the time the scan reads it again
 ``dir-on=W``    the same, but the file is replaced by a directory of the same name
+
+As a stand-in for ffmpeg (each becomes the real ffmpeg unless an argument holds W):
+
+``ffmpeg-hang-if=W``   write a few bytes to the output file (the last argument), then hang
+``ffmpeg-fail-if=W``   print an error and exit 1
 """
 
 from __future__ import annotations
@@ -39,8 +44,28 @@ def _probe_then(args: list[str], change: str) -> None:
     sys.exit(done.returncode)
 
 
+def _hang() -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    while True:
+        time.sleep(3600)
+
+
+def _as_ffmpeg(mode: str, args: list[str]) -> None:
+    kind, _, word = mode.partition("=")
+    if any(word in arg for arg in args):
+        if kind == "ffmpeg-hang-if":
+            with open(args[-1].removeprefix("file:"), "wb") as output:
+                output.write(b"\xff\xd8\xff half a picture")
+            _hang()
+        print("fake ffmpeg: simulated failure", file=sys.stderr)
+        sys.exit(1)
+    os.execvp("ffmpeg", ["ffmpeg", *args])
+
+
 def main() -> None:
     mode, args = sys.argv[1], sys.argv[2:]
+    if mode.startswith(("ffmpeg-hang-if=", "ffmpeg-fail-if=")):
+        _as_ffmpeg(mode, args)
     if mode == "hang":
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         while True:

@@ -165,19 +165,32 @@ async def test_a_scan_queues_thumbnails_and_they_are_served(
             while subscriber.buffered:
                 event = await subscriber.receive()
                 if event.type == EventType.THUMBNAIL_READY:
-                    ready.append(event.payload["video_id"])
+                    ready.append(event.payload)
 
         assert done.status is JobStatus.COMPLETE
-        assert done.result == ThumbnailResult(total=len(samples), made=len(samples))
+        made = len(samples)
+        assert done.result == ThumbnailResult(total=made, made=made, strips=made)
         videos = (await http.get("/api/v1/videos")).json()["videos"]
-        assert sorted(ready) == sorted(v["id"] for v in videos)
+        assert sorted(ready, key=lambda p: p["video_id"]) == sorted(
+            (
+                {"video_id": v["id"], "job_id": done.job_id, "thumbnail": True, "strip_frames": 16}
+                for v in videos
+            ),
+            key=lambda p: p["video_id"],
+        )
         for video in videos:
             assert video["thumbnail_path"] is not None
+            assert video["strip_frames"] == 16
             response = await http.get(f"/api/v1/videos/{video['id']}/thumbnail")
             assert response.status_code == 200
             assert response.headers["content-type"] == "image/jpeg"
             assert response.content.startswith(JPEG_MAGIC)
             assert "x-thumbnail" not in response.headers
+            strip = await http.get(f"/api/v1/videos/{video['id']}/strip")
+            assert strip.status_code == 200
+            assert strip.headers["content-type"] == "image/jpeg"
+            assert strip.headers["cache-control"] == "no-cache"
+            assert strip.content.startswith(JPEG_MAGIC)
 
 
 async def test_placeholder_until_a_thumbnail_exists_and_on_demand_jobs(
@@ -202,7 +215,7 @@ async def test_placeholder_until_a_thumbnail_exists_and_on_demand_jobs(
     assert job.status is JobStatus.COMPLETE
     assert job.result is not None
     assert isinstance(job.result, ThumbnailResult)
-    assert (job.result.made, job.result.errors.count) == (1, 1)
+    assert (job.result.made, job.result.strips, job.result.errors.count) == (1, 1, 1)
     assert job.result.errors.items == (
         VideoError("no-such-video", None, "no such video, or its file is missing"),
     )
@@ -227,6 +240,10 @@ async def test_changed_file_loses_its_thumbnail_and_delete_removes_it(
     [video] = (await client.get("/api/v1/videos")).json()["videos"]
     thumbnail = video["thumbnail_path"]
     assert thumbnail is not None
+    assert video["strip_frames"] == 16
+    strip = live_server.service.thumbnailer.strip_path_for(video["id"])
+    assert strip == thumbnail.removesuffix(".jpg") + ".strip.jpg"
+    assert await trio.Path(strip).exists()
 
     # Another video's bytes at the same path: the content (and its fingerprint) changed.
     copy_as(samples["silent.m4v"], media_root / "clip.mp4")
@@ -235,9 +252,13 @@ async def test_changed_file_loses_its_thumbnail_and_delete_removes_it(
     [changed] = (await client.get("/api/v1/videos")).json()["videos"]
     assert changed["id"] == video["id"]
     assert changed["fingerprint"] != video["fingerprint"]
-    assert changed["thumbnail_path"] is None
+    assert (changed["thumbnail_path"], changed["strip_frames"]) == (None, None)
+    gone = await client.get(f"/api/v1/videos/{video['id']}/strip")
+    assert gone.status_code == 404
+    assert gone.json()["detail"]["code"] == "NOT_FOUND"
     assert (await client.delete(f"/api/v1/videos/{video['id']}")).status_code == 204
     assert not await trio.Path(thumbnail).exists()
+    assert not await trio.Path(strip).exists()
 
 
 @pytest.fixture
@@ -332,12 +353,12 @@ async def test_thumbnails_job_uses_its_own_time_limits(
     assert settings.probe_timeout == 20.0
     assert job.status is JobStatus.COMPLETE
     assert isinstance(job.result, ThumbnailResult)
-    assert (job.result.total, job.result.made) == (1, 0)
-    [error] = job.result.errors.items
-    assert (error.path, error.error) == (
-        str(media_root / "clip.mp4"),
-        "ffmpeg took longer than 0.5s",
-    )
+    assert (job.result.total, job.result.made, job.result.strips) == (1, 0, 0)
+    clip = str(media_root / "clip.mp4")
+    assert [(e.path, e.error) for e in job.result.errors.items] == [
+        (clip, "ffmpeg took longer than 0.5s"),
+        (clip, "scrub strip: ffmpeg took longer than 0.5s"),
+    ]
     assert [pid for pid in hanging.pids() if process_exists(pid)] == []
 
 
@@ -371,7 +392,7 @@ async def test_a_cancelled_scan_still_queues_thumbnails_for_what_it_stored(
     assert cancelled.json()["result"]["new"] == 3
     assert done.kind == JobKind.THUMBNAILS
     assert done.status is JobStatus.COMPLETE
-    assert done.result == ThumbnailResult(total=3, made=3)
+    assert done.result == ThumbnailResult(total=3, made=3, strips=3)
     assert sorted(v["filename"] for v in videos) == [f"a{i}-fine.mp4" for i in range(3)]
     assert all(v["thumbnail_path"] is not None for v in videos)
 

@@ -100,7 +100,7 @@ def test_an_h264_video_plays_in_the_detail_view(
     expect(page.locator('#video-facts [data-group="streams"] tbody tr')).to_have_count(2)
     expect(page.locator("#video-path")).to_have_text(video["path"])
     folder = str(Path(video["path"]).parent)
-    expect(page.get_by_role("link", name=folder)).to_have_attribute(
+    expect(page.get_by_role("link", name=folder, exact=True)).to_have_attribute(
         "href", f"/library?{urlencode({'folder': folder})}"
     )
     player = page.locator("#player")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 
@@ -13,14 +12,11 @@ from stoat_ferret.thumbs.ffmpeg import ThumbnailFailed, frame_time, make_thumbna
 from stoat_ferret.workers.pool import Picture, open_worker_pool
 
 from ..support.media import HOSTILE_NAMES, SAMPLES, make_broken_files
+from ..support.pictures import SAME_FRAME_PSNR, picture_size, psnr, reference_thumbnail
 from ..support.workers import requires_pyav
 from .corpus import anamorphic_mkv, rotated_mp4
 
 pytestmark = requires_pyav
-
-#: Two JPEGs of the same frame score above this PSNR (dB); neighbouring frames of the
-#: test pattern score about 37, the right frame 42 to 53 (colour conversions differ).
-SAME_FRAME_PSNR = 40.0
 
 
 @pytest.fixture(scope="module")
@@ -31,46 +27,6 @@ def videos(tmp_path_factory: pytest.TempPathFactory, samples: dict[str, Path]) -
     found["rotated.mp4"] = rotated_mp4(directory / "rotated.mp4", samples["h264_aac.mp4"])
     found["anamorphic.mkv"] = anamorphic_mkv(directory / "anamorphic.mkv")
     return found
-
-
-async def ffmpeg_output(*args: str) -> str:
-    done = await trio.run_process(
-        ["ffmpeg", "-nostdin", "-hide_banner", *args],
-        capture_stdout=True,
-        capture_stderr=True,
-    )
-    return str(done.stderr.decode())
-
-
-async def picture_size(path: Path) -> tuple[int, int]:
-    done = await trio.run_process(
-        [
-            *("ffprobe", "-v", "error", "-select_streams", "v:0"),
-            *("-show_entries", "stream=width,height", "-of", "csv=p=0", str(path)),
-        ],
-        capture_stdout=True,
-    )
-    width, height = done.stdout.decode().strip().split(",")
-    return int(width), int(height)
-
-
-async def psnr(a: Path, b: Path, *, crop_b: str | None = None) -> float:
-    """Peak signal-to-noise ratio between two pictures (``b`` cropped first if asked)."""
-    graph = f"[1]{crop_b}[b];[0][b]psnr" if crop_b else "[0][1]psnr"
-    log = await ffmpeg_output("-i", str(a), "-i", str(b), "-lavfi", graph, "-f", "null", "-")
-    found = re.search(r"average:(inf|[0-9.]+)", log)
-    assert found is not None, log
-    return float(found.group(1))
-
-
-async def reference_thumbnail(source: Path, target: Path, *, at: float, width: int = 320) -> Path:
-    """ffmpeg's picture of the frame at ``at``, as ``make_thumbnail``'s command makes it."""
-    await ffmpeg_output(
-        *("-loglevel", "error", "-ss", f"{at:.3f}", "-i", f"file:{source}"),
-        *("-frames:v", "1", "-vf", f"scale={width}:-2", "-q:v", "5", "-f", "image2", "-y"),
-        str(target),
-    )
-    return target
 
 
 @pytest.mark.parametrize("name", [*SAMPLES, "rotated.mp4", "anamorphic.mkv"])
@@ -102,20 +58,19 @@ async def test_rotated_video_thumbnail_is_upright(videos: dict[str, Path], tmp_p
     assert made == Picture(320, 426)
 
 
-async def test_strip_tiles_the_frames_at_even_intervals(
+async def test_strip_tiles_the_frames_at_the_times_asked(
     videos: dict[str, Path], tmp_path: Path
 ) -> None:
-    """Four 160-wide frames in one row, each ffmpeg's frame at (i + 0.5) / 4 of the length."""
+    """Four 160-wide frames in one row, each ffmpeg's frame at the time asked for."""
     source = videos["h264_aac.mp4"]
     strip = tmp_path / "strip.jpg.part"
+    times = [0.1, 0.35, 0.6, 0.85]
     async with open_worker_pool(size=1, timeout=20.0) as pool:
-        made = await pool.strip(str(source), str(strip), count=4, width=160, duration_seconds=1.0)
+        made = await pool.strip(str(source), str(strip), times=times, width=160)
     assert made == Picture(640, 120)
     assert await picture_size(strip) == (640, 120)
-    for index in range(4):
-        frame = await reference_thumbnail(
-            source, tmp_path / f"frame{index}.jpg", at=(index + 0.5) / 4, width=160
-        )
+    for index, at in enumerate(times):
+        frame = await reference_thumbnail(source, tmp_path / f"frame{index}.jpg", at=at, width=160)
         tile = f"crop=160:120:{index * 160}:0"
         assert await psnr(frame, strip, crop_b=tile) > SAME_FRAME_PSNR
 
@@ -126,13 +81,20 @@ async def test_strip_of_a_rotated_video_has_upright_tiles(
     """Each tile of a strip is turned upright like a thumbnail: 3 tiles of 80x106."""
     async with open_worker_pool(size=1, timeout=20.0) as pool:
         made = await pool.strip(
-            str(videos["rotated.mp4"]),
-            str(tmp_path / "s.jpg"),
-            count=3,
-            width=80,
-            duration_seconds=1.0,
+            str(videos["rotated.mp4"]), str(tmp_path / "s.jpg"), times=[0.1, 0.5, 0.9], width=80
         )
     assert made == Picture(240, 106)
+
+
+async def test_strip_frames_keep_the_display_aspect(
+    videos: dict[str, Path], tmp_path: Path
+) -> None:
+    """A 64x48 picture of 4:3 pixels shows 16:9 wide: its tiles are 160x90, pixels made square."""
+    async with open_worker_pool(size=1, timeout=20.0) as pool:
+        made = await pool.strip(
+            str(videos["anamorphic.mkv"]), str(tmp_path / "s.jpg"), times=[0.1, 0.3], width=160
+        )
+    assert made == Picture(320, 90)
 
 
 async def test_a_time_past_the_end_gives_the_first_frame(

@@ -129,14 +129,22 @@ async def test_out_of_range_arguments_are_refused(samples: dict[str, Path], tmp_
                 "at_seconds": -1,
                 "width": 320,
             },
+            {"id": 3, "op": "strip", "source": source, "target": target, "times": [], "width": 160},
             {
-                "id": 3,
+                "id": 4,
                 "op": "strip",
                 "source": source,
                 "target": target,
-                "count": 0,
+                "times": [0.5, -1],
                 "width": 160,
-                "duration_seconds": 1,
+            },
+            {
+                "id": 5,
+                "op": "strip",
+                "source": source,
+                "target": target,
+                "times": [0.1] * 101,
+                "width": 160,
             },
         ]
     )
@@ -145,7 +153,9 @@ async def test_out_of_range_arguments_are_refused(samples: dict[str, Path], tmp_
     assert reasons == [
         "'width' must be even",
         "'at_seconds' must be a number, at least 0",
-        "'count' must be a whole number, 1-100",
+        "'times' must be a list of 1-100 numbers, each at least 0",
+        "'times' must be a list of 1-100 numbers, each at least 0",
+        "'times' must be a list of 1-100 numbers, each at least 0",
     ]
     assert not await trio.Path(tmp_path / "t.jpg").exists()
 

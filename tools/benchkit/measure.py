@@ -41,6 +41,9 @@ class CpuTimes:
     def since(self, start: CpuTimes) -> CpuTimes:
         return CpuTimes(self.own - start.own, self.children - start.children)
 
+    def plus(self, other: CpuTimes) -> CpuTimes:
+        return CpuTimes(self.own + other.own, self.children + other.children)
+
     @property
     def total(self) -> float:
         return self.own + self.children

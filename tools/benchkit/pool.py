@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import attrs
 import trio
@@ -15,10 +16,15 @@ from stoat_ferret.thumbs.ffmpeg import frame_time
 from stoat_ferret.workers.pool import WorkerPool, open_worker_pool
 from stoat_ferret.workers.protocol import TEST_OPS_ENV, Op
 
-from .measure import Stopwatch, Timed
+from . import baselines
+from .measure import Stopwatch, Timed, percentile
 from .procs import alive, ignores_sigterm
+from .report import Row, Target, fmt_ms, fmt_s, fmt_x, log
 from .server import WAIT_LIMIT
-from .workspace import CLIP_SECONDS, expect
+from .workspace import CLIP_SECONDS, Workspace, expect
+
+#: Targets: the pool's probes and thumbnails against xargs; cancel to every worker reaped.
+POOL_RATIO, POOL_CANCEL_P99_MS = 0.15, 100.0
 
 T = TypeVar("T")
 
@@ -130,3 +136,92 @@ async def pool_cancels(cpus: int, repeats: int) -> PoolCancels:
             survivors += [pid for pid in pids if alive(pid)]
     expect(workers == cpus * repeats, f"{workers} workers hung, expected {cpus * repeats}")
     return PoolCancels(latencies, workers, survivors)
+
+
+def pool_phase(ws: Workspace, rounds: int, cancel_repeats: int) -> list[Target]:
+    """The pool alone: probes and thumbnails of the library, lazy and prestarted; cancels."""
+    files = ws.library_files()
+    batch = partial(pool_batch, files, cpus=ws.cpus)
+    probes: dict[str, list[Any]] = {"xargs": [], "lazy": [], "prestart": []}
+    thumbs: dict[str, list[Any]] = {"xargs": [], "pool": []}
+    for index in range(rounds):
+        probes["xargs"].append(baselines.probe_baseline(ws, files))
+        probes["lazy"].append(trio.run(partial(batch, probe_one, prestart=False)))
+        probes["prestart"].append(trio.run(partial(batch, probe_one, prestart=True)))
+        out = ws.scratch(f"thumbs-xargs-{index}")
+        thumbs["xargs"].append(baselines.thumbnail_baseline(ws, files, out))
+        out = ws.scratch(f"thumbs-pool-{index}")
+        thumbs["pool"].append(trio.run(partial(batch, thumbnail_into(out), prestart=False)))
+        expect(
+            len(list(out.iterdir())) == len(files),
+            f"pool made {len(list(out.iterdir()))} thumbnails",
+        )
+        log(
+            f"  round {index + 1}: probes xargs {probes['xargs'][-1].seconds:.2f} s, "
+            f"pool {probes['lazy'][-1].total.seconds:.2f} s; thumbnails xargs "
+            f"{thumbs['xargs'][-1].seconds:.2f} s, pool {thumbs['pool'][-1].total.seconds:.2f} s"
+        )
+    cancels = trio.run(pool_cancels, ws.cpus, cancel_repeats)
+    return [
+        judge_pool("pool probes", probes["xargs"], probes["lazy"], probes["prestart"]),
+        judge_pool("pool thumbnails", thumbs["xargs"], thumbs["pool"], None),
+        judge_pool_cancel(cancels),
+    ]
+
+
+def judge_pool(
+    name: str, xargs: list[Timed], lazy: list[PoolRun], warm: list[PoolRun] | None
+) -> Target:
+    base = statistics.median(t.seconds for t in xargs)
+    wall = statistics.median(r.total.seconds for r in lazy)
+    cpu_base = statistics.median(t.cpu.total for t in xargs)
+    cpu = statistics.median(r.total.cpu.total for r in lazy)
+    first = statistics.median(r.first_answer for r in lazy)
+    rows = [
+        Row(f"{name}, lazy start (wall)", fmt_s(wall), fmt_s(base), fmt_x(wall / base)),
+        Row(
+            f"  {name}: CPU incl. worker start-up",
+            fmt_s(cpu),
+            fmt_s(cpu_base),
+            fmt_x(cpu / cpu_base),
+        ),
+        Row("  first answer after opening the pool", fmt_s(first)),
+    ]
+    data: dict[str, Any] = {
+        "baseline_s": [t.seconds for t in xargs],
+        "lazy_s": [r.total.seconds for r in lazy],
+        "ratio": wall / base,
+        "cpu_ratio": cpu / cpu_base,
+    }
+    if warm:
+        warm_work = statistics.median(r.work_seconds for r in warm)
+        warm_first = statistics.median(r.first_answer for r in warm)
+        rows.append(
+            Row(
+                "  prestarted: requests alone / first answer",
+                f"{fmt_s(warm_work)} / {fmt_s(warm_first)}",
+                fmt_s(base),
+                fmt_x(warm_work / base),
+            )
+        )
+        data |= {
+            "prestart_work_s": [r.work_seconds for r in warm],
+            "prestart_total_s": [r.total.seconds for r in warm],
+        }
+    verdict = f"{name} take {fmt_x(wall / base)} their xargs baseline (<= {POOL_RATIO}x)"
+    return Target(name, tuple(rows), wall / base <= POOL_RATIO, verdict, data)
+
+
+def judge_pool_cancel(cancels: PoolCancels) -> Target:
+    ms = [s * 1000 for s in cancels.seconds]
+    p50, p99 = percentile(ms, 50), percentile(ms, 99)
+    rows = (
+        Row(f"pool cancel -> workers reaped p50 (n={len(ms)})", fmt_ms(p50)),
+        Row("pool cancel -> workers reaped p99", fmt_ms(p99), fmt_ms(POOL_CANCEL_P99_MS)),
+        Row("  workers hung / surviving", f"{cancels.workers} / {len(cancels.survivors)}", "- / 0"),
+    )
+    met = p99 < POOL_CANCEL_P99_MS and not cancels.survivors
+    left = len(cancels.survivors)
+    verdict = f"cancelling busy workers reaps them in {fmt_ms(p99)} p99; {left} survived"
+    data = {"cancel_ms": ms, "p50_ms": p50, "p99_ms": p99, "survivors": cancels.survivors}
+    return Target("pool cancel", rows, met, verdict, data)

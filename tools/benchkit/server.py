@@ -17,7 +17,9 @@ import httpx
 import trio
 from trio_websocket import open_websocket_url
 
-from stoat_ferret.server import serve
+from stoat_ferret.api import create_app
+from stoat_ferret.server import serve, serve_service
+from stoat_ferret.service import Service, open_service
 from stoat_ferret.settings import Settings
 
 from .measure import CpuTimes
@@ -30,29 +32,35 @@ PROBERS = ("ffprobe", "libav")
 
 
 def server_settings(
-    ws: Workspace, database: Path, *, prober: str = "ffprobe", ffprobe: str | Path | None = None
+    ws: Workspace,
+    database: Path,
+    *,
+    prober: str = "ffprobe",
+    ffprobe: str | Path | None = None,
+    **overrides: Any,
 ) -> Settings:
     """Settings for one server on 127.0.0.1 port 0 over ``ws``, with ``database`` as its library.
 
     ``prober`` is passed as ``STOAT_PROBER``; a service that has no such setting can only
-    run the default, and says so rather than measuring the wrong prober.
+    run the default, and says so rather than measuring the wrong prober. ``overrides``
+    replace settings (e.g. ``thumbnails_after_scan=True``).
     """
     environ = {} if prober == "ffprobe" else {"STOAT_PROBER": prober}
-    if environ and "prober" not in attrs.fields_dict(Settings):
+    if environ and "prober" not in Settings.model_fields:
         raise BenchError(f"this service has no STOAT_PROBER setting: cannot run with {prober!r}")
-    return Settings.from_env(
-        environ,
-        database_path=database,
-        thumbnail_dir=ws.root / "thumbnails",
-        api_port=0,
-        allowed_scan_roots=(ws.media,),
-        ffprobe_path=str(ffprobe or ws.ffprobe),
-        probe_concurrency=ws.cpus,
-        log_level="WARNING",
-        # The targets are about scanning: thumbnails (ffmpeg) queued after each scan
-        # would compete with the next measurement.
-        thumbnails_after_scan=False,
-    )
+    values: dict[str, Any] = {
+        "database_path": database,
+        "thumbnail_dir": ws.root / "thumbnails",
+        "api_port": 0,
+        "allowed_scan_roots": (ws.media,),
+        "ffprobe_path": str(ffprobe or ws.ffprobe),
+        "probe_concurrency": ws.cpus,
+        "log_level": "WARNING",
+        # The targets are about scanning: thumbnails queued after each scan would
+        # compete with the next measurement.
+        "thumbnails_after_scan": False,
+    }
+    return Settings.from_env(environ, **(values | overrides))
 
 
 @asynccontextmanager
@@ -68,13 +76,34 @@ async def running_server(settings: Settings) -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def server_client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """A running server and a client for it whose connection is already open."""
+async def running_service(settings: Settings) -> AsyncIterator[tuple[str, Service]]:
+    """Serve ``settings`` in this process for the block; yield the base URL and the service
+    (for measuring from the inside, e.g. when the hub publishes)."""
+    async with open_service(settings) as service, trio.open_nursery() as nursery:
+        stop = trio.Event()
+        app = create_app(service)
+        url: str = await nursery.start(partial(serve_service, service, stop=stop, app=app))
+        try:
+            yield url, service
+        finally:
+            stop.set()
+
+
+@asynccontextmanager
+async def server_client(
+    settings: Settings, *, ready: bool = True
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A running server and a client for it whose connection is already open.
+
+    With ``ready``, the server has said it is ready (its media workers started, if it
+    has them); otherwise only that it is alive (for a server given a prober that hangs).
+    """
     async with (
         running_server(settings) as url,
         httpx.AsyncClient(base_url=url, timeout=WAIT_LIMIT) as client,
     ):
-        (await client.get("/health/live")).raise_for_status()
+        answer = await client.get("/health/ready" if ready else "/health/live")
+        expect(answer.status_code == 200, f"the server is not ready: {answer.text}")
         yield client
 
 
@@ -118,6 +147,33 @@ async def scan_and_wait(client: httpx.AsyncClient, path: Path) -> ScanRun:
         cpu = CpuTimes.now().since(cpu_start)
     job = (await client.get(f"/api/v1/jobs/{job_id}")).json()
     expect(job["status"] == "complete", f"scan of {path} ended as {job['status']}: {job}")
+    return ScanRun(elapsed, job, cpu)
+
+
+TERMINAL = {"complete", "failed", "timeout", "cancelled", "interrupted"}
+
+
+async def job_and_wait(client: httpx.AsyncClient, path: str, body: dict[str, Any]) -> ScanRun:
+    """POST ``body`` to ``path`` (a job-starting route); time it to the job's final
+    ``job_status`` event on /ws, which is published once the final state is stored."""
+    events_url = "ws" + str(client.base_url).removeprefix("http").rstrip("/") + "/ws"
+    async with open_websocket_url(events_url) as events:
+        cpu_start = CpuTimes.now()
+        started = time.perf_counter()
+        response = await client.post(path, json=body)
+        expect(response.status_code == 202, f"{path} refused: {response.text}")
+        job_id = response.json()["job_id"]
+        with trio.fail_after(WAIT_LIMIT):
+            while True:
+                event = json.loads(await events.get_message())
+                payload = event["payload"]
+                ours = event["type"] == "job_status" and payload.get("job_id") == job_id
+                if ours and payload["status"] in TERMINAL:
+                    break
+        elapsed = time.perf_counter() - started
+        cpu = CpuTimes.now().since(cpu_start)
+    job = (await client.get(f"/api/v1/jobs/{job_id}")).json()
+    expect(job["status"] == "complete", f"{path} job ended as {job['status']}: {job}")
     return ScanRun(elapsed, job, cpu)
 
 

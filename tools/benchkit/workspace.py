@@ -23,8 +23,10 @@ CLIPS: dict[str, list[str]] = {
     "mpeg4_mp3.avi": ["-c:v", "mpeg4", "-c:a", "libmp3lame"],
     "mjpeg_pcm.mov": ["-c:v", "mjpeg", "-c:a", "pcm_s16le"],
 }
-#: Seconds each clip lasts.
+#: Seconds each clip lasts, its frame rate, and so its frames.
 CLIP_SECONDS = 0.5
+CLIP_RATE = 25
+CLIP_FRAMES = round(CLIP_SECONDS * CLIP_RATE)
 
 
 class BenchError(Exception):
@@ -78,7 +80,8 @@ class Workspace:
 
 def generate_clip(target: Path, output_args: Sequence[str]) -> None:
     """A test pattern with a tone, 64x48, in the container ``target``'s suffix names."""
-    sources = ["-f", "lavfi", "-i", f"testsrc=size=64x48:rate=25:duration={CLIP_SECONDS}"]
+    picture = f"testsrc=size=64x48:rate={CLIP_RATE}:duration={CLIP_SECONDS}"
+    sources = ["-f", "lavfi", "-i", picture]
     sources += ["-f", "lavfi", "-i", f"sine=frequency=440:duration={CLIP_SECONDS}"]
     command = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *sources]
     subprocess.run([*command, *output_args, str(target)], check=True, capture_output=True)

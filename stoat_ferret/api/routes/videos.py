@@ -18,7 +18,7 @@ from quart_schema import (
     validate_response,
 )
 
-from ...library.errors import VideoNotFound
+from ...library.errors import StripNotFound, VideoNotFound
 from ...library.queries import Cursor
 from ...library.reads import VideoPage
 from .. import export, history
@@ -32,7 +32,7 @@ from ..browse_schemas import (
     VideoList,
 )
 from ..context import current_service
-from ..openapi import Export, Image, NoContent
+from ..openapi import Export, Image, Jpeg, NoContent
 from ..schemas import (
     HISTORY_WINDOW,
     ErrorResponse,
@@ -276,7 +276,7 @@ async def video_jobs(video_id: str, query_args: VideoJobsQuery) -> dict[str, Any
 @validate_response(ErrorResponse, 404)
 @validate_response(ErrorResponse, 503)
 async def delete_video(video_id: str) -> tuple[str, int]:
-    """Remove a video from the library (the file on disk is not touched; its thumbnail is)."""
+    """Remove a video from the library (the file on disk is not touched; its pictures are)."""
     service = current_service()
     if not await service.library.delete_video(video_id):
         raise VideoNotFound(video_id)
@@ -331,6 +331,43 @@ async def thumbnail(video_id: str) -> Response:
     return response
 
 
+@blueprint.get("/<video_id>/strip")
+@tag(["videos"])
+@document_response(Jpeg, 200)
+@validate_response(ErrorResponse, 404)
+@validate_response(ErrorResponse, 503)
+async def strip(video_id: str) -> Response:
+    """The video's scrub strip (JPEG): ``strip_frames`` frames in one row, each 160 px wide.
+
+    Frame ``i`` (from 0) is the one shown ``(i + 0.5) / strip_frames`` of the way through
+    the video, at ``x = 160 * i``; all frames share one even height that keeps the
+    display aspect. 404 ``NOT_FOUND`` for an unknown video, or one without a strip.
+    """
+    service = current_service()
+    video = await service.library.get_video(video_id)
+    if video is None:
+        raise VideoNotFound(video_id)
+    if video.strip_frames is None:
+        raise StripNotFound(video_id)
+    picture = await trio.to_thread.run_sync(
+        _read_picture, service.thumbnailer.strip_path_for(video_id)
+    )
+    if picture is None:
+        raise StripNotFound(video_id)
+    response = Response(picture, mimetype="image/jpeg")
+    # Made anew when the file changes, under the same URL: always revalidate.
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def _read_picture(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as picture:
+            return picture.read()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+
+
 @blueprint.post("/thumbnails")
 @tag(["videos", "jobs"])
 @validate_request(ThumbnailRequest)
@@ -339,7 +376,8 @@ async def thumbnail(video_id: str) -> Response:
 @validate_response(ErrorResponse, 429)
 @validate_response(ErrorResponse, 503)
 async def make_thumbnails(data: ThumbnailRequest) -> tuple[dict[str, Any], int]:
-    """Start a job making thumbnails for the given videos, or for every video without one.
+    """Start a job making thumbnails and scrub strips for the given videos, or for every
+    video that lacks either (``force``: make both anew).
 
     A request identical to one whose job is still pending answers with that job.
     429 ``TOO_MANY_JOBS`` when ``STOAT_MAX_PENDING_JOBS`` jobs are already waiting.
