@@ -130,6 +130,7 @@ class App {
         break;
       case names.THUMBNAIL_READY:
         this.library.thumbnailReady(payload.video_id, event.id);
+        this.videoView.thumbnailReady(payload, event.id);
         break;
       case names.WATCH_STATUS:
         this.watchesView.changed(payload);

@@ -8,6 +8,7 @@ import * as format from "./format.js";
 import { libraryUrl, thumbnailUrl, thumbnailVersion } from "./library.js";
 import { describe } from "./metadata.js";
 import { codecName, containerName, mediaErrorText, playability } from "./player.js";
+import { Scrubber } from "./scrub.js";
 
 /** Jobs listed in a video's history (the server looks through its newest 1,000). */
 const HISTORY_LIMIT = 50;
@@ -41,6 +42,7 @@ export class VideoView {
     this.videoId = null;
     this.video = null;
     this.controller = null;
+    this.scrubber = new Scrubber({ seek: (seconds) => this.seekTo(seconds) });
 
     this.copyButton.addEventListener("click", () => this.copyPath());
     this.player.addEventListener("error", () => this.playbackFailed());
@@ -127,6 +129,7 @@ export class VideoView {
     this.folderLink.setAttribute("href", libraryUrl({ folder }));
     this.renderFacts(video);
     this.setUpPlayer(video);
+    this.scrubber.load(video, `${video.updated_at}`);
     show(this.content, true);
   }
 
@@ -206,6 +209,23 @@ export class VideoView {
     this.player.dataset.state = "ready";
     this.player.src = this.streamUrl(video);
     if (verdict.note) this.say(verdict.note);
+  }
+
+  /** Move the player to ``seconds`` (a scrub), when it can play the file. */
+  seekTo(seconds) {
+    if (this.player.dataset.state !== "ready" || !Number.isFinite(seconds)) return;
+    this.player.currentTime = seconds;
+  }
+
+  /** A thumbnail_ready event: this video's new poster and strip, without reloading it. */
+  thumbnailReady(payload, eventId) {
+    const video = this.video;
+    if (video === null || payload?.video_id !== video.id) return;
+    this.player.poster = thumbnailUrl(video.id, `ready-${eventId}`);
+    if (Number.isInteger(payload.strip_frames)) {
+      this.video = { ...video, strip_frames: payload.strip_frames };
+      this.scrubber.load(this.video, `ready-${eventId}`);
+    }
   }
 
   say(text) {
