@@ -442,6 +442,33 @@ def test_duplicates_and_job_history_link_to_their_views(
     expect(page.locator("#scan-result")).to_be_visible()
 
 
+def test_the_job_history_follows_new_jobs_live(
+    page: Page, server: GuiServer, samples: dict[str, Path]
+) -> None:
+    """A scan of the video's folder started elsewhere joins its history as it runs and ends."""
+    (server.media_root / "day1").mkdir()
+    (server.media_root / "day2").mkdir()
+    copy_as(samples["h264_aac.mp4"], server.media_root / "day1" / "clip.mp4")
+    first = scan(server)
+    settle_thumbnails(server)
+    [video] = videos(server)
+    page.goto(f"/videos/{video['id']}")
+    wait_until_live(page)
+    history = page.locator("#video-job-list li")
+    expect(history).to_have_count(2)
+
+    elsewhere = scan(server, server.media_root / "day2")
+    again = scan(server, server.media_root / "day1")
+
+    expect(history).to_have_count(3)
+    expect(history.first).to_have_attribute("data-job-id", again["job_id"])
+    expect(history.first.get_by_role("link")).to_have_text(f"{again['kind']} · {again['status']}")
+    expect(history.last).to_have_attribute("data-job-id", first["job_id"])
+    expect(page.locator(f'#video-job-list li[data-job-id="{elsewhere["job_id"]}"]')).to_have_count(
+        0
+    )
+
+
 def test_copy_path_puts_the_path_on_the_clipboard(
     page: Page, server: GuiServer, samples: dict[str, Path]
 ) -> None:

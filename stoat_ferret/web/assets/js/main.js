@@ -121,6 +121,7 @@ class App {
     switch (event.type) {
       case names.JOB_STATUS:
         this.jobs.put(payload);
+        this.videoView.jobChanged(payload);
         break;
       case names.JOB_PROGRESS:
         this.jobs.progress(payload);

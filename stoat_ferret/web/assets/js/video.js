@@ -84,6 +84,7 @@ export class VideoView {
 
   async load(videoId) {
     this.controller?.abort();
+    show(byId("video-jobs"), false);
     const controller = new AbortController();
     this.controller = controller;
     this.video = null;
@@ -312,16 +313,35 @@ export class VideoView {
     return `/jobs?${new URLSearchParams({ kind: job.kind })}`;
   }
 
+  /**
+   * A job_status event: a job that may cover this video was queued, started or ended, so
+   * its history is read again (the server decides what covered it).
+   */
+  jobChanged(job) {
+    const video = this.video;
+    if (video === null || this.root.hidden || !job) return;
+    const params = job.params ?? {};
+    const listed = byId("video-job-list").querySelector(`li[data-job-id="${CSS.escape(String(job.job_id))}"]`);
+    const folder = typeof params.path === "string" ? params.path.replace(/\/+$/, "") : null;
+    const mayCover =
+      listed !== null ||
+      (folder !== null && (video.directory === folder || video.directory.startsWith(`${folder}/`))) ||
+      params.video_ids === null ||
+      (Array.isArray(params.video_ids) && params.video_ids.includes(video.id));
+    if (mayCover) this.loadJobs(video, this.controller?.signal);
+  }
+
   async loadJobs(video, signal) {
     const section = byId("video-jobs");
-    show(section, false);
+    const turn = (this.jobsTurn ?? 0) + 1;
+    this.jobsTurn = turn;
     let jobs;
     try {
       jobs = (await get(`/api/v1/videos/${segment(video.id)}/jobs`, { limit: HISTORY_LIMIT }, { signal })).jobs;
     } catch {
       return;
     }
-    if (video !== this.video) return;
+    if (video !== this.video || turn !== this.jobsTurn) return;
     replaceChildren(
       byId("video-job-list"),
       jobs.map((job) => {
