@@ -125,6 +125,53 @@ UPDATE jobs SET resume_checked = 1 WHERE status = 'interrupted';
 CREATE INDEX jobs_to_resume ON jobs (seq) WHERE status = 'interrupted' AND resume_checked = 0;
 """
 
+
+def _folders_up_from(row: str) -> str:
+    """SQL selecting ``(path, parent)`` of every folder from ``row``'s directory up to ``/``.
+
+    ``row`` is a trigger's ``new`` or ``old``. The directory is split at each ``/``
+    (json_each) and put back together a part at a time (a running sum of lengths).
+    """
+    return f"""SELECT '/' AS path, '' AS parent
+        UNION ALL
+        SELECT substr({row}.directory, 1, ends),
+               coalesce(nullif(substr({row}.directory, 1, ends - length(value) - 1), ''), '/')
+        FROM (
+            SELECT value, sum(length(value) + 1) OVER (ORDER BY key) AS ends
+            FROM json_each(
+                '[' || replace(json_quote(substr({row}.directory, 2)), '/', '","') || ']'
+            )
+        )
+        WHERE {row}.directory <> '/'"""
+
+
+# A trigger's statements counting the ``new`` row in its folder and every folder above it,
+# and no longer counting the ``old`` one (folders left with no videos go).
+_COUNT_IN = f"""
+    INSERT INTO folders (path, parent, videos, missing, direct_videos, direct_missing)
+    SELECT path, parent, 1, (new.missing_since IS NOT NULL), path = new.directory,
+           path = new.directory AND (new.missing_since IS NOT NULL)
+    FROM (
+        {_folders_up_from("new")}
+    )
+    WHERE true
+    ON CONFLICT (path) DO UPDATE SET
+        videos = videos + 1, missing = missing + excluded.missing,
+        direct_videos = direct_videos + excluded.direct_videos,
+        direct_missing = direct_missing + excluded.direct_missing;
+"""
+_COUNT_OUT = f"""
+    UPDATE folders SET
+        videos = videos - 1, missing = missing - (old.missing_since IS NOT NULL),
+        direct_videos = direct_videos - (path = old.directory),
+        direct_missing = direct_missing - (path = old.directory AND (old.missing_since IS NOT NULL))
+    WHERE path IN (SELECT path FROM (
+        {_folders_up_from("old")}
+    ));
+    DELETE FROM folders WHERE videos = 0;
+"""
+
+
 # Reads that stay fast with a million videos (docs/performance.md, "Reading the library").
 # Each sort has an index holding its column in the sort's default direction and then the
 # path, so a sorted page, its ties and a keyset cursor are one walk of one index; each
@@ -134,7 +181,7 @@ CREATE INDEX jobs_to_resume ON jobs (seq) WHERE status = 'interrupted' AND resum
 # counting the videos. The full-text index is made again with prefix indexes, so a word
 # of up to eight letters reads one list of rows, newest first, instead of merging the
 # lists of every word it begins.
-_V3 = """
+_V3 = f"""
 CREATE INDEX videos_by_filename ON videos (filename_key, path);
 CREATE INDEX videos_by_duration ON videos (duration_seconds DESC, path);
 CREATE INDEX videos_by_size ON videos (file_size DESC, path);
@@ -162,81 +209,11 @@ CREATE INDEX folders_empty ON folders (path) WHERE videos = 0;
 -- A video counts in its folder and in every folder above it, up to '/': the folder's path
 -- split at each '/' (json_each) and put back together a part at a time (a running sum).
 CREATE TRIGGER videos_folders_insert AFTER INSERT ON videos BEGIN
-    INSERT INTO folders (path, parent, videos, missing, direct_videos, direct_missing)
-    SELECT path, parent, 1, (new.missing_since IS NOT NULL), path = new.directory,
-           path = new.directory AND (new.missing_since IS NOT NULL)
-    FROM (
-        SELECT '/' AS path, '' AS parent
-        UNION ALL
-        SELECT substr(new.directory, 1, ends),
-               coalesce(nullif(substr(new.directory, 1, ends - length(value) - 1), ''), '/')
-        FROM (
-            SELECT value, sum(length(value) + 1) OVER (ORDER BY key) AS ends
-            FROM json_each('[' || replace(json_quote(substr(new.directory, 2)), '/', '","') || ']')
-        )
-        WHERE new.directory <> '/'
-    )
-    WHERE true
-    ON CONFLICT (path) DO UPDATE SET
-        videos = videos + 1, missing = missing + excluded.missing,
-        direct_videos = direct_videos + excluded.direct_videos,
-        direct_missing = direct_missing + excluded.direct_missing;
-END;
+{_COUNT_IN}END;
 CREATE TRIGGER videos_folders_delete AFTER DELETE ON videos BEGIN
-    UPDATE folders SET
-        videos = videos - 1, missing = missing - (old.missing_since IS NOT NULL),
-        direct_videos = direct_videos - (path = old.directory),
-        direct_missing = direct_missing - (path = old.directory AND (old.missing_since IS NOT NULL))
-    WHERE path IN (SELECT path FROM (
-        SELECT '/' AS path, '' AS parent
-        UNION ALL
-        SELECT substr(old.directory, 1, ends),
-               coalesce(nullif(substr(old.directory, 1, ends - length(value) - 1), ''), '/')
-        FROM (
-            SELECT value, sum(length(value) + 1) OVER (ORDER BY key) AS ends
-            FROM json_each('[' || replace(json_quote(substr(old.directory, 2)), '/', '","') || ']')
-        )
-        WHERE old.directory <> '/'
-    ));
-    DELETE FROM folders WHERE videos = 0;
-END;
+{_COUNT_OUT}END;
 CREATE TRIGGER videos_folders_update AFTER UPDATE OF directory, missing_since ON videos BEGIN
-    UPDATE folders SET
-        videos = videos - 1, missing = missing - (old.missing_since IS NOT NULL),
-        direct_videos = direct_videos - (path = old.directory),
-        direct_missing = direct_missing - (path = old.directory AND (old.missing_since IS NOT NULL))
-    WHERE path IN (SELECT path FROM (
-        SELECT '/' AS path, '' AS parent
-        UNION ALL
-        SELECT substr(old.directory, 1, ends),
-               coalesce(nullif(substr(old.directory, 1, ends - length(value) - 1), ''), '/')
-        FROM (
-            SELECT value, sum(length(value) + 1) OVER (ORDER BY key) AS ends
-            FROM json_each('[' || replace(json_quote(substr(old.directory, 2)), '/', '","') || ']')
-        )
-        WHERE old.directory <> '/'
-    ));
-    DELETE FROM folders WHERE videos = 0;
-    INSERT INTO folders (path, parent, videos, missing, direct_videos, direct_missing)
-    SELECT path, parent, 1, (new.missing_since IS NOT NULL), path = new.directory,
-           path = new.directory AND (new.missing_since IS NOT NULL)
-    FROM (
-        SELECT '/' AS path, '' AS parent
-        UNION ALL
-        SELECT substr(new.directory, 1, ends),
-               coalesce(nullif(substr(new.directory, 1, ends - length(value) - 1), ''), '/')
-        FROM (
-            SELECT value, sum(length(value) + 1) OVER (ORDER BY key) AS ends
-            FROM json_each('[' || replace(json_quote(substr(new.directory, 2)), '/', '","') || ']')
-        )
-        WHERE new.directory <> '/'
-    )
-    WHERE true
-    ON CONFLICT (path) DO UPDATE SET
-        videos = videos + 1, missing = missing + excluded.missing,
-        direct_videos = direct_videos + excluded.direct_videos,
-        direct_missing = direct_missing + excluded.direct_missing;
-END;
+{_COUNT_OUT}{_COUNT_IN}END;
 -- The videos there are already: every folder up from each one's (rtrim by the folder's
 -- own letters leaves it up to its last slash).
 INSERT INTO folders (path, parent, videos, missing, direct_videos, direct_missing)
