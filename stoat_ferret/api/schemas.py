@@ -386,3 +386,26 @@ class WatchRequest(BaseModel):
         description="Poll the folder at an interval instead of using inotify (network "
         "filesystems, where inotify does not see other machines' changes).",
     )
+
+
+#: Jobs looked through for one video's history: the newest ones only, so the work is bounded.
+HISTORY_WINDOW = 1000
+
+
+class VideoJobsQuery(BaseModel):
+    limit: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE)
+
+
+class VideoJobList(BaseModel):
+    jobs: list[AnyJob] = Field(description="The jobs that covered the video, newest first.")
+    examined: int = Field(
+        description=f"How many of the newest jobs were looked through (at most {HISTORY_WINDOW})."
+    )
+    limit: int
+
+
+class VideoCopies(BaseModel):
+    videos: list[Video] = Field(
+        description="The other videos present on disk with the same content fingerprint, "
+        "by path; empty while the video's fingerprint is not known."
+    )

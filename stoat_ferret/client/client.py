@@ -314,6 +314,18 @@ class Client:
     async def get_video(self, video_id: str) -> Video:
         return Video.from_json(await self._request("GET", f"/api/v1/videos/{_segment(video_id)}"))
 
+    async def video_copies(self, video_id: str) -> tuple[Video, ...]:
+        """The other videos present on disk with the same content fingerprint, by path."""
+        body = await self._request("GET", f"/api/v1/videos/{_segment(video_id)}/duplicates")
+        return tuple(Video.from_json(v) for v in _items(body, "videos"))
+
+    async def video_jobs(self, video_id: str, *, limit: int = DEFAULT_PAGE_SIZE) -> tuple[Job, ...]:
+        """The jobs that covered a video, newest first, among the server's newest 1,000."""
+        body = await self._request(
+            "GET", f"/api/v1/videos/{_segment(video_id)}/jobs", params={"limit": limit}
+        )
+        return tuple(Job.from_json(j) for j in _items(body, "jobs"))
+
     async def delete_video(self, video_id: str) -> None:
         """Remove a video from the library (the file on disk stays)."""
         await self._request("DELETE", f"/api/v1/videos/{_segment(video_id)}")

@@ -340,6 +340,27 @@ class VideoReads(StoreAccess):
 
         return await self._read(run)
 
+    async def copies_of(self, video_id: str, *, limit: int) -> list[Video] | None:
+        """The other present videos with ``video_id``'s fingerprint, by path (at most
+        ``limit``); None if there is no such video."""
+
+        def run(conn: sqlite3.Connection) -> list[Video] | None:
+            row = conn.execute(
+                "SELECT fingerprint FROM videos WHERE id = ?", (video_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            if row["fingerprint"] is None:
+                return []
+            found = conn.execute(
+                f"SELECT {rows.VIDEO_COLUMNS} FROM videos WHERE fingerprint = ? AND id != ? "
+                "AND missing_since IS NULL ORDER BY path LIMIT ?",
+                (row["fingerprint"], video_id, limit),
+            ).fetchall()
+            return [rows.video(r) for r in found]
+
+        return await self._read(run)
+
 
 def _folder(row: sqlite3.Row) -> Folder:
     return Folder(

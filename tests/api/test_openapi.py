@@ -36,6 +36,8 @@ CONTRACT = [
     ("get", "/api/v1/videos/{video_id}/strip"),
     ("post", "/api/v1/videos/thumbnails"),
     ("get", "/api/v1/videos/{video_id}/stream"),
+    ("get", "/api/v1/videos/{video_id}/duplicates"),
+    ("get", "/api/v1/videos/{video_id}/jobs"),
     ("get", "/api/v1/library/summary"),
     ("get", "/api/v1/watches"),
     ("post", "/api/v1/watches"),

@@ -136,6 +136,23 @@ async def test_duplicates(live_server: LiveServer, client: Client, library: str)
     )
 
 
+async def test_one_videos_copies_and_jobs(
+    live_server: LiveServer, client: Client, library: str
+) -> None:
+    """video_copies() lists the other copies of a file; video_jobs() the jobs that covered it."""
+    await set_fingerprints(
+        live_server.service.library.path,
+        {os.path.join(library, r): "7:0123" for r in ("a/clip_10.mp4", "c/take.mov")},
+    )
+    videos = {v.filename: v async for v in client.iter_videos()}
+    copies = await client.video_copies(videos["clip_10.mp4"].id)
+    assert [v.filename for v in copies] == ["take.mov"]
+    assert await client.video_copies(videos["clip_1.mkv"].id) == ()
+    [scan] = (await client.list_jobs()).jobs
+    assert [j.job_id for j in await client.video_jobs(videos["take.mov"].id)] == [scan.job_id]
+    assert await client.video_jobs(videos["take.mov"].id, limit=1) == (scan,)
+
+
 async def test_export_to_a_file_and_to_a_stream(
     client: Client, library: str, tmp_path: Path
 ) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -35,6 +37,30 @@ def facts(page: Page, group: str) -> dict[str, str]:
     return dict(zip(labels, values, strict=True))
 
 
+@pytest.fixture(scope="session")
+def conform(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A camera-like clip: drop-frame timecode, interlaced, HDR10 tags, two audio streams."""
+    target = tmp_path_factory.mktemp("conform") / "A001_C002.mov"
+    command = [
+        *("ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y"),
+        *("-f", "lavfi", "-i", "testsrc=size=160x120:rate=30000/1001:duration=1.001"),
+        *("-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=1"),
+        *("-f", "lavfi", "-i", "anullsrc=channel_layout=5.1:sample_rate=48000"),
+        *("-map", "0:v", "-map", "1:a", "-map", "2:a", "-t", "1.001"),
+        *("-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p10le"),
+        *("-flags", "+ildct+ilme", "-top", "1", "-x264-params", "tff=1"),
+        *("-color_primaries", "bt2020", "-color_trc", "smpte2084", "-colorspace", "bt2020nc"),
+        *("-color_range", "tv"),
+        *("-c:a:0", "aac", "-ac:a:0", "2", "-c:a:1", "pcm_s24le"),
+        *("-timecode", "00:59:59;28", "-metadata:s:a:1", "language=fra"),
+        *("-metadata", "make=Example", "-metadata", "model=Cam 1"),
+        *("-metadata", "creation_time=2026-01-02T03:04:05Z"),
+        str(target),
+    ]
+    subprocess.run(command, check=True, capture_output=True)
+    return target
+
+
 def open_detail(page: Page, server: GuiServer, name: str) -> dict[str, Any]:
     """From the library, open ``name``'s detail view with the keyboard; its video."""
     [video] = [v for v in videos(server) if v["filename"] == name]
@@ -61,17 +87,17 @@ def test_an_h264_video_plays_in_the_detail_view(
     video = open_detail(page, server, "play.mp4")
 
     expect(page.get_by_role("heading", name="play.mp4", level=1)).to_be_focused()
-    assert facts(page, "picture")["Size"] == "320\N{MULTIPLICATION SIGN}180"
-    assert facts(page, "picture")["Codec"] == "h264"
+    assert facts(page, "picture")["Stored size"] == "320\N{MULTIPLICATION SIGN}180"
+    assert facts(page, "picture")["Codec"] == "h264, Constrained Baseline"
     assert facts(page, "rate")["Rate"] == "25 fps"
     assert facts(page, "timecode")["Duration"] == "00:00:04:00"
     assert facts(page, "timecode")["Frames"] == str(video["duration_frames"])
-    assert facts(page, "audio")["Codec"] == "aac"
-    assert facts(page, "file")["Size"] == f"{video['file_size'] / 1000:.1f} kB"
-    assert facts(page, "file")["Container"] == video["container"]
-    # Fields this server does not hold are left out, and so are groups with none.
+    assert facts(page, "audio")["Codec"] == "aac, LC"
+    assert facts(page, "container")["Size"] == f"{video['file_size'] / 1000:.1f} kB"
+    assert facts(page, "container")["Format"] == f"QuickTime / MOV ({video['container']})"
+    # A file without colour tags has no colour group.
     expect(page.locator('#video-facts [data-group="colour"]')).to_have_count(0)
-    expect(page.locator('#video-facts [data-group="streams"]')).to_have_count(0)
+    expect(page.locator('#video-facts [data-group="streams"] tbody tr')).to_have_count(2)
     expect(page.locator("#video-path")).to_have_text(video["path"])
     folder = str(Path(video["path"]).parent)
     expect(page.get_by_role("link", name=folder, exact=True)).to_have_attribute(
@@ -174,95 +200,135 @@ def test_a_file_gone_from_disk_is_reported_by_the_player(
     expect(page.locator("#player")).to_have_attribute("data-state", "error")
 
 
-def test_fuller_metadata_is_grouped_when_the_api_gives_it(
+def test_every_technical_field_is_shown_as_the_api_gives_it(
+    page: Page, server: GuiServer, conform: Path
+) -> None:
+    """Drop-frame timecode, interlacing, HDR colour, two audio streams: the exact texts shown."""
+    copy_as(conform, server.media_root / "A001_C002.mov")
+    scan(server)
+    [video] = videos(server)
+    detail = server.get(f"/api/v1/videos/{video['id']}")
+    page.goto(f"/videos/{video['id']}")
+    wait_until_live(page)
+    expect(page.get_by_role("heading", name="A001_C002.mov", level=1)).to_be_visible()
+
+    assert facts(page, "timecode") == {
+        "In": "00:59:59;28",
+        "Out": "01:00:00;28",
+        "Counting": "drop-frame",
+        "Duration": "00:00:01:00",
+        "Frames": "30",
+        "Seconds": f"{detail['duration_seconds']:.3f} s",
+    }
+    assert facts(page, "rate") == {
+        "Rate": "29.97 fps (30000/1001)",
+        "Variable frame rate": "no",
+        "Scan": "interlaced, top field first",
+    }
+    assert facts(page, "picture") == {
+        "Codec": "h264, High 10",
+        "Stored size": "160\N{MULTIPLICATION SIGN}120",
+        "Display size": "160\N{MULTIPLICATION SIGN}120",
+        "Sample aspect ratio": "1:1",
+        "Display aspect ratio": "4:3",
+        "Rotation": "0°",
+        "Pixel format": "yuv420p10le",
+        "Bit depth": "10 bit",
+        "Chroma subsampling": "4:2:0",
+    }
+    assert facts(page, "colour") == {
+        "HDR": "HDR10",
+        "Range": "limited",
+        "Space": "bt2020nc",
+        "Primaries": "bt2020",
+        "Transfer": "smpte2084",
+    }
+    first, second = (s for s in detail["technical"]["streams"] if s["kind"] == "audio")
+    expect(page.locator('#video-facts [data-group="audio"] h2')).to_have_text("Audio 1 of 2")
+    assert facts(page, "audio") == {
+        "Stream": "#1",
+        "Codec": "aac, LC",
+        "Layout": "stereo",
+        "Channels": "2",
+        "Sample rate": "48 kHz",
+        "Sample format": "fltp",
+        "Bit rate": f"{round(first['bit_rate'] / 1000)} kb/s",
+    }
+    assert second["bit_rate"] == 6_912_000
+    assert facts(page, "audio-2") == {
+        "Stream": "#2",
+        "Codec": "pcm_s24le",
+        "Layout": "5.1",
+        "Channels": "6",
+        "Sample rate": "48 kHz",
+        "Bit depth": "24 bit",
+        "Sample format": "s32",
+        "Bit rate": "6.9 Mb/s",
+        "Language": "fra",
+    }
+    container = detail["technical"]["container"]
+    created = page.evaluate("(iso) => new Date(iso).toLocaleString()", container["creation_time"])
+    assert facts(page, "container") == {
+        "Format": "QuickTime / MOV (mov,mp4,m4a,3gp,3g2,mj2)",
+        "Duration": f"{container['duration_seconds']:.3f} s",
+        "Size": f"{video['file_size'] / 1000:.1f} kB",
+        "Bit rate": f"{container['bit_rate'] / 1e6:.1f} Mb/s",
+        "Start time": "0.000 s",
+        "Created": created,
+        "Make": "Example",
+        "Model": "Cam 1",
+        "Encoder": container["encoder"],
+    }
+    assert datetime.fromisoformat(container["creation_time"]) == datetime(
+        2026, 1, 2, 3, 4, 5, tzinfo=UTC
+    )
+    assert container["encoder"].startswith("Lavf")
+    rows = page.locator('#video-facts [data-group="streams"] tbody tr')
+    expect(rows).to_have_count(4)
+    cells = [rows.nth(n).locator("td").all_inner_texts() for n in range(4)]
+    assert cells == [
+        [
+            "0",
+            "video",
+            "h264, High 10",
+            "160\N{MULTIPLICATION SIGN}120 · 29.97 fps (30000/1001) · yuv420p10le · "
+            "interlaced, top field first · HDR10",
+        ],
+        ["1", "audio", "aac, LC", "stereo · 48 kHz"],
+        ["2", "audio", "pcm_s24le", "5.1 · 48 kHz · 24 bit · fra"],
+        ["3", "data", "—", "tmcd · timecode 00:59:59;28 · eng"],
+    ]
+    screenshot(page, "detail-full-metadata")
+
+
+def test_a_video_stored_without_technical_metadata_shows_its_own_fields(
     page: Page, server: GuiServer, samples: dict[str, Path]
 ) -> None:
-    """Timecode, VFR, interlacing, colour/HDR, audio layout and streams show when present."""
+    """A video an older version stored (technical null) shows the video's own fields."""
     copy_as(samples["h264_aac.mp4"], server.media_root / "clip.mp4")
     scan(server)
     [video] = videos(server)
-    richer = {
-        **video,
-        "timecode": {"start": "01:00:00:00", "end": "01:00:01:00"},
-        "vfr": True,
-        "container": {
-            "format_name": "mov,mp4,m4a,3gp,3g2,mj2",
-            "bit_rate": 2_500_000,
-            "encoder": "Lavf61",
-            "make": "Example",
-            "model": "Cam 1",
-        },
-        "streams": [
-            {
-                "index": 0,
-                "type": "video",
-                "codec": "h264",
-                "profile": "High",
-                "width": 64,
-                "height": 48,
-                "r_frame_rate": "30000/1001",
-                "avg_frame_rate": "2997/100",
-                "pix_fmt": "yuv420p10le",
-                "bit_depth": 10,
-                "field_order": "tt",
-                "color_range": "tv",
-                "color_space": "bt2020nc",
-                "color_primaries": "bt2020",
-                "color_transfer": "smpte2084",
-                "hdr": "HDR10",
-                "rotation": 90,
-                "display_width": 48,
-                "display_height": 64,
-            },
-            {
-                "index": 1,
-                "type": "audio",
-                "codec": "aac",
-                "channels": 6,
-                "channel_layout": "5.1",
-                "sample_rate": 48000,
-                "language": "eng",
-            },
-            {"index": 2, "type": "data", "codec": "tmcd"},
-        ],
-    }
+    older = {**server.get(f"/api/v1/videos/{video['id']}"), "technical": None}
 
     def fulfil(route: Route) -> None:
-        route.fulfill(json=richer)
+        route.fulfill(json=older)
 
     page.route(f"**/api/v1/videos/{video['id']}", fulfil)
     page.goto(f"/videos/{video['id']}")
     wait_until_live(page)
     expect(page.get_by_role("heading", name="clip.mp4", level=1)).to_be_visible()
 
-    assert facts(page, "timecode")["Start"] == "01:00:00:00"
-    assert facts(page, "timecode")["End"] == "01:00:01:00"
-    assert facts(page, "rate") == {
-        "Rate": "29.97 fps (30000/1001)",
-        "Average rate": "29.97 fps (2997/100)",
-        "Variable frame rate": "yes",
-        "Scan": "interlaced (tt)",
+    assert facts(page, "picture")["Codec"] == "h264"
+    assert facts(page, "picture")["Stored size"] == "64\N{MULTIPLICATION SIGN}48"
+    assert facts(page, "rate")["Rate"] == "29.97 fps (30000/1001)"
+    assert facts(page, "audio") == {
+        "Codec": "aac",
+        "Layout": "mono",
+        "Channels": "1",
+        "Sample rate": "44.1 kHz",
     }
-    picture = facts(page, "picture")
-    assert picture["Codec"] == "h264, High"
-    assert picture["Display size"] == "48\N{MULTIPLICATION SIGN}64"
-    assert picture["Rotation"] == "90°"
-    assert picture["Bit depth"] == "10 bit"
-    assert facts(page, "colour") == {
-        "HDR": "HDR10",
-        "Range": "tv",
-        "Space": "bt2020nc",
-        "Primaries": "bt2020",
-        "Transfer": "smpte2084",
-    }
-    audio = facts(page, "audio")
-    assert (audio["Channels"], audio["Layout"], audio["Sample rate"]) == ("6", "5.1", "48 kHz")
-    assert facts(page, "file")["Bit rate"] == "2.5 Mb/s"
-    assert facts(page, "file")["Model"] == "Cam 1"
-    rows = page.locator('#video-facts [data-group="streams"] tbody tr')
-    expect(rows).to_have_count(3)
-    expect(rows.nth(1)).to_have_text(re.compile(r"1\s*audio\s*aac\s*5\.1 · 48 kHz · eng"))
-    screenshot(page, "detail-full-metadata")
+    assert facts(page, "container")["Format"] == video["container"]
+    expect(page.locator('#video-facts [data-group="streams"]')).to_have_count(0)
 
 
 def test_back_returns_to_the_same_page_and_place(
@@ -331,6 +397,81 @@ def test_a_deep_link_and_its_folder_link(
         "clip_01.mp4",
         "clip_02.mp4",
     ]
+
+
+def test_duplicates_and_job_history_link_to_their_views(
+    page: Page, server: GuiServer, samples: dict[str, Path]
+) -> None:
+    """A copied file lists its copy (a link to its view); each covering job links to itself."""
+    (server.media_root / "backup").mkdir()
+    copy_as(samples["h264_aac.mp4"], server.media_root / "take.mp4")
+    copy_as(samples["h264_aac.mp4"], server.media_root / "backup" / "take copy.mp4")
+    copy_as(samples["vp9_opus.webm"], server.media_root / "other.webm")
+    first = scan(server)
+    settle_thumbnails(server)
+    by_name = {v["filename"]: v for v in videos(server)}
+    take, copy = by_name["take.mp4"], by_name["take copy.mp4"]
+    again = scan(server, server.media_root / "backup")
+    [thumbnails] = [j for j in server.get("/api/v1/jobs")["jobs"] if j["kind"] == "thumbnails"]
+
+    page.goto(f"/videos/{take['id']}")
+    wait_until_live(page)
+
+    copies = page.locator("#duplicate-list a")
+    expect(copies).to_have_text([copy["path"]])
+    expect(copies).to_have_attribute("href", f"/videos/{copy['id']}")
+    history = page.locator("#video-job-list li")
+    expect(history).to_have_count(2)
+    assert history.evaluate_all("(items) => items.map((item) => item.dataset.jobId)") == [
+        thumbnails["job_id"],
+        first["job_id"],
+    ]
+    expect(history.first.get_by_role("link")).to_have_attribute(
+        "href", f"/jobs?kind={thumbnails['kind']}"
+    )
+    expect(history.last.get_by_role("link")).to_have_text(f"{first['kind']} · {first['status']}")
+
+    copies.first.click()
+    expect(page).to_have_url(re.compile(rf"/videos/{copy['id']}$"))
+    expect(page.get_by_role("heading", name="take copy.mp4", level=1)).to_be_focused()
+    expect(page.locator("#duplicate-list a")).to_have_text([take["path"]])
+    # The copy's folder was scanned again: that scan heads its history, then the first one.
+    expect(history).to_have_count(3)
+    assert history.evaluate_all("(items) => items.map((item) => item.dataset.jobId)") == [
+        again["job_id"],
+        thumbnails["job_id"],
+        first["job_id"],
+    ]
+    history.first.get_by_role("link").click()
+    expect(page).to_have_url(re.compile(rf"/scan\?job={again['job_id']}$"))
+    expect(page.locator("#scan-result")).to_be_visible()
+
+
+def test_the_job_history_follows_new_jobs_live(
+    page: Page, server: GuiServer, samples: dict[str, Path]
+) -> None:
+    """A scan of the video's folder started elsewhere joins its history as it runs and ends."""
+    (server.media_root / "day1").mkdir()
+    (server.media_root / "day2").mkdir()
+    copy_as(samples["h264_aac.mp4"], server.media_root / "day1" / "clip.mp4")
+    first = scan(server)
+    settle_thumbnails(server)
+    [video] = videos(server)
+    page.goto(f"/videos/{video['id']}")
+    wait_until_live(page)
+    history = page.locator("#video-job-list li")
+    expect(history).to_have_count(2)
+
+    elsewhere = scan(server, server.media_root / "day2")
+    again = scan(server, server.media_root / "day1")
+
+    expect(history).to_have_count(3)
+    expect(history.first).to_have_attribute("data-job-id", again["job_id"])
+    expect(history.first.get_by_role("link")).to_have_text(f"{again['kind']} · {again['status']}")
+    expect(history.last).to_have_attribute("data-job-id", first["job_id"])
+    expect(page.locator(f'#video-job-list li[data-job-id="{elsewhere["job_id"]}"]')).to_have_count(
+        0
+    )
 
 
 def test_copy_path_puts_the_path_on_the_clipboard(

@@ -16,7 +16,7 @@ def scrub_state(page: Page) -> dict[str, str | None]:
     state: dict[str, str | None] = page.evaluate(
         """() => {
           const thumb = document.querySelector('#video-grid .card .thumb');
-          const layer = thumb.querySelector('.scrub');
+          const layer = thumb.querySelector('.card-scrub');
           return {
             frame: thumb.dataset.scrubFrame ?? null,
             position: layer && !layer.hidden ? layer.style.backgroundPosition : null,
@@ -47,7 +47,7 @@ def test_hovering_a_card_scrubs_through_its_strip(page: Page, server: GuiServer)
 
     page.mouse.move(box["x"] + 1, box["y"] + box["height"] / 2)
     expect(thumb).to_have_attribute("data-scrub-frame", "0")
-    page.wait_for_function("() => document.querySelector('.thumb .scrub:not([hidden])')")
+    page.wait_for_function("() => document.querySelector('.thumb .card-scrub:not([hidden])')")
     first = scrub_state(page)
     page.mouse.move(box["x"] + box["width"] - 1, box["y"] + box["height"] / 2)
     expect(thumb).to_have_attribute("data-scrub-frame", str(frames - 1))
@@ -58,7 +58,7 @@ def test_hovering_a_card_scrubs_through_its_strip(page: Page, server: GuiServer)
 
     assert first["position"] == "0px 0px"
     assert last["position"] != first["position"]
-    width = page.evaluate("() => parseFloat(document.querySelector('.thumb .scrub').style.width)")
+    width = page.evaluate("() => parseFloat(document.querySelector('.thumb .card-scrub').style.width)")
     assert last["position"] is not None
     x, y = last["position"].split()
     assert y == "0px"

@@ -51,6 +51,7 @@ def referenced_assets() -> set[str]:
         "/scan",
         "/videos/some-id",
         "/duplicates",
+        "/watches",
     ],
 )
 async def test_every_view_path_answers_with_the_page(client: httpx.AsyncClient, path: str) -> None:
@@ -135,8 +136,16 @@ async def test_page_routes_stay_out_of_the_openapi_document(client: httpx.AsyncC
 
 
 def test_no_script_spells_a_protocol_word_itself() -> None:
-    """No script holds a status, kind, event type or error code as a literal: all come from info."""
-    vocabulary = [*protocol.JobStatus, *protocol.JobKind, *protocol.EventType, *protocol.ErrorCode]
+    """No script holds a status, kind, event type, error code or watch state or change as a
+    literal: all come from info."""
+    vocabulary = [
+        *protocol.JobStatus,
+        *protocol.JobKind,
+        *protocol.EventType,
+        *protocol.ErrorCode,
+        *protocol.WatchState,
+        *protocol.WatchChange,
+    ]
     words = {str(word) for word in vocabulary}
     assert {"complete", "scan", "job_progress", "NOT_FOUND", "SCAN_IN_PROGRESS"} <= words
     found = []

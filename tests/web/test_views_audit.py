@@ -171,6 +171,17 @@ def views(server: GuiServer, filled: dict[str, Any]) -> dict[str, Step]:
         wait_until_live(page)
         expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
 
+    def watches(page: Page) -> None:
+        if not server.get("/api/v1/watches")["watches"]:
+            folder = server.media_root / "a long folder name for a narrow screen"
+            assert server.post("/api/v1/watches", {"path": str(folder)}).status_code == 201
+            (server.media_root / "network share").mkdir()
+            polled = {"path": str(server.media_root / "network share"), "poll": True}
+            assert server.post("/api/v1/watches", polled).status_code == 201
+        page.goto("/watches")
+        wait_until_live(page)
+        expect(page.locator("#watch-list li.watch-item")).to_have_count(2)
+
     return {
         "library": library,
         "library-selection": selection,
@@ -184,6 +195,7 @@ def views(server: GuiServer, filled: dict[str, Any]) -> dict[str, Step]:
         "scan-form": scan_form,
         "scan-result": scan_result,
         "not-found": not_found,
+        "watches": watches,
     }
 
 

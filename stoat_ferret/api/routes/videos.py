@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from typing import Any
 
 import attrs
@@ -21,7 +22,7 @@ from ...library.errors import StripNotFound, VideoNotFound, VideosNotFound
 from ...library.models import Video
 from ...library.queries import Cursor
 from ...library.reads import VideoPage
-from .. import export
+from .. import export, history
 from ..browse_schemas import (
     DuplicateList,
     DuplicatesQuery,
@@ -35,6 +36,7 @@ from ..browse_schemas import (
 from ..context import current_service
 from ..openapi import Export, Image, Jpeg, NoContent
 from ..schemas import (
+    HISTORY_WINDOW,
     ErrorResponse,
     JobAccepted,
     PurgeMissingRequest,
@@ -42,7 +44,10 @@ from ..schemas import (
     ScanAccepted,
     ScanRequest,
     ThumbnailRequest,
+    VideoCopies,
     VideoDetail,
+    VideoJobList,
+    VideoJobsQuery,
 )
 
 blueprint = Blueprint("videos", __name__, url_prefix="/api/v1/videos")
@@ -260,6 +265,54 @@ async def get_video(video_id: str) -> dict[str, Any]:
     if video is None:
         raise VideoNotFound(video_id)
     return video.to_wire()
+
+
+#: The most copies of one file listed.
+COPIES_LIMIT = 100
+
+
+@blueprint.get("/<video_id>/duplicates")
+@tag(["videos"])
+@validate_response(VideoCopies)
+@validate_response(ErrorResponse, 404)
+@validate_response(ErrorResponse, 503)
+async def copies(video_id: str) -> dict[str, Any]:
+    """The other videos present on disk with this one's content fingerprint: its copies.
+
+    By path, at most 100.
+    """
+    found = await current_service().library.copies_of(video_id, limit=COPIES_LIMIT)
+    if found is None:
+        raise VideoNotFound(video_id)
+    return {"videos": [v.to_wire() for v in found]}
+
+
+@blueprint.get("/<video_id>/jobs")
+@tag(["videos"])
+@validate_querystring(VideoJobsQuery)
+@validate_response(VideoJobList)
+@validate_response(ErrorResponse, 404)
+@validate_response(ErrorResponse, 422)
+@validate_response(ErrorResponse, 503)
+async def video_jobs(video_id: str, query_args: VideoJobsQuery) -> dict[str, Any]:
+    """The jobs that covered this video, newest first, among the newest 1,000 jobs.
+
+    A scan or watch job whose folder holds the file (directly, for a scan that was not
+    recursive), and a thumbnails job that named the video or was asked for every video.
+    """
+    service = current_service()
+    video = await service.library.get_video(video_id)
+    if video is None:
+        raise VideoNotFound(video_id)
+    jobs, _ = await service.runner.list_jobs(limit=HISTORY_WINDOW, offset=0)
+    mine = await trio.to_thread.run_sync(
+        partial(history.history, jobs, video, limit=query_args.limit)
+    )
+    return {
+        "jobs": [job.to_wire() for job in mine],
+        "examined": len(jobs),
+        "limit": query_args.limit,
+    }
 
 
 @blueprint.delete("/<video_id>")

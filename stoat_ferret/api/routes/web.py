@@ -34,6 +34,7 @@ VIEW_PATHS = (
     "/scan",
     "/videos/<video_id>",
     "/duplicates",
+    "/watches",
 )
 
 #: Paths whose unknown addresses stay JSON errors even for a browser.

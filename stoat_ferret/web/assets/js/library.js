@@ -20,7 +20,7 @@ import * as format from "./format.js";
 import { LiveLibrary } from "./live.js";
 import * as prefs from "./prefs.js";
 import { PurgeMissing } from "./purge.js";
-import { Scrubber } from "./scrub.js";
+import { CardScrubber } from "./card-scrub.js";
 import { Selection } from "./selection.js";
 
 export { libraryUrl };
@@ -101,7 +101,7 @@ export class LibraryView {
     this.live = new LiveLibrary(app, this);
     this.exports = new ExportButtons(app, this);
     this.purge = new PurgeMissing(app, this);
-    this.scrubber = new Scrubber(this);
+    this.scrubber = new CardScrubber(this);
 
     this.searchInput.addEventListener("input", () => this.searchSoon());
     this.searchForm.addEventListener("submit", (event) => {

@@ -12,12 +12,14 @@ import { Vocabulary } from "./protocol.js";
 import { Router } from "./router.js";
 import { ScanDialog, trackedScan } from "./scan.js";
 import { VideoView } from "./video.js";
+import { WatchesView } from "./watches.js";
 
 const TITLES = {
   library: "Library",
   jobs: "Jobs",
   video: "Video",
   dupes: "Duplicates",
+  watches: "Watched folders",
   notfound: "Page not found",
 };
 
@@ -26,6 +28,7 @@ function viewFor(pathname) {
   if (pathname === "/" || pathname === "/library") return "library";
   if (pathname === "/jobs") return "jobs";
   if (pathname === "/duplicates") return "dupes";
+  if (pathname === "/watches") return "watches";
   if (pathname === "/scan") return null;
   if (/^\/videos\/[^/]+$/.test(pathname)) return "video";
   return "notfound";
@@ -42,12 +45,14 @@ class App {
     this.jobsView = new JobsView(this);
     this.videoView = new VideoView(this);
     this.dupesView = new DuplicatesView(this);
+    this.watchesView = new WatchesView(this);
     this.scan = new ScanDialog(this);
     this.roots = {
       library: this.library.root,
       jobs: this.jobsView.root,
       video: this.videoView.root,
       dupes: this.dupesView.root,
+      watches: this.watchesView.root,
       notfound: byId("view-notfound"),
     };
     this.view = null;
@@ -103,6 +108,7 @@ class App {
     else if (view === "jobs") this.jobsView.route(url);
     else if (view === "video") this.videoView.route(url);
     else if (view === "dupes") this.dupesView.route(url);
+    else if (view === "watches") this.watchesView.route(url);
     else if (view === "notfound") setText(byId("notfound-path"), url.pathname);
     if (view !== "library" && url.pathname !== "/scan") {
       // The library restores its own position once its page is loaded.
@@ -128,6 +134,7 @@ class App {
     switch (event.type) {
       case names.JOB_STATUS:
         this.jobs.put(payload);
+        this.videoView.jobChanged(payload);
         break;
       case names.JOB_PROGRESS:
         this.jobs.progress(payload);
@@ -138,6 +145,7 @@ class App {
         break;
       case names.THUMBNAIL_READY:
         this.library.thumbnailReady(payload.video_id, event.id, payload.strip_frames ?? null);
+        this.videoView.thumbnailReady(payload, event.id);
         break;
       case names.VIDEO_ADDED:
       case names.VIDEO_UPDATED:
@@ -145,6 +153,9 @@ class App {
       case names.VIDEO_MOVED:
       case names.VIDEO_REMOVED:
         this.library.live.handle(event.type, payload);
+        break;
+      case names.WATCH_STATUS:
+        this.watchesView.changed(payload);
         break;
       default:
         break;
@@ -166,6 +177,7 @@ class App {
     const first = !this.synced;
     this.synced = true;
     if (!first) this.library.reload();
+    if (!first && this.watchesView.loaded) this.watchesView.reload();
     const tracked = trackedScan();
     const loads = [this.jobs.refresh(), this.scan.refresh()];
     if (tracked && tracked !== this.scan.jobId) loads.push(this.jobs.fetch(tracked));

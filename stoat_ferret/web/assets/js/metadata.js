@@ -1,10 +1,13 @@
 // A video's technical fields, grouped as an editor reads them: timecode, frame rate,
-// picture, colour, audio, file, streams. Pure: no DOM, no network.
+// picture, colour, audio (a group per audio stream), container, the library's own
+// record, then every stream. Pure: no DOM, no network.
 //
-// The groups take what the API gives. Fields the library does not hold (an older
-// server, a file whose probe lacked them) are simply left out, and a group with no
-// field left is not shown at all. Fuller metadata (a container section, streams[],
-// timecodes, colour) is read where the API puts it, under a few likely names.
+// The fields are read exactly as GET /api/v1/videos/{id} gives them: the video's own
+// fields, and its `technical` part ({container, streams}; see docs/api.md, "Technical
+// metadata"). A field the file does not state is null there and is left out here; a
+// group with no field left is not shown. A video stored by a version that did not keep
+// `technical` (it is null until the next scan probes the file again) shows what the
+// video's own fields hold.
 
 import * as format from "./format.js";
 
@@ -12,40 +15,13 @@ function present(value) {
   return value !== null && value !== undefined && value !== "";
 }
 
-function isObject(value) {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-
-/** The first of ``names`` that ``source`` holds a value for. */
-function pick(source, ...names) {
-  if (!isObject(source)) return undefined;
-  for (const name of names) if (present(source[name])) return source[name];
-  return undefined;
-}
-
-/** The first value any of ``sources`` holds under any of ``names``. */
-function first(sources, ...names) {
-  for (const source of sources) {
-    const value = pick(source, ...names);
-    if (present(value)) return value;
-  }
-  return undefined;
-}
-
-/** A rate as [numerator, denominator]: from "30000/1001", {numerator, denominator}, or 25. */
+/** A "numerator/denominator" fraction as [numerator, denominator], or null. */
 export function fraction(value) {
-  if (typeof value === "string" && value.includes("/")) {
-    const [num, den] = value.split("/").map(Number);
-    return num > 0 && den > 0 ? [num, den] : null;
-  }
-  if (Array.isArray(value) && value.length === 2) return fraction(`${value[0]}/${value[1]}`);
-  if (isObject(value)) {
-    const num = pick(value, "numerator", "num");
-    const den = pick(value, "denominator", "den");
-    return present(num) && present(den) ? fraction(`${num}/${den}`) : null;
-  }
-  if (typeof value === "number" && value > 0) return [value, 1];
-  return null;
+  if (typeof value !== "string") return null;
+  const match = /^(\d+)\/(\d+)$/.exec(value);
+  if (match === null) return null;
+  const [num, den] = [Number(match[1]), Number(match[2])];
+  return num > 0 && den > 0 ? [num, den] : null;
 }
 
 /** "29.97 fps (30000/1001)", or "25 fps" for a whole rate. */
@@ -54,7 +30,13 @@ export function rateText(value) {
   if (parts === null) return undefined;
   const [num, den] = parts;
   const decimal = `${format.frameRate(num, den)} fps`;
-  return den === 1 || num % den === 0 ? decimal : `${decimal} (${num}/${den})`;
+  return num % den === 0 ? decimal : `${decimal} (${num}/${den})`;
+}
+
+/** An aspect ratio as editors write it: "16/9" -> "16:9". */
+function aspect(value) {
+  const parts = fraction(value);
+  return parts === null ? undefined : `${parts[0]}:${parts[1]}`;
 }
 
 function yesNo(value) {
@@ -63,20 +45,8 @@ function yesNo(value) {
   return undefined;
 }
 
-function kind(stream) {
-  return pick(stream, "type", "codec_type", "kind");
-}
-
-function text(value) {
-  if (!present(value)) return undefined;
-  if (Array.isArray(value)) return value.join(", ");
-  if (isObject(value)) return undefined;
-  return String(value);
-}
-
 function row(label, value, title) {
-  const shown = text(value);
-  return shown === undefined ? null : { label, value: shown, title: title ?? null };
+  return present(value) ? { label, value: String(value), title: title ?? null } : null;
 }
 
 function group(id, title, rows) {
@@ -84,178 +54,244 @@ function group(id, title, rows) {
   return kept.length > 0 ? { id, title, rows: kept } : null;
 }
 
-function bitRate(value) {
-  const bits = Number(value);
+/** Bits per second for people: 7.4 Mb/s, 128 kb/s. */
+export function bitRate(bits) {
   if (!Number.isFinite(bits) || bits <= 0) return undefined;
   if (bits >= 1e6) return `${(bits / 1e6).toFixed(1)} Mb/s`;
   return `${Math.round(bits / 1e3)} kb/s`;
 }
 
-function sampleRate(value) {
-  const hz = Number(value);
-  if (!Number.isFinite(hz) || hz <= 0) return undefined;
-  return `${Number((hz / 1000).toFixed(3))} kHz`;
+/** Hertz for people: 48 kHz, 44.1 kHz. */
+function sampleRate(hz) {
+  return Number.isFinite(hz) && hz > 0 ? `${Number((hz / 1000).toFixed(3))} kHz` : undefined;
 }
 
-function timecodeOf(video, container, primary, which) {
-  const nested = isObject(video.timecode) ? video.timecode : {};
-  if (which === "start") {
-    return first(
-      [nested, video, container, primary],
-      "start",
-      "start_timecode",
-      "timecode_start",
-      "timecode",
-    );
-  }
-  return first([nested, video], "end", "end_timecode", "timecode_end");
+function seconds(value) {
+  return Number.isFinite(value) ? `${value.toFixed(3)} s` : undefined;
+}
+
+function bits(value) {
+  return Number.isInteger(value) ? `${value} bit` : undefined;
+}
+
+/** How the picture is scanned: progressive, or interlaced with the field shown first. */
+export function scanText(fieldOrder) {
+  if (fieldOrder === "progressive") return "progressive";
+  if (fieldOrder === "tff") return "interlaced, top field first";
+  if (fieldOrder === "bff") return "interlaced, bottom field first";
+  return undefined;
+}
+
+/** Whether a timecode is drop-frame: it has ";" before the frames. */
+export function isDropFrame(timecode) {
+  return typeof timecode === "string" && timecode.includes(";");
+}
+
+/** The codec and its profile: "h264, High 10". */
+function codecText(stream) {
+  return [stream.codec, stream.profile].filter(present).join(", ");
+}
+
+/** The main picture: the first video stream that is not a cover picture. */
+function mainVideo(streams) {
+  return streams.find((stream) => stream.kind === "video" && !stream.attached_picture) ?? null;
+}
+
+/** The video's own fields in the shape of a video stream, for a video without `technical`. */
+function videoFromSummary(video) {
+  const num = video.frame_rate_numerator;
+  const den = video.frame_rate_denominator;
+  return {
+    codec: video.video_codec,
+    width: video.width,
+    height: video.height,
+    display_width: video.display_width,
+    display_height: video.display_height,
+    rotation: video.rotation,
+    pixel_format: video.pixel_format,
+    bit_depth: video.bit_depth,
+    field_order: video.field_order,
+    hdr_format: video.hdr_format,
+    variable_frame_rate: video.variable_frame_rate,
+    r_frame_rate: num > 0 && den > 0 ? `${num}/${den}` : null,
+  };
+}
+
+function audioFromSummary(video) {
+  if (!present(video.audio_codec)) return [];
+  return [
+    {
+      codec: video.audio_codec,
+      channels: video.audio_channels,
+      channel_layout: video.audio_layout,
+      sample_rate: video.audio_sample_rate,
+    },
+  ];
+}
+
+function timecodeGroup(video, container) {
+  const start = container.start_timecode ?? video.start_timecode;
+  const frames = video.duration_frames;
+  const num = video.frame_rate_numerator;
+  const den = video.frame_rate_denominator;
+  return group("timecode", "Timecode", [
+    row("In", start),
+    row("Out", video.end_timecode),
+    row("Counting", present(start) ? (isDropFrame(start) ? "drop-frame" : "non-drop-frame") : undefined),
+    row(
+      "Duration",
+      Number.isInteger(frames) ? format.timecode(frames, num, den) : undefined,
+      Number.isInteger(frames) ? `${frames} frames, counted at ${format.nominalRate(num, den)} fps` : null,
+    ),
+    row("Frames", frames),
+    row("Seconds", seconds(video.duration_seconds)),
+  ]);
+}
+
+function rateGroup(picture) {
+  const nominal = rateText(picture.r_frame_rate);
+  const average = rateText(picture.avg_frame_rate);
+  return group("rate", "Frame rate", [
+    row("Rate", nominal),
+    row("Average rate", average !== nominal ? average : undefined),
+    row("Variable frame rate", yesNo(picture.variable_frame_rate)),
+    row("Scan", scanText(picture.field_order)),
+  ]);
+}
+
+function pictureGroup(picture) {
+  const sized = (width, height) =>
+    Number.isInteger(width) && Number.isInteger(height) ? format.resolution(width, height) : undefined;
+  return group("picture", "Picture", [
+    row("Codec", codecText(picture)),
+    row("Stored size", sized(picture.width, picture.height)),
+    row("Display size", sized(picture.display_width, picture.display_height)),
+    row("Sample aspect ratio", aspect(picture.sample_aspect_ratio)),
+    row("Display aspect ratio", aspect(picture.display_aspect_ratio)),
+    row("Rotation", Number.isInteger(picture.rotation) ? `${picture.rotation}°` : undefined),
+    row("Pixel format", picture.pixel_format),
+    row("Bit depth", bits(picture.bit_depth)),
+    row("Chroma subsampling", picture.chroma_subsampling),
+  ]);
+}
+
+function colourGroup(picture) {
+  const tagged = ["color_range", "color_space", "color_primaries", "color_transfer", "hdr_format"].some(
+    (name) => present(picture[name]),
+  );
+  if (!tagged) return null;
+  return group("colour", "Colour", [
+    row("HDR", picture.hdr_format ?? "no"),
+    row("Range", picture.color_range),
+    row("Space", picture.color_space),
+    row("Primaries", picture.color_primaries),
+    row("Transfer", picture.color_transfer),
+  ]);
+}
+
+function audioGroups(audio) {
+  if (audio.length === 0) return [group("audio", "Audio", [row("Audio", "none")])];
+  return audio.map((stream, n) =>
+    group(n === 0 ? "audio" : `audio-${n + 1}`, audio.length > 1 ? `Audio ${n + 1} of ${audio.length}` : "Audio", [
+      row("Stream", Number.isInteger(stream.index) ? `#${stream.index}` : undefined),
+      row("Codec", codecText(stream)),
+      row("Layout", stream.channel_layout),
+      row("Channels", stream.channels),
+      row("Sample rate", sampleRate(stream.sample_rate)),
+      row("Bit depth", bits(stream.bit_depth)),
+      row("Sample format", stream.sample_format),
+      row("Bit rate", bitRate(stream.bit_rate)),
+      row("Language", stream.language),
+      row("Title", stream.title),
+    ]),
+  );
+}
+
+function containerGroup(video, container) {
+  const formatText = present(container.format_long_name)
+    ? `${container.format_long_name} (${container.format_name ?? video.container})`
+    : video.container;
+  return group("container", "Container", [
+    row("Format", formatText),
+    row("Duration", seconds(container.duration_seconds)),
+    row(
+      "Size",
+      Number.isFinite(video.file_size) ? format.bytes(video.file_size) : undefined,
+      Number.isFinite(video.file_size) ? `${video.file_size.toLocaleString("en")} bytes` : null,
+    ),
+    row("Bit rate", bitRate(container.bit_rate ?? video.bit_rate)),
+    row("Start time", seconds(container.start_time)),
+    row("Created", format.localTime(container.creation_time ?? video.creation_time), container.creation_time ?? video.creation_time),
+    row("Make", container.make),
+    row("Model", container.model),
+    row("Encoder", container.encoder),
+  ]);
+}
+
+function libraryGroup(video) {
+  return group("library", "In the library", [
+    row("Added", format.localTime(video.created_at)),
+    row("Updated", format.localTime(video.updated_at)),
+    row("Probed", format.localTime(video.probed_at)),
+    row("Missing since", video.missing ? format.localTime(video.missing_since) || "the latest scan" : undefined),
+    row("Fingerprint", video.fingerprint),
+    row("Id", video.id),
+  ]);
 }
 
 /** The groups of facts for ``video``: [{id, title, rows: [{label, value, title}], streams?}]. */
 export function describe(video) {
-  const streams = Array.isArray(video.streams) ? video.streams : [];
-  const videoStream = streams.find((stream) => kind(stream) === "video") ?? {};
-  const audioStreams = streams.filter((stream) => kind(stream) === "audio");
-  const audioStream = audioStreams[0] ?? {};
-  const container = isObject(video.container) ? video.container : isObject(video.format) ? video.format : {};
-  const colour = isObject(video.colour) ? video.colour : isObject(video.color) ? video.color : {};
-  const pictureSources = [videoStream, video];
-  const colourSources = [colour, videoStream, video];
-
-  const numerator = video.frame_rate_numerator;
-  const denominator = video.frame_rate_denominator;
-  const nominal = rateText(first([videoStream], "r_frame_rate") ?? (numerator > 0 ? `${numerator}/${denominator}` : null));
-  const average = rateText(first([videoStream, video], "avg_frame_rate", "average_frame_rate"));
-  const fieldOrder = first(pictureSources, "field_order");
-  const interlaced = first(pictureSources, "interlaced");
-  let scan;
-  if (present(fieldOrder)) {
-    scan = fieldOrder === "progressive" ? "progressive" : `interlaced (${fieldOrder})`;
-  } else if (interlaced === true) scan = "interlaced";
-  else if (interlaced === false) scan = "progressive";
-
-  const width = first(pictureSources, "width");
-  const height = first(pictureSources, "height");
-  const displayWidth = first(pictureSources, "display_width");
-  const displayHeight = first(pictureSources, "display_height");
-  const rotation = first(pictureSources, "rotation");
-  const hdr = first(colourSources, "hdr", "hdr_format");
-
-  const audioCodec = first([audioStream], "codec", "codec_name") ?? video.audio_codec;
-  const channels = first([audioStream, video], "channels", "audio_channels");
-  const layout = first([audioStream, video], "channel_layout", "audio_channel_layout");
-  const noAudio = !present(audioCodec) && audioStreams.length === 0;
+  const technical = video.technical ?? null;
+  const streams = Array.isArray(technical?.streams) ? technical.streams : [];
+  const container = technical?.container ?? {};
+  const picture = (technical === null ? videoFromSummary(video) : mainVideo(streams)) ?? {};
+  const audio = technical === null ? audioFromSummary(video) : streams.filter((stream) => stream.kind === "audio");
 
   const groups = [
-    group("timecode", "Timecode", [
-      row("Start", timecodeOf(video, container, videoStream, "start")),
-      row("End", timecodeOf(video, container, videoStream, "end")),
-      row(
-        "Duration",
-        Number.isInteger(video.duration_frames)
-          ? format.timecode(video.duration_frames, numerator, denominator)
-          : undefined,
-        Number.isInteger(video.duration_frames) ? `${video.duration_frames} frames` : null,
-      ),
-      row("Frames", video.duration_frames),
-      row(
-        "Seconds",
-        Number.isFinite(video.duration_seconds) ? video.duration_seconds.toFixed(3) : undefined,
-      ),
-    ]),
-    group("rate", "Frame rate", [
-      row("Rate", nominal),
-      row("Average rate", average !== nominal ? average : undefined),
-      row("Variable frame rate", yesNo(first([video, videoStream], "vfr", "variable_frame_rate"))),
-      row("Scan", scan),
-    ]),
-    group("picture", "Picture", [
-      row("Codec", [first([videoStream], "codec", "codec_name") ?? video.video_codec, first([videoStream, video], "profile", "video_profile")].filter(present).join(", ")),
-      row("Size", present(width) && present(height) ? format.resolution(width, height) : undefined),
-      row(
-        "Display size",
-        present(displayWidth) && present(displayHeight) && (displayWidth !== width || displayHeight !== height)
-          ? format.resolution(displayWidth, displayHeight)
-          : undefined,
-      ),
-      row("Display aspect ratio", first(pictureSources, "display_aspect_ratio")),
-      row("Sample aspect ratio", first(pictureSources, "sample_aspect_ratio")),
-      row("Rotation", present(rotation) && Number(rotation) !== 0 ? `${rotation}°` : undefined),
-      row("Pixel format", first(pictureSources, "pix_fmt", "pixel_format")),
-      row("Bit depth", present(first(pictureSources, "bit_depth")) ? `${first(pictureSources, "bit_depth")} bit` : undefined),
-      row("Chroma subsampling", first(pictureSources, "chroma_subsampling", "chroma")),
-    ]),
-    group("colour", "Colour", [
-      row("HDR", typeof hdr === "boolean" ? yesNo(hdr) : hdr),
-      row("Range", first(colourSources, "color_range", "colour_range", "range")),
-      row("Space", first(colourSources, "color_space", "colour_space", "space", "matrix")),
-      row("Primaries", first(colourSources, "color_primaries", "colour_primaries", "primaries")),
-      row("Transfer", first(colourSources, "color_transfer", "colour_transfer", "transfer")),
-    ]),
-    group("audio", "Audio", [
-      row("Codec", noAudio ? "no audio" : audioCodec),
-      row("Streams", audioStreams.length > 1 ? audioStreams.length : undefined),
-      row("Channels", channels),
-      row("Layout", layout),
-      row("Sample rate", sampleRate(first([audioStream, video], "sample_rate", "audio_sample_rate"))),
-      row("Sample format", first([audioStream], "sample_fmt", "sample_format")),
-      row("Bit rate", bitRate(first([audioStream], "bit_rate"))),
-      row("Language", first([audioStream], "language")),
-    ]),
-    group("file", "File", [
-      row("Container", first([container], "format_long_name", "long_name", "name", "format_name") ?? text(video.container)),
-      row("Size", Number.isFinite(video.file_size) ? format.bytes(video.file_size) : undefined, Number.isFinite(video.file_size) ? `${video.file_size.toLocaleString()} bytes` : null),
-      row("Bit rate", bitRate(first([container, video], "bit_rate"))),
-      row("Start time", first([container], "start_time")),
-      row("Created", first([container, video], "creation_time")),
-      row("Encoder", first([container, video], "encoder")),
-      row("Make", first([container, video], "make")),
-      row("Model", first([container, video], "model")),
-    ]),
-    group("library", "In the library", [
-      row("Added", format.localTime(video.created_at)),
-      row("Updated", format.localTime(video.updated_at)),
-      row("Probed", format.localTime(video.probed_at)),
-      row("Missing since", video.missing ? format.localTime(video.missing_since) || "the latest scan" : undefined),
-      row("Id", video.id),
-    ]),
+    timecodeGroup(video, container),
+    rateGroup(picture),
+    pictureGroup(picture),
+    colourGroup(picture),
+    ...audioGroups(audio),
+    containerGroup(video, container),
+    libraryGroup(video),
   ].filter((item) => item !== null);
 
   if (streams.length > 0) {
-    groups.push({
-      id: "streams",
-      title: "Streams",
-      rows: [],
-      streams: streams.map((stream, index) => describeStream(stream, index)),
-    });
+    groups.push({ id: "streams", title: "Streams", rows: [], streams: streams.map(describeStream) });
   }
   return groups;
 }
 
 /** One stream in a line: {index, type, codec, details}. */
-export function describeStream(stream, index) {
-  const type = kind(stream) ?? "?";
-  const codec = [pick(stream, "codec", "codec_name"), pick(stream, "profile")].filter(present).join(", ");
+export function describeStream(stream) {
   const details = [];
-  if (type === "video") {
-    const width = pick(stream, "width");
-    const height = pick(stream, "height");
-    if (present(width) && present(height)) details.push(format.resolution(width, height));
-    const rate = rateText(pick(stream, "r_frame_rate", "frame_rate"));
-    if (rate) details.push(rate);
-    for (const name of ["pix_fmt", "pixel_format", "field_order", "color_transfer"]) {
-      const value = pick(stream, name);
-      if (present(value)) details.push(String(value));
+  const add = (value) => {
+    if (present(value)) details.push(String(value));
+  };
+  if (stream.kind === "video") {
+    if (stream.attached_picture) add("cover picture");
+    if (Number.isInteger(stream.width) && Number.isInteger(stream.height)) {
+      add(format.resolution(stream.width, stream.height));
     }
-  } else if (type === "audio") {
-    const layout = pick(stream, "channel_layout");
-    const channels = pick(stream, "channels");
-    if (present(layout)) details.push(String(layout));
-    else if (present(channels)) details.push(format.count(channels, "channel"));
-    const hz = sampleRate(pick(stream, "sample_rate"));
-    if (hz) details.push(hz);
+    add(rateText(stream.r_frame_rate));
+    add(stream.pixel_format);
+    add(scanText(stream.field_order));
+    add(stream.hdr_format);
+  } else if (stream.kind === "audio") {
+    add(stream.channel_layout ?? (Number.isInteger(stream.channels) ? format.count(stream.channels, "channel") : null));
+    add(sampleRate(stream.sample_rate));
+    add(bits(stream.bit_depth));
+  } else {
+    add(stream.codec_tag);
+    if (present(stream.timecode)) add(`timecode ${stream.timecode}`);
   }
-  const language = pick(stream, "language");
-  if (present(language)) details.push(String(language));
-  return { index: pick(stream, "index") ?? index, type, codec, details: details.join(" · ") };
+  add(stream.language);
+  add(stream.title);
+  return {
+    index: stream.index,
+    type: stream.kind,
+    codec: codecText(stream) || "—",
+    details: details.join(" · "),
+  };
 }

@@ -24,6 +24,7 @@ const EVENT_NAMES = [
   "VIDEO_MISSING",
   "VIDEO_MOVED",
   "VIDEO_REMOVED",
+  "WATCH_STATUS",
 ];
 
 /** The server's vocabulary does not have what this page needs. */
@@ -84,6 +85,10 @@ export class Vocabulary {
     this.order = Object.freeze({ ...protocol.sort_orders });
     this.hdr = Object.freeze({ ...protocol.hdr_filters });
     this.exportFormat = Object.freeze({ ...protocol.export_formats });
+    /** Watched folders' states, shown as the server sends them, and what a watch_status reports. */
+    this.watchStates = Object.freeze([...(protocol.watch_states ?? [])]);
+    this.watchState = Object.freeze({ ...(protocol.watch_state_names ?? {}) });
+    this.watchChange = Object.freeze({ ...(protocol.watch_changes ?? {}) });
   }
 
   /** Whether a job in ``status`` has reached its final state. */

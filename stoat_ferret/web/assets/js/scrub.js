@@ -1,123 +1,137 @@
-// Hover scrubbing on the library's cards. A video with a scrub strip (``strip_frames``
-// frames side by side in one JPEG, GET /api/v1/videos/{id}/strip) shows, while the
-// pointer moves along its thumbnail, the strip's frame for that position: a pointer at
-// fraction f of the width shows frame min(floor(f × frames), frames − 1). Leaving the
-// card shows the thumbnail again. A thumbnail_ready event with strip_frames makes a new
-// strip available at once.
+// Scrubbing on the detail view: the video's scrub strip (GET /api/v1/videos/{id}/strip,
+// `strip_frames` frames side by side in one row, each 160 pixels wide) shown as a row of
+// frames. Dragging along it, or the arrow keys on it, shows that frame large and, when the
+// player can play the file, seeks the player there.
 
 import { segment } from "./api.js";
+import { byId, setText, show } from "./dom.js";
+import * as format from "./format.js";
 
-/** The strip's URL for a video; ``version`` changes whenever the strip may have. */
-export function stripUrl(videoId, version) {
-  return `/api/v1/videos/${segment(videoId)}/strip?v=${encodeURIComponent(version)}`;
-}
-
-/** The frame a pointer at ``fraction`` (0 to 1) of the width shows, of ``frames``. */
+/** Which of ``frames`` frames a pointer at ``fraction`` (0–1) of the strip's width is on. */
 export function frameAt(fraction, frames) {
   const clamped = Math.min(Math.max(fraction, 0), 1);
   return Math.min(Math.floor(clamped * frames), frames - 1);
 }
 
+/** Seconds into a video of ``duration`` seconds that frame ``index`` of ``frames`` shows. */
+export function secondsOf(index, frames, duration) {
+  return ((index + 0.5) / frames) * duration;
+}
+
 export class Scrubber {
-  constructor(library) {
-    this.library = library;
-    /** video id -> {version, frames}: strips made since the list was read. */
-    this.fresh = new Map();
-    /** strip URL -> its image once loaded (its size gives each frame's shape). */
-    this.images = new Map();
-    this.active = null;
-    const grid = library.grid;
-    grid.addEventListener("pointermove", (event) => this.moved(event));
-    grid.addEventListener("pointerout", (event) => {
-      const thumb = event.target.closest?.(".thumb");
-      if (thumb && !thumb.contains(event.relatedTarget)) this.stop(thumb);
-    });
+  /** ``seek(seconds)`` moves the player, or does nothing when it cannot play the file. */
+  constructor({ seek }) {
+    this.seek = seek;
+    this.section = byId("video-scrub");
+    this.frame = byId("scrub-frame");
+    this.strip = byId("scrub-strip");
+    this.image = byId("scrub-image");
+    this.marker = byId("scrub-marker");
+    this.caption = byId("scrub-caption");
+    this.video = null;
+    this.frames = 0;
+    this.index = 0;
+    this.dragging = false;
+
+    this.strip.addEventListener("pointerdown", (event) => this.pointerDown(event));
+    this.strip.addEventListener("pointermove", (event) => this.pointerMove(event));
+    this.strip.addEventListener("pointerup", (event) => this.pointerUp(event));
+    this.strip.addEventListener("pointercancel", (event) => this.pointerUp(event));
+    this.strip.addEventListener("keydown", (event) => this.key(event));
+    this.image.addEventListener("load", () => this.loaded());
+    this.image.addEventListener("error", () => show(this.section, false));
   }
 
-  /** A strip was made for ``videoId`` (a thumbnail_ready event with ``strip_frames``). */
-  stripReady(videoId, frames, eventId) {
-    if (!Number.isInteger(frames) || frames < 1) return;
-    this.fresh.set(videoId, { version: `ready-${eventId}`, frames });
-    const item = this.library.items.get(videoId);
-    if (item) item.dataset.stripFrames = String(frames);
-  }
-
-  /** The strip of the video on a card: {url, frames}, or null when it has none. */
-  stripOf(videoId) {
-    const fresh = this.fresh.get(videoId);
-    if (fresh) return { url: stripUrl(videoId, fresh.version), frames: fresh.frames };
-    const video = this.library.videos.find((shown) => shown.id === videoId);
-    const frames = video?.strip_frames;
-    if (!Number.isInteger(frames) || frames < 1) return null;
-    return { url: stripUrl(videoId, `${frames}@${video.updated_at}`), frames };
-  }
-
-  moved(event) {
-    const thumb = event.target.closest?.(".thumb");
-    const card = thumb?.closest(".card");
-    if (!thumb || !card) return;
-    const strip = this.stripOf(card.dataset.videoId);
-    if (strip === null) return;
-    const box = thumb.getBoundingClientRect();
-    if (box.width <= 0) return;
-    const frame = frameAt((event.clientX - box.left) / box.width, strip.frames);
-    this.show(thumb, strip, frame);
-  }
-
-  /** Show frame ``frame`` of ``strip`` over ``thumb``, once the strip has loaded. */
-  show(thumb, strip, frame) {
-    let layer = thumb.querySelector(".scrub");
-    if (layer === null) {
-      layer = document.createElement("div");
-      layer.className = "scrub";
-      layer.setAttribute("aria-hidden", "true");
-      // Shown once the strip is drawn in it.
-      layer.hidden = true;
-      thumb.append(layer);
-    }
-    thumb.dataset.scrubFrame = String(frame);
-    const image = this.images.get(strip.url);
-    if (image === undefined) {
-      const loading = new Image();
-      this.images.set(strip.url, null);
-      loading.addEventListener("load", () => {
-        this.images.set(strip.url, loading);
-        if (thumb.dataset.scrubFrame !== undefined) {
-          this.show(thumb, strip, Number(thumb.dataset.scrubFrame));
-        }
-      });
-      loading.addEventListener("error", () => this.images.delete(strip.url));
-      loading.src = strip.url;
+  /** Show ``video``'s strip, or hide the scrubber while it has none. */
+  load(video, version = "") {
+    this.video = video;
+    this.frames = Number.isInteger(video.strip_frames) && video.strip_frames > 0 ? video.strip_frames : 0;
+    show(this.section, false);
+    if (this.frames === 0) {
+      this.image.removeAttribute("src");
       return;
     }
-    if (image === null) return; // still loading
-    // Fit one frame inside the thumbnail's box, as the thumbnail itself is fitted.
-    const frameWidth = image.naturalWidth / strip.frames;
-    const frameHeight = image.naturalHeight;
-    const box = thumb.getBoundingClientRect();
-    const scale = Math.min(box.width / frameWidth, box.height / frameHeight);
-    const width = frameWidth * scale;
-    const height = frameHeight * scale;
-    layer.style.width = `${width}px`;
-    layer.style.height = `${height}px`;
-    layer.style.left = `${(box.width - width) / 2}px`;
-    layer.style.top = `${(box.height - height) / 2}px`;
-    layer.style.backgroundImage = `url("${strip.url}")`;
-    layer.style.backgroundSize = `${image.naturalWidth * scale}px ${height}px`;
-    layer.style.backgroundPosition = `${-frame * width}px 0px`;
-    layer.hidden = false;
-    thumb.classList.add("scrubbing");
+    const url = `/api/v1/videos/${segment(video.id)}/strip${version ? `?v=${encodeURIComponent(version)}` : ""}`;
+    this.url = url;
+    this.image.src = url;
   }
 
-  stop(thumb) {
-    delete thumb.dataset.scrubFrame;
-    thumb.classList.remove("scrubbing");
-    const layer = thumb.querySelector(".scrub");
-    if (layer) layer.hidden = true;
+  /** The strip is here: size the large frame after it and show the first frame. */
+  loaded() {
+    if (this.frames === 0 || this.video === null) return;
+    const frameWidth = this.image.naturalWidth / this.frames;
+    this.frame.style.aspectRatio = `${frameWidth} / ${this.image.naturalHeight}`;
+    this.frame.style.backgroundImage = `url("${this.url}")`;
+    this.frame.style.backgroundSize = `${this.frames * 100}% 100%`;
+    this.marker.style.width = `${100 / this.frames}%`;
+    this.strip.setAttribute("aria-valuemin", "1");
+    this.strip.setAttribute("aria-valuemax", String(this.frames));
+    this.showFrame(0, { seek: false });
+    show(this.section, true);
   }
 
-  /** The list was read afresh: strips it names are current again. */
-  reset() {
-    this.fresh.clear();
+  /** Show frame ``index`` large (and, with ``seek``, move the player there). */
+  showFrame(index, { seek = true } = {}) {
+    const frames = this.frames;
+    this.index = Math.min(Math.max(index, 0), frames - 1);
+    const position = frames > 1 ? (this.index / (frames - 1)) * 100 : 0;
+    this.frame.style.backgroundPosition = `${position}% 0`;
+    this.frame.dataset.frame = String(this.index);
+    this.marker.style.left = `${(this.index / frames) * 100}%`;
+    const video = this.video;
+    const seconds = secondsOf(this.index, frames, video.duration_seconds);
+    const num = video.frame_rate_numerator;
+    const den = video.frame_rate_denominator;
+    const at = format.timecode(Math.floor((seconds * num) / den), num, den);
+    const text = `Frame ${this.index + 1} of ${frames}, at ${at}`;
+    this.strip.setAttribute("aria-valuenow", String(this.index + 1));
+    this.strip.setAttribute("aria-valuetext", text);
+    this.frame.setAttribute("aria-label", `The video at ${at}`);
+    setText(this.caption, text);
+    if (seek) this.seek(seconds);
+  }
+
+  fractionOf(event) {
+    const box = this.strip.getBoundingClientRect();
+    return box.width > 0 ? (event.clientX - box.left) / box.width : 0;
+  }
+
+  pointerDown(event) {
+    if (event.button !== 0 || this.frames === 0) return;
+    this.dragging = true;
+    this.strip.setPointerCapture(event.pointerId);
+    this.strip.focus();
+    this.showFrame(frameAt(this.fractionOf(event), this.frames));
+  }
+
+  pointerMove(event) {
+    if (!this.dragging) return;
+    const index = frameAt(this.fractionOf(event), this.frames);
+    if (index !== this.index) this.showFrame(index);
+  }
+
+  pointerUp(event) {
+    if (!this.dragging) return;
+    this.dragging = false;
+    if (this.strip.hasPointerCapture(event.pointerId)) this.strip.releasePointerCapture(event.pointerId);
+  }
+
+  key(event) {
+    if (this.frames === 0) return;
+    const step = Math.max(1, Math.round(this.frames / 10));
+    const moves = {
+      ArrowLeft: this.index - 1,
+      ArrowDown: this.index - 1,
+      ArrowRight: this.index + 1,
+      ArrowUp: this.index + 1,
+      PageDown: this.index - step,
+      PageUp: this.index + step,
+      Home: 0,
+      End: this.frames - 1,
+    };
+    if (!(event.key in moves)) return;
+    event.preventDefault();
+    const index = Math.min(Math.max(moves[event.key], 0), this.frames - 1);
+    if (index !== this.index) this.showFrame(index);
   }
 }

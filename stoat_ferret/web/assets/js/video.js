@@ -8,9 +8,10 @@ import * as format from "./format.js";
 import { libraryUrl, thumbnailUrl, thumbnailVersion } from "./library.js";
 import { describe } from "./metadata.js";
 import { codecName, containerName, mediaErrorText, playability } from "./player.js";
+import { Scrubber } from "./scrub.js";
 
-/** Jobs looked through for a video's history. */
-const HISTORY_JOBS = 200;
+/** Jobs listed in a video's history (the server looks through its newest 1,000). */
+const HISTORY_LIMIT = 50;
 
 /** The video id in a /videos/{id} path, or null. */
 export function videoIdOf(pathname) {
@@ -21,26 +22,6 @@ export function videoIdOf(pathname) {
   } catch {
     return null;
   }
-}
-
-/** Whether ``folder`` is ``root`` or lies below it. */
-function within(folder, root) {
-  const base = root.replace(/[\\/]+$/, "");
-  return folder === base || folder.startsWith(`${base}/`);
-}
-
-/** The jobs (newest first) that scanned this video's folder or made its thumbnail. */
-export function jobsFor(video, jobs) {
-  const folder = format.folderOf(video.path);
-  return jobs.filter((job) => {
-    const params = job.params ?? {};
-    if (typeof params.path === "string") {
-      return params.recursive === false ? folder === params.path : within(folder, params.path);
-    }
-    if (Array.isArray(params.video_ids)) return params.video_ids.includes(video.id);
-    if ("video_ids" in params) return !video.created_at || job.created_at >= video.created_at;
-    return false;
-  });
 }
 
 export class VideoView {
@@ -61,6 +42,7 @@ export class VideoView {
     this.videoId = null;
     this.video = null;
     this.controller = null;
+    this.scrubber = new Scrubber({ seek: (seconds) => this.seekTo(seconds) });
 
     this.copyButton.addEventListener("click", () => this.copyPath());
     this.player.addEventListener("error", () => this.playbackFailed());
@@ -72,8 +54,11 @@ export class VideoView {
     const videoId = videoIdOf(url.pathname);
     this.back.setAttribute("href", this.backTarget());
     if (videoId === this.videoId && this.video !== null) return;
+    // From one video to another (a copy's link, Back): start reading at the new heading.
+    const another = this.videoId !== null;
     this.videoId = videoId;
     this.load(videoId);
+    if (another) this.heading.focus();
   }
 
   /** Where "Back" leads: the library page this view was opened from, else the library. */
@@ -99,6 +84,7 @@ export class VideoView {
 
   async load(videoId) {
     this.controller?.abort();
+    show(byId("video-jobs"), false);
     const controller = new AbortController();
     this.controller = controller;
     this.video = null;
@@ -144,6 +130,7 @@ export class VideoView {
     this.folderLink.setAttribute("href", libraryUrl({ folder }));
     this.renderFacts(video);
     this.setUpPlayer(video);
+    this.scrubber.load(video, `${video.updated_at}`);
     show(this.content, true);
   }
 
@@ -225,6 +212,23 @@ export class VideoView {
     if (verdict.note) this.say(verdict.note);
   }
 
+  /** Move the player to ``seconds`` (a scrub), when it can play the file. */
+  seekTo(seconds) {
+    if (this.player.dataset.state !== "ready" || !Number.isFinite(seconds)) return;
+    this.player.currentTime = seconds;
+  }
+
+  /** A thumbnail_ready event: this video's new poster and strip, without reloading it. */
+  thumbnailReady(payload, eventId) {
+    const video = this.video;
+    if (video === null || payload?.video_id !== video.id) return;
+    this.player.poster = thumbnailUrl(video.id, `ready-${eventId}`);
+    if (Number.isInteger(payload.strip_frames)) {
+      this.video = { ...video, strip_frames: payload.strip_frames };
+      this.scrubber.load(this.video, `ready-${eventId}`);
+    }
+  }
+
   say(text) {
     setText(this.message, text);
     show(this.message, true);
@@ -282,25 +286,18 @@ export class VideoView {
   async loadDuplicates(video, signal) {
     const section = byId("video-duplicates");
     show(section, false);
-    let others = Array.isArray(video.duplicates) ? video.duplicates : null;
-    if (others === null) {
-      try {
-        const answer = await get("/api/v1/videos/duplicates", {}, { signal });
-        const groups = Array.isArray(answer?.groups) ? answer.groups : [];
-        const mine = groups.find((group) => (group.videos ?? []).some((other) => other.id === video.id));
-        others = mine ? mine.videos : [];
-      } catch {
-        // This server has no duplicates list.
-        return;
-      }
+    let copies;
+    try {
+      copies = (await get(`/api/v1/videos/${segment(video.id)}/duplicates`, {}, { signal })).videos;
+    } catch {
+      return;
     }
     if (video !== this.video) return;
-    const copies = others.filter((other) => other && other.id !== video.id);
     replaceChildren(
       byId("duplicate-list"),
       copies.map((other) => {
         const item = element("li");
-        const link = element("a", other.path ?? other.id, "path");
+        const link = element("a", other.path, "path");
         link.setAttribute("href", `/videos/${segment(other.id)}`);
         link.dataset.route = "";
         item.append(link);
@@ -310,31 +307,59 @@ export class VideoView {
     show(section, copies.length > 0);
   }
 
+  /** Where a job's link leads: a job with a folder opens on its own progress and result. */
+  jobUrl(job) {
+    if (typeof job.params?.path === "string") return `/scan?job=${encodeURIComponent(job.job_id)}`;
+    return `/jobs?${new URLSearchParams({ kind: job.kind })}`;
+  }
+
+  /**
+   * A job_status event: a job that may cover this video was queued, started or ended, so
+   * its history is read again (the server decides what covered it).
+   */
+  jobChanged(job) {
+    const video = this.video;
+    if (video === null || this.root.hidden || !job) return;
+    const params = job.params ?? {};
+    const listed = byId("video-job-list").querySelector(`li[data-job-id="${CSS.escape(String(job.job_id))}"]`);
+    const folder = typeof params.path === "string" ? params.path.replace(/\/+$/, "") : null;
+    const mayCover =
+      listed !== null ||
+      (folder !== null && (video.directory === folder || video.directory.startsWith(`${folder}/`))) ||
+      params.video_ids === null ||
+      (Array.isArray(params.video_ids) && params.video_ids.includes(video.id));
+    if (mayCover) this.loadJobs(video, this.controller?.signal);
+  }
+
   async loadJobs(video, signal) {
     const section = byId("video-jobs");
-    show(section, false);
+    const turn = (this.jobsTurn ?? 0) + 1;
+    this.jobsTurn = turn;
     let jobs;
     try {
-      jobs = (await get("/api/v1/jobs", { limit: HISTORY_JOBS }, { signal })).jobs;
+      jobs = (await get(`/api/v1/videos/${segment(video.id)}/jobs`, { limit: HISTORY_LIMIT }, { signal })).jobs;
     } catch {
       return;
     }
-    if (video !== this.video) return;
-    const mine = jobsFor(video, jobs);
+    if (video !== this.video || turn !== this.jobsTurn) return;
     replaceChildren(
       byId("video-job-list"),
-      mine.map((job) => {
+      jobs.map((job) => {
         const item = element("li");
-        const scan = typeof job.params?.path === "string";
+        item.dataset.jobId = job.job_id;
         const link = element("a", `${job.kind} · ${job.status}`);
-        link.setAttribute("href", scan ? `/scan?job=${encodeURIComponent(job.job_id)}` : "/jobs");
+        link.setAttribute("href", this.jobUrl(job));
         link.dataset.route = "";
-        item.append(link, element("span", ` · ${format.localTime(job.started_at ?? job.created_at)}`));
+        const when = job.started_at ?? job.created_at;
+        const time = element("time", format.localTime(when));
+        time.setAttribute("datetime", when);
+        item.append(link, " · ", time);
+        if (typeof job.params?.path === "string") item.append(element("span", ` · ${job.params.path}`, "path"));
         const failure = (job.result?.errors ?? []).find((error) => error.path === video.path || error.video_id === video.id);
         if (failure) item.append(element("span", ` · ${failure.error}`, "error-text"));
         return item;
       }),
     );
-    show(section, mine.length > 0);
+    show(section, jobs.length > 0);
   }
 }
