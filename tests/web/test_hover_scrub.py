@@ -58,7 +58,7 @@ def test_hovering_a_card_scrubs_through_its_strip(page: Page, server: GuiServer)
 
     assert first["position"] == "0px 0px"
     assert last["position"] != first["position"]
-    width = page.evaluate("() => parseFloat(document.querySelector('.thumb .card-scrub').style.width)")
+    width = page.locator(".thumb .card-scrub").evaluate("(layer) => parseFloat(layer.style.width)")
     assert last["position"] is not None
     x, y = last["position"].split()
     assert y == "0px"
