@@ -57,3 +57,25 @@ export function tabbable(root) {
     (node) => !node.disabled && node.tabIndex >= 0 && node.getClientRects().length > 0,
   );
 }
+
+/**
+ * The items of a numbered page list: a link per number (`null` is a gap), the current one
+ * marked. `urlOf(number)` gives each link's address, `labelOf(number)` its accessible name.
+ */
+export function pageNumberItems(numbers, current, urlOf, labelOf) {
+  return numbers.map((number) => {
+    const item = element("li");
+    if (number === null) {
+      item.append(element("span", "…", "gap"));
+      item.setAttribute("aria-hidden", "true");
+      return item;
+    }
+    const link = element("a", String(number));
+    link.setAttribute("href", urlOf(number));
+    link.dataset.route = "";
+    link.setAttribute("aria-label", labelOf(number));
+    if (number === current) link.setAttribute("aria-current", "page");
+    item.append(link);
+    return item;
+  });
+}

@@ -3,7 +3,7 @@
 // links to its detail view.
 
 import { get, segment } from "./api.js";
-import { byId, element, replaceChildren, setText, show } from "./dom.js";
+import { byId, element, pageNumberItems, replaceChildren, setText, show } from "./dom.js";
 import * as format from "./format.js";
 
 /** Groups a page shows. */
@@ -121,21 +121,7 @@ export class DuplicatesView {
     }
     replaceChildren(
       byId("dupes-numbers"),
-      format.pageNumbers(page, lastPage).map((number) => {
-        const item = element("li");
-        if (number === null) {
-          item.append(element("span", "…", "gap"));
-          item.setAttribute("aria-hidden", "true");
-          return item;
-        }
-        const link = element("a", String(number));
-        link.setAttribute("href", pageUrl(number));
-        link.dataset.route = "";
-        link.setAttribute("aria-label", `Duplicates page ${number}`);
-        if (number === page) link.setAttribute("aria-current", "page");
-        item.append(link);
-        return item;
-      }),
+      pageNumberItems(format.pageNumbers(page, lastPage), page, pageUrl, (number) => `Duplicates page ${number}`),
     );
   }
 }

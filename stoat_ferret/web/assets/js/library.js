@@ -12,7 +12,16 @@ import {
   readState,
 } from "./browse-state.js";
 import { BulkActions } from "./bulk.js";
-import { byId, element, find, fromTemplate, replaceChildren, setText, show } from "./dom.js";
+import {
+  byId,
+  element,
+  find,
+  fromTemplate,
+  pageNumberItems,
+  replaceChildren,
+  setText,
+  show,
+} from "./dom.js";
 import { ExportButtons } from "./export.js";
 import { FilterControls } from "./filters.js";
 import { FolderTree } from "./folders.js";
@@ -312,21 +321,7 @@ export class LibraryView {
     setText(this.pageStatus, `Page ${page} of ${lastPage}`);
     replaceChildren(
       this.pageNumbers,
-      format.pageNumbers(page, lastPage).map((number) => {
-        const item = element("li");
-        if (number === null) {
-          item.append(element("span", "…", "gap"));
-          item.setAttribute("aria-hidden", "true");
-          return item;
-        }
-        const link = element("a", String(number));
-        link.setAttribute("href", at(number));
-        link.dataset.route = "";
-        link.setAttribute("aria-label", `Page ${number}`);
-        if (number === page) link.setAttribute("aria-current", "page");
-        item.append(link);
-        return item;
-      }),
+      pageNumberItems(format.pageNumbers(page, lastPage), page, at, (number) => `Page ${number}`),
     );
   }
 
