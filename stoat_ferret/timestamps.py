@@ -19,10 +19,12 @@ def utc_now() -> datetime:
 
 def format_timestamp(moment: datetime) -> str:
     """``moment`` as ISO 8601 UTC with milliseconds and a ``Z``."""
-    if moment.tzinfo is None:
-        raise ValueError(f"a naive datetime has no place in the service: {moment!r}")
-    text = moment.astimezone(UTC).isoformat(timespec="milliseconds")
-    return text.removesuffix("+00:00") + "Z"
+    if moment.tzinfo is not UTC:
+        if moment.tzinfo is None:
+            raise ValueError(f"a naive datetime has no place in the service: {moment!r}")
+        moment = moment.astimezone(UTC)
+    # "…T16:33:49.066+00:00": the offset's six characters become the Z.
+    return moment.isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def parse_timestamp(text: str) -> datetime:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -10,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -17,6 +19,7 @@ import pytest
 import trio
 
 from stoat_ferret.library.schema import SCHEMA_VERSION
+from stoat_ferret.server import GC_YOUNG_THRESHOLD, serve
 from stoat_ferret.settings import Settings
 
 from .conftest import start_live_server
@@ -269,3 +272,20 @@ async def test_missing_tools_are_a_one_line_warning_and_the_token_link_is_printe
     assert link.startswith("http://127.0.0.1:")
     assert response.status_code == 303
     assert process.returncode == 0
+
+
+async def test_serving_settles_the_garbage_collector(settings: Settings) -> None:
+    """Once started, the server has frozen what start-up made and collects its youngest
+    objects every GC_YOUNG_THRESHOLD allocations (docs/performance.md)."""
+    before = gc.get_threshold()
+    gc.unfreeze()
+    try:
+        async with trio.open_nursery() as nursery:
+            stop = trio.Event()
+            await nursery.start(partial(serve, settings, stop=stop))
+            assert gc.get_threshold()[0] == GC_YOUNG_THRESHOLD
+            assert gc.get_freeze_count() > 0
+            stop.set()
+    finally:
+        gc.set_threshold(*before)
+        gc.freeze()

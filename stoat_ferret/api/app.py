@@ -6,10 +6,11 @@ from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 from quart import Response
+from quart.json.provider import DefaultJSONProvider, JSONProvider
 from quart_schema import QuartSchema, document_response
 from quart_trio import QuartTrio
 
-from .. import __version__
+from .. import __version__, wirejson
 from ..metrics import CONTENT_TYPE
 from ..service import Service
 from . import docs
@@ -21,6 +22,38 @@ from .guard import RequestGuard
 from .http_metrics import install_http_metrics
 from .openapi import OpenAPIGenerator, PlainText, serve_document_once
 from .routes import folders, health, info, jobs, library, stream, videos, watches, web, ws
+from .turns import TURNS_KEY, PageTurns, TakingTurns
+
+#: The library's pages: served in turn (turns.py).
+PAGE_PATHS = (
+    "/api/v1/videos",
+    "/api/v1/videos/search",
+    "/api/v1/videos/duplicates",
+    "/api/v1/folders",
+)
+
+
+class WireJSONProvider(DefaultJSONProvider):
+    """Quart's JSON provider, encoding with :mod:`stoat_ferret.wirejson` (orjson).
+
+    Answers are compact with sorted keys, as Quart's own; what JSON has no form for
+    goes through the ``default`` of the provider it replaces (Quart-Schema's, which
+    knows pydantic's types).
+    """
+
+    def __init__(self, app: QuartTrio, *, replacing: JSONProvider) -> None:
+        super().__init__(app)
+        self.default = getattr(replacing, "default", self.default)
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        if kwargs.keys() - {"default", "separators"}:
+            # Indented or otherwise shaped output (debug mode): Quart's own encoder.
+            return super().dumps(obj, **kwargs)
+        return wirejson.dumps_text(obj, default=kwargs.get("default", self.default))
+
+    def response(self, *args: Any, **kwargs: Any) -> Response:
+        body = wirejson.dumps(self._prepare_response_obj(args, kwargs), default=self.default)
+        return Response(body + b"\n", mimetype=self.mimetype)
 
 
 def create_app(service: Service, *, guard: bool = True) -> QuartTrio:
@@ -32,6 +65,7 @@ def create_app(service: Service, *, guard: bool = True) -> QuartTrio:
     # No default static folder: the page's files are served by the web blueprint.
     app = QuartTrio("stoat_ferret", static_folder=None)
     app.extensions[SERVICE_KEY] = service
+    turns = app.extensions[TURNS_KEY] = PageTurns()
     # Scan requests are tiny; anything large is not a scan request.
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
     # "/a//b" is not found, rather than redirected to a URL built from the Host header.
@@ -71,6 +105,7 @@ def create_app(service: Service, *, guard: bool = True) -> QuartTrio:
         scalar_ui_path=None,
         openapi_provider_class=OpenAPIGenerator,
     )
+    app.json = WireJSONProvider(app, replacing=app.json)
     serve_document_once(app)
     install_error_handlers(app)
     install_http_metrics(app, service.metrics)
@@ -94,6 +129,8 @@ def create_app(service: Service, *, guard: bool = True) -> QuartTrio:
                 response.headers["Location"] = path + (f"?{target.query}" if target.query else "")
         return response
 
+    # The library's pages take turns at the event loop (turns.py).
+    app.asgi_app = TakingTurns(app.asgi_app, turns, PAGE_PATHS)  # type: ignore[method-assign,assignment]
     if guard:
         # Replacing asgi_app is Quart's documented way to add ASGI middleware; mypy sees
         # a method assigned, and Quart's TypedDict scopes where the guard reads plain dicts.

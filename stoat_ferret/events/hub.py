@@ -17,7 +17,6 @@ too old to resume from.
 from __future__ import annotations
 
 import collections
-import json
 import time
 from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
@@ -27,6 +26,7 @@ from typing import Any
 import attrs
 import trio
 
+from .. import wirejson
 from ..protocol import EventType
 from ..timestamps import format_timestamp, utc_now
 from .payloads import EventPayload, ResyncRequired
@@ -46,9 +46,11 @@ class Event:
     correlation_id: str | None
     timestamp: datetime
 
-    def to_json(self) -> str:
-        """The event as ``/ws`` sends it."""
-        return json.dumps(
+    #: The event as ``/ws`` sends it, encoded once for every subscriber.
+    _text: str = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        text = wirejson.dumps_text(
             {
                 "id": self.id,
                 "type": str(self.type),
@@ -57,6 +59,12 @@ class Event:
                 "timestamp": format_timestamp(self.timestamp),
             }
         )
+        # attrs' way of setting a field of a frozen instance while it is being made.
+        object.__setattr__(self, "_text", text)
+
+    def to_json(self) -> str:
+        """The event as ``/ws`` sends it."""
+        return self._text
 
 
 def make_event(payload: EventPayload, *, correlation_id: str | None = None) -> Event:

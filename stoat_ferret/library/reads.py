@@ -7,7 +7,8 @@ reader connection, in a worker thread, and counts what a plan needs counting fir
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Generic, TypeVar
 
 import attrs
 import trio
@@ -17,6 +18,11 @@ from .access import StoreAccess
 from .models import DuplicateGroup, Folder, LibraryCounts, Video
 from .queries import Cursor, Ordering, Term, VideoFilters
 
+#: What a page holds for each video: the model, or its wire form (:func:`.rows.video_wire`).
+V = TypeVar("V")
+#: The wire form of a video, as the API sends it.
+WireVideo = dict[str, Any]
+
 #: The order of a list that names no sort.
 NEWEST_FIRST = Ordering()
 #: Filters that keep every video.
@@ -24,19 +30,19 @@ EVERY_VIDEO = VideoFilters()
 
 
 @attrs.frozen(kw_only=True)
-class VideoPage:
+class VideoPage(Generic[V]):
     """A page of videos and how many match in all.
 
     ``total_exact`` is False when ``total`` is a lower bound (counting stopped at a budget).
     ``next`` continues after the last video of the page; None when no video follows it.
     """
 
-    videos: list[Video]
+    videos: list[V]
     total: int
     total_exact: bool = True
     next: Cursor | None = None
 
-    def __iter__(self) -> Iterator[list[Video] | int]:
+    def __iter__(self) -> Iterator[list[V] | int]:
         """A page unpacks as ``videos, total``, as the store's lists always have."""
         return iter((self.videos, self.total))
 
@@ -93,9 +99,11 @@ def read_page(
     limit: int,
     offset: int,
     after: Cursor | None,
+    shape: Callable[[sqlite3.Row], V],
     technical: bool = False,
-) -> VideoPage:
-    """One page of the videos the filters keep, in ``ordering`` (synchronous)."""
+) -> VideoPage[V]:
+    """One page of the videos the filters keep, in ``ordering`` (synchronous), each made
+    by ``shape`` from its row (which has the ``technical`` column when asked for)."""
     terms = queries.filter_terms(filters)
     counts = [
         int(_one(conn, queries.term_count(term, budget=queries.COUNT_BUDGET))[0]) for term in terms
@@ -117,10 +125,7 @@ def read_page(
     # One row more than asked for says whether a page follows.
     more, found = len(found) > limit, found[:limit]
     total, exact = _total(conn, filters, terms, counts, driver)
-    videos = [
-        rows.video(r, technical=rows.technical_of(r["technical"]) if technical else None)
-        for r in found
-    ]
+    videos = [shape(r) for r in found]
     following = None
     if more:
         following = Cursor.after_row(ordering, found[-1]["sort_value"], found[-1]["path"])
@@ -202,7 +207,7 @@ class VideoReads(StoreAccess):
         ordering: Ordering = NEWEST_FIRST,
         filters: VideoFilters = EVERY_VIDEO,
         technical: bool = False,
-    ) -> VideoPage:
+    ) -> VideoPage[Video]:
         """A page of the videos ``filters`` keep, in ``ordering`` (default: newest first).
 
         ``after`` (a cursor from an earlier page's ``next``) continues after that page;
@@ -210,10 +215,56 @@ class VideoReads(StoreAccess):
         technical metadata too. Raises :class:`~.queries.CursorError` for a cursor made
         for another sort or direction.
         """
+
+        def shape(row: sqlite3.Row) -> Video:
+            return rows.video(
+                row, technical=rows.technical_of(row["technical"]) if technical else None
+            )
+
+        return await self._list(
+            shape,
+            limit=limit,
+            offset=offset,
+            after=after,
+            ordering=ordering,
+            filters=filters,
+            technical=technical,
+        )
+
+    async def list_wire(
+        self,
+        *,
+        limit: int,
+        offset: int = 0,
+        after: Cursor | None = None,
+        ordering: Ordering = NEWEST_FIRST,
+        filters: VideoFilters = EVERY_VIDEO,
+    ) -> VideoPage[WireVideo]:
+        """:meth:`list_videos`, each video already in the API's wire form (cheaper)."""
+        return await self._list(
+            rows.video_wire,
+            limit=limit,
+            offset=offset,
+            after=after,
+            ordering=ordering,
+            filters=filters,
+        )
+
+    async def _list(
+        self,
+        shape: Callable[[sqlite3.Row], V],
+        *,
+        limit: int,
+        offset: int,
+        after: Cursor | None,
+        ordering: Ordering,
+        filters: VideoFilters,
+        technical: bool = False,
+    ) -> VideoPage[V]:
         if after is not None:
             after.check(ordering)
 
-        def run(conn: sqlite3.Connection) -> VideoPage:
+        def run(conn: sqlite3.Connection) -> VideoPage[V]:
             return read_page(
                 conn,
                 filters,
@@ -221,6 +272,7 @@ class VideoReads(StoreAccess):
                 limit=limit,
                 offset=offset,
                 after=after,
+                shape=shape,
                 technical=technical,
             )
 
@@ -233,20 +285,45 @@ class VideoReads(StoreAccess):
         limit: int,
         offset: int = 0,
         filters: VideoFilters = EVERY_VIDEO,
-    ) -> VideoPage:
+    ) -> VideoPage[Video]:
         """Full-text search over file name and path; the filters apply too.
 
         The :data:`~.queries.SEARCH_CANDIDATES` newest matches come first, best match
-        first (then by path); the matches past them follow, newest first.
+        first (then by path); the matches past them follow, newest first. A search with
+        a word of one or two letters is not ranked: all its matches come newest first.
         """
+        return await self._search(rows.video, text, limit=limit, offset=offset, filters=filters)
+
+    async def search_wire(
+        self,
+        text: str,
+        *,
+        limit: int,
+        offset: int = 0,
+        filters: VideoFilters = EVERY_VIDEO,
+    ) -> VideoPage[WireVideo]:
+        """:meth:`search_videos`, each video already in the API's wire form (cheaper)."""
+        return await self._search(
+            rows.video_wire, text, limit=limit, offset=offset, filters=filters
+        )
+
+    async def _search(
+        self,
+        shape: Callable[[sqlite3.Row], V],
+        text: str,
+        *,
+        limit: int,
+        offset: int,
+        filters: VideoFilters,
+    ) -> VideoPage[V]:
         match = queries.fts_query(text)
         if match is None:
             await trio.lowlevel.checkpoint()
             return VideoPage(videos=[], total=0)
         terms = queries.filter_terms(filters)
-        ranked = queries.SEARCH_CANDIDATES
+        ranked = queries.SEARCH_CANDIDATES if queries.worth_ranking(text) else 0
 
-        def run(conn: sqlite3.Connection) -> VideoPage:
+        def run(conn: sqlite3.Connection) -> VideoPage[V]:
             found: list[sqlite3.Row] = []
             columns = rows.VIDEO_COLUMNS_QUALIFIED
             if offset < ranked:
@@ -268,7 +345,7 @@ class VideoReads(StoreAccess):
                 conn, queries.search_count(match, terms, budget=queries.SEARCH_COUNT_BUDGET)
             )
             return VideoPage(
-                videos=[rows.video(r) for r in found],
+                videos=[shape(r) for r in found],
                 total=int(total),
                 total_exact=total < queries.SEARCH_COUNT_BUDGET,
             )

@@ -141,5 +141,6 @@ def test_the_envelope_writes_the_timestamp_with_a_z() -> None:
     hub = EventHub(replay_size=10, client_buffer=10)
     event = hub.publish(Heartbeat(last_event_id=1))
     text = event.to_json()
-    assert '"type": "heartbeat"' in text
-    assert f'"timestamp": "{event.timestamp.isoformat(timespec="milliseconds")[:-6]}Z"' in text
+    assert '"type":"heartbeat"' in text
+    assert f'"timestamp":"{event.timestamp.isoformat(timespec="milliseconds")[:-6]}Z"' in text
+    assert event.to_json() is text  # encoded once, for every subscriber

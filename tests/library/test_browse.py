@@ -498,15 +498,72 @@ async def test_search_past_the_ranked_matches_goes_newest_first(
 ) -> None:
     """Past the ranked candidates, matches come newest first, and pages join up exactly."""
     monkeypatch.setattr(queries, "SEARCH_CANDIDATES", 2)
-    whole = await library.search_videos("m", limit=50)
+    whole = await library.search_videos("clip", limit=50)
     paths = [v.path for v in whole.videos]
-    newest = [r.path for r in reversed(ROWS)]  # by row id: the order they were added
+    # By row id: the order they were added.
+    newest = [r.path for r in reversed(ROWS) if "clip" in r.path.lower()]
+    assert len(newest) == 5
     assert sorted(paths[:2]) == sorted(newest[:2])
     assert paths[2:] == newest[2:]
     pages: list[Video] = []
-    for offset in range(0, len(ROWS), 3):
-        pages += (await library.search_videos("m", limit=3, offset=offset)).videos
+    for offset in range(0, len(newest), 3):
+        pages += (await library.search_videos("clip", limit=3, offset=offset)).videos
     assert [v.path for v in pages] == paths
+
+
+async def test_a_search_with_a_short_word_is_newest_first(library: Library) -> None:
+    """A word of one or two letters is not ranked: every match comes newest first."""
+    newest = [r.path for r in reversed(ROWS)]
+    for text in ("m", "cl", "m clip"):
+        matching = [p for p in newest if all(w in p.lower() for w in text.split())]
+        page = await library.search_videos(text, limit=50)
+        assert [v.path for v in page.videos] == matching, text
+        offsets = [
+            v.path
+            for offset in range(0, len(matching), 2)
+            for v in (await library.search_videos(text, limit=2, offset=offset)).videos
+        ]
+        assert offsets == matching, text
+    assert queries.worth_ranking("clip beach")
+    assert not queries.worth_ranking("clip b")
+
+
+async def test_pages_in_wire_form_are_the_models_wire_form(library: Library) -> None:
+    """list_wire and search_wire give exactly the models' to_wire(), in the same order,
+    for every kind of row: missing, HDR, VFR or not or unknown, interlaced, no audio."""
+    orderings = [Ordering(), Ordering(VideoSort.FILENAME), Ordering(VideoSort.WIDTH, SortOrder.ASC)]
+    filters = [VideoFilters(), VideoFilters(missing=True), VideoFilters(video_codec="h264")]
+    for ordering in orderings:
+        for kept in filters:
+            models = await library.list_videos(limit=3, ordering=ordering, filters=kept)
+            wire = await library.list_wire(limit=3, ordering=ordering, filters=kept)
+            assert wire.videos == [v.to_wire() for v in models.videos]
+            assert (wire.total, wire.total_exact, wire.next) == (
+                models.total,
+                models.total_exact,
+                models.next,
+            )
+    for text in ("clip", "m", "interview"):
+        models = await library.search_videos(text, limit=50)
+        wire = await library.search_wire(text, limit=50)
+        assert wire.videos == [v.to_wire() for v in models.videos]
+        assert wire.total == models.total
+
+
+async def test_a_timestamp_stored_in_another_form_is_sent_in_the_one_form(
+    library: Library,
+) -> None:
+    """A timestamp written with an offset (not by this version) still goes out with a Z."""
+    with closing(sqlite3.connect(library.path)) as conn, conn:
+        conn.execute(
+            "UPDATE videos SET created_at = '2026-01-02T04:04:05.678+01:00' WHERE path = ?",
+            (ROWS[0].path,),
+        )
+    models = await library.list_videos(limit=50)
+    wire = await library.list_wire(limit=50)
+    assert wire.videos == [v.to_wire() for v in models.videos]
+    [changed] = [v for v in wire.videos if v["path"] == ROWS[0].path]
+    assert changed["created_at"] == "2026-01-02T03:04:05.678Z"
 
 
 # -- query plans -----------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import trio
 from trio_websocket import open_websocket_url
 
 from stoat_ferret.api import create_app
-from stoat_ferret.server import serve, serve_service
+from stoat_ferret.server import serve, serve_service, settle_collector
 from stoat_ferret.service import Service, open_service
 from stoat_ferret.settings import Settings
 
@@ -82,6 +82,7 @@ async def running_service(settings: Settings) -> AsyncIterator[tuple[str, Servic
     async with open_service(settings) as service, trio.open_nursery() as nursery:
         stop = trio.Event()
         app = create_app(service)
+        settle_collector()  # as stoat-ferret serve does
         url: str = await nursery.start(partial(serve_service, service, stop=stop, app=app))
         try:
             yield url, service

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from quart import Blueprint
 from quart_schema import tag, validate_querystring, validate_response
 
 from ..browse_schemas import FolderInfo, FolderList, FoldersQuery
 from ..context import current_service
 from ..schemas import ErrorResponse
+from ..turns import page_turns
 
 blueprint = Blueprint("folders", __name__, url_prefix="/api/v1/folders")
 
@@ -24,7 +27,8 @@ async def folders(query_args: FoldersQuery) -> FolderList:
     Without ``parent``: the library's top folder, the deepest one every video is in.
     A folder that holds no videos answers with zero counts and no folders.
     """
-    listing = await current_service().library.folders(query_args.parent)
+    library = current_service().library
+    listing = await page_turns().read(partial(library.folders, query_args.parent))
     return FolderList(
         parent=None if listing.parent is None else FolderInfo.of(listing.parent),
         folders=[FolderInfo.of(folder) for folder in listing.folders],

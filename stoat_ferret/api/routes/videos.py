@@ -18,6 +18,7 @@ from quart_schema import (
     validate_response,
 )
 
+from ... import wirejson
 from ...library.errors import StripNotFound, VideoNotFound, VideosNotFound
 from ...library.models import Video
 from ...library.queries import Cursor
@@ -49,17 +50,29 @@ from ..schemas import (
     VideoJobList,
     VideoJobsQuery,
 )
+from ..turns import page_turns
 
 blueprint = Blueprint("videos", __name__, url_prefix="/api/v1/videos")
 
 
+def json_page(page: dict[str, Any]) -> Response:
+    """``page``, already in wire form, as the JSON answer: nothing converted on the way."""
+    body = wirejson.dumps(page)
+    return Response(body + b"\n", mimetype="application/json")
+
+
+# The library's pages (list, search, duplicates) are documented rather than validated again
+# on the way out, and encoded straight to JSON (json_page): their videos are shaped from the
+# rows by library.rows.video_wire (the list and search) or Video.to_wire (duplicates);
+# validating 50 videos again cost more than the rest of the page's work on the event loop;
+# and tests/api/test_page_contract.py holds every field of them to the schema.
 @blueprint.get("")
 @tag(["videos"])
 @validate_querystring(ListQuery)
-@validate_response(VideoList)
+@document_response(VideoList)
 @validate_response(ErrorResponse, 422)
 @validate_response(ErrorResponse, 503)
-async def list_videos(query_args: ListQuery) -> dict[str, Any]:
+async def list_videos(query_args: ListQuery) -> Response:
     """A page of the library: sorted (newest first without a sort) and filtered.
 
     Page with ``offset``, or with ``after`` set to the previous page's ``next`` (a keyset
@@ -67,80 +80,95 @@ async def list_videos(query_args: ListQuery) -> dict[str, Any]:
     ``total`` is exact unless ``total_exact`` is false; then at least that many match.
     """
     ordering = query_args.ordering()
-    page = await current_service().library.list_videos(
-        limit=query_args.limit,
-        offset=query_args.offset,
-        after=query_args.cursor(),
-        ordering=ordering,
-        filters=query_args.filters(),
+    page = await page_turns().read(
+        partial(
+            current_service().library.list_wire,
+            limit=query_args.limit,
+            offset=query_args.offset,
+            after=query_args.cursor(),
+            ordering=ordering,
+            filters=query_args.filters(),
+        )
     )
-    return {
-        "videos": [v.to_wire() for v in page.videos],
-        "total": page.total,
-        "total_exact": page.total_exact,
-        "limit": query_args.limit,
-        "offset": query_args.offset,
-        "sort": ordering.sort,
-        "order": ordering.direction,
-        "next": None if page.next is None else page.next.encode(),
-    }
+    return json_page(
+        {
+            "videos": page.videos,
+            "total": page.total,
+            "total_exact": page.total_exact,
+            "limit": query_args.limit,
+            "offset": query_args.offset,
+            "sort": ordering.sort,
+            "order": ordering.direction,
+            "next": None if page.next is None else page.next.encode(),
+        }
+    )
 
 
 @blueprint.get("/search")
 @tag(["videos"])
 @validate_querystring(SearchQuery)
-@validate_response(SearchResult)
+@document_response(SearchResult)
 @validate_response(ErrorResponse, 422)
 @validate_response(ErrorResponse, 503)
-async def search_videos(query_args: SearchQuery) -> dict[str, Any]:
+async def search_videos(query_args: SearchQuery) -> Response:
     """Full-text search over file name and path: every word must match, as a prefix.
 
     The filters of the list apply too. The 200 newest matches come first, best match
-    first; any further matches follow, newest first.
+    first; any further matches follow, newest first. With a word of one or two letters
+    the matches are not ranked: all come newest first.
     """
-    page = await current_service().library.search_videos(
-        query_args.q,
-        limit=query_args.limit,
-        offset=query_args.offset,
-        filters=query_args.filters(),
+    page = await page_turns().read(
+        partial(
+            current_service().library.search_wire,
+            query_args.q,
+            limit=query_args.limit,
+            offset=query_args.offset,
+            filters=query_args.filters(),
+        )
     )
-    return {
-        "videos": [v.to_wire() for v in page.videos],
-        "total": page.total,
-        "total_exact": page.total_exact,
-        "query": query_args.q,
-        "limit": query_args.limit,
-        "offset": query_args.offset,
-    }
+    return json_page(
+        {
+            "videos": page.videos,
+            "total": page.total,
+            "total_exact": page.total_exact,
+            "query": query_args.q,
+            "limit": query_args.limit,
+            "offset": query_args.offset,
+        }
+    )
 
 
 @blueprint.get("/duplicates")
 @tag(["videos"])
 @validate_querystring(DuplicatesQuery)
-@validate_response(DuplicateList)
+@document_response(DuplicateList)
 @validate_response(ErrorResponse, 422)
 @validate_response(ErrorResponse, 503)
-async def duplicates(query_args: DuplicatesQuery) -> dict[str, Any]:
+async def duplicates(query_args: DuplicatesQuery) -> Response:
     """Groups of videos present on disk with the same content fingerprint: copies.
 
     Largest files first. Videos whose fingerprint is not known yet are in no group.
     """
-    groups, total = await current_service().library.duplicates(
-        limit=query_args.limit, offset=query_args.offset
+    groups, total = await page_turns().read(
+        partial(
+            current_service().library.duplicates, limit=query_args.limit, offset=query_args.offset
+        )
     )
-    return {
-        "groups": [
-            {
-                "fingerprint": g.fingerprint,
-                "file_size": g.file_size,
-                "videos": [v.to_wire() for v in g.videos],
-            }
-            for g in groups
-        ],
-        "total": total,
-        "limit": query_args.limit,
-        "offset": query_args.offset,
-    }
+    return json_page(
+        {
+            "groups": [
+                {
+                    "fingerprint": g.fingerprint,
+                    "file_size": g.file_size,
+                    "videos": [v.to_wire() for v in g.videos],
+                }
+                for g in groups
+            ],
+            "total": total,
+            "limit": query_args.limit,
+            "offset": query_args.offset,
+        }
+    )
 
 
 #: Videos read (and formatted) at a time while an export streams.
@@ -204,7 +232,7 @@ async def export_videos(query_args: ExportQuery) -> Response:
     ordering = query_args.ordering()
     filters = query_args.filters()
 
-    async def read(after: Cursor | None) -> VideoPage:
+    async def read(after: Cursor | None) -> VideoPage[Video]:
         return await library.list_videos(
             limit=EXPORT_BATCH, after=after, ordering=ordering, filters=filters, technical=True
         )
