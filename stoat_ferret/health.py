@@ -108,7 +108,13 @@ def tool_version(output: bytes) -> str | None:
 
 @attrs.define
 class ToolChecks:
-    """:func:`check_tool` answers, each reused for ``ttl`` seconds."""
+    """:func:`check_tool` answers, each reused for ``ttl`` seconds.
+
+    With :meth:`keep_fresh` running, the programs are checked again in the background
+    before their answers grow stale, so readiness answers from memory and never waits for
+    a program to start: on a loaded machine ``ffprobe -version`` takes a few hundred
+    milliseconds, once every ``ttl`` for whichever probe came then.
+    """
 
     ttl: float = TOOL_CHECK_TTL
     #: Program -> (when it was checked, the answer).
@@ -123,3 +129,11 @@ class ToolChecks:
         answer = await check_tool(program)
         self._answers[program] = (now, answer)
         return answer
+
+    async def keep_fresh(self) -> None:
+        """Forever: every half ``ttl``, check each program checked so far again."""
+        while True:
+            await trio.sleep(self.ttl / 2)
+            for program in list(self._answers):
+                checked = trio.current_time()
+                self._answers[program] = (checked, await check_tool(program))

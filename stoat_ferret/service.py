@@ -154,9 +154,11 @@ async def _open_parts(settings: Settings, loop_watch: LoopWatch) -> AsyncIterato
         async with trio.open_nursery() as nursery:
             try:
                 await nursery.start(watches.run)
+                nursery.start_soon(service.tool_checks.keep_fresh)
                 yield service
             finally:
                 # Served, the service was stopped already (a no-op now); cancelled or used
                 # without a server, this is where it stops.
                 with trio.CancelScope(shield=True):
                     await service.stop()
+                nursery.cancel_scope.cancel()  # the program checks' refresher

@@ -10,9 +10,11 @@ from typing import Any
 import httpx
 import pytest
 import trio
+import trio.testing
 
+from stoat_ferret import health
 from stoat_ferret.cli.serve import run_serve
-from stoat_ferret.health import ToolChecks, check_prober
+from stoat_ferret.health import Check, ToolChecks, check_prober
 from stoat_ferret.jobs.results import ThumbnailResult
 from stoat_ferret.probers import PYAV_MISSING, LibavProber, ToolProber, open_prober
 from stoat_ferret.protocol import JobStatus
@@ -195,3 +197,35 @@ async def test_libav_limits_follow_the_probe_and_thumbnail_timeouts(
         "the media worker took longer than 0.5s",
         "scrub strip: the media worker took longer than 0.5s",
     ]
+
+
+@pytest.mark.parametrize("refreshed", [True, False])
+async def test_readiness_never_waits_for_a_program_while_its_checks_are_kept_fresh(
+    autojump_clock: trio.testing.MockClock, monkeypatch: pytest.MonkeyPatch, refreshed: bool
+) -> None:
+    """With keep_fresh running, a check long after the first answers from memory at once;
+    without it (the control), a stale answer is checked again inline, and waits."""
+    runs: list[str] = []
+
+    async def slow_check(program: str) -> Check:
+        runs.append(program)
+        await trio.sleep(1.0)  # a program starting on a loaded machine
+        return Check(ok=True, version="7.1")
+
+    monkeypatch.setattr(health, "check_tool", slow_check)
+    checks = ToolChecks(ttl=10.0)
+    assert (await checks.check("ffprobe")).ok
+    async with trio.open_nursery() as nursery:
+        if refreshed:
+            nursery.start_soon(checks.keep_fresh)
+        await trio.sleep(35.0)
+        asked = trio.current_time()
+        assert (await checks.check("ffprobe")).version == "7.1"
+        waited = trio.current_time() - asked
+        nursery.cancel_scope.cancel()
+    if refreshed:
+        assert waited == 0
+        assert len(runs) >= 5  # the first check, then one every ttl / 2
+    else:
+        assert waited == 1.0
+        assert runs == ["ffprobe", "ffprobe"]
