@@ -88,6 +88,8 @@ export class LibraryView {
     this.densityValue = prefs.choice("density", DENSITIES, "comfortable");
     /** What the page shows (the state's key), or null before the first load. */
     this.shownKey = null;
+    /** The key of the view being loaded, while a load is under way. */
+    this.loadingKey = null;
     /** The state whose page is shown, and its total: {total, exact}. */
     this.shown = null;
     this.controller = null;
@@ -152,8 +154,11 @@ export class LibraryView {
     this.folders.choose(folder);
     // Back (or Forward) to a library page: return to where it was, once it is shown.
     const restore = how === "pop" ? { scrollY: window.history.state?.scrollY } : null;
-    if (this.key() !== this.shownKey) this.load({ restore });
-    else if (restore !== null) this.restorePosition(restore);
+    // Shown already, unless a load of another view is on its way: it would replace it.
+    const key = this.key();
+    if (key !== this.shownKey || (this.loadingKey !== null && this.loadingKey !== key)) {
+      this.load({ restore });
+    } else if (restore !== null) this.restorePosition(restore);
   }
 
   key(state = this.state) {
@@ -217,6 +222,7 @@ export class LibraryView {
     this.live.reset();
     const key = this.key();
     const state = this.state;
+    this.loadingKey = key;
     this.root.setAttribute("aria-busy", "true");
     try {
       // Read once the events flow, so every change after the read reaches the page.
@@ -245,7 +251,10 @@ export class LibraryView {
       setText(this.error, `The library could not be loaded: ${error.message}`);
       show(this.error, true);
     } finally {
-      if (controller === this.controller) this.root.setAttribute("aria-busy", "false");
+      if (controller === this.controller) {
+        this.loadingKey = null;
+        this.root.setAttribute("aria-busy", "false");
+      }
     }
   }
 
