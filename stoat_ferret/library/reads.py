@@ -14,7 +14,7 @@ import attrs
 import trio
 
 from . import queries, rows
-from .access import StoreAccess
+from .access import StoreAccess, is_deep
 from .models import DuplicateGroup, Folder, LibraryCounts, Video
 from .queries import Cursor, Ordering, Term, VideoFilters
 
@@ -276,7 +276,7 @@ class VideoReads(StoreAccess):
                 technical=technical,
             )
 
-        return await self._read(run)
+        return await self._read(run, deep=is_deep(offset))
 
     async def search_videos(
         self,
@@ -350,7 +350,7 @@ class VideoReads(StoreAccess):
                 total_exact=total < queries.SEARCH_COUNT_BUDGET,
             )
 
-        return await self._read(run)
+        return await self._read(run, deep=is_deep(offset))
 
     async def count_videos(self) -> int:
         def run(conn: sqlite3.Connection) -> int:
@@ -415,7 +415,7 @@ class VideoReads(StoreAccess):
             ]
             return found, int(total)
 
-        return await self._read(run)
+        return await self._read(run, deep=is_deep(offset))
 
     async def copies_of(self, video_id: str, *, limit: int) -> list[Video] | None:
         """The other present videos with ``video_id``'s fingerprint, by path (at most

@@ -6,8 +6,10 @@ duplicates live in :mod:`.reads` (with their SQL in :mod:`.queries`), its job hi
 
 One writer connection, used by one thread at a time (a ``CapacityLimiter(1)``); a
 pool of reader connections, each used by one thread at a time, so reads run side by
-side and a slow query never queues a fast one behind it; and one connection of its
-own for the readiness check, so it never waits behind either. WAL mode lets readers
+side and a slow query never queues a fast one behind it (deep pages by offset, whose time
+grows with the offset, run on at most one thread fewer than the CPUs, so however many are
+asked for at once the event loop keeps a CPU); and one connection of its own for the
+readiness check, so it never waits behind either. WAL mode lets readers
 run while a scan writes. A call that is under way when its caller is cancelled still
 finishes in its thread, so a transaction is never left half-applied.
 """
@@ -255,6 +257,7 @@ class Library(VideoReads, JobRecords):
         *,
         path: Path,
         opened: FileId,
+        deep_readers: int | None = None,
     ) -> None:
         if not readers:
             raise ValueError("a library needs at least one reader connection")
@@ -269,6 +272,10 @@ class Library(VideoReads, JobRecords):
         self._opened = opened
         self._write_limiter = trio.CapacityLimiter(1)
         self._read_limiter = trio.CapacityLimiter(len(readers))
+        #: How many deep reads (:data:`~.access.DEEP_OFFSET`) run at once.
+        self._deep_limiter = trio.CapacityLimiter(
+            deep_readers if deep_readers is not None else default_deep_readers()
+        )
         self._check_limiter = trio.CapacityLimiter(1)
         #: Why the latest write failed, until one succeeds.
         self._write_problem: LibraryProblem | None = None
@@ -285,7 +292,10 @@ class Library(VideoReads, JobRecords):
     async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         return await trio.to_thread.run_sync(self._checked_write, fn, limiter=self._write_limiter)
 
-    async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+    async def _read(self, fn: Callable[[sqlite3.Connection], T], *, deep: bool = False) -> T:
+        if deep:
+            async with self._deep_limiter:
+                return await self._read(fn)
         return await trio.to_thread.run_sync(self._checked_read, fn, limiter=self._read_limiter)
 
     def _checked_write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
@@ -614,6 +624,11 @@ class Library(VideoReads, JobRecords):
         return await self._write(run)
 
 
+def default_deep_readers() -> int:
+    """One fewer than the CPUs this process may run on, and at least one."""
+    return max(1, (os.cpu_count() or 1) - 1)
+
+
 @attrs.frozen
 class _Connections:
     lock_fd: int
@@ -635,11 +650,14 @@ CLOSE_WAIT = 5.0
 
 
 @asynccontextmanager
-async def open_library(path: Path, *, readers: int = 4) -> AsyncIterator[Library]:
+async def open_library(
+    path: Path, *, readers: int = 4, deep_readers: int | None = None
+) -> AsyncIterator[Library]:
     """Open (creating and migrating if needed) the library at ``path``.
 
     ``readers`` is the number of reader connections, hence of reads at once (the
-    service passes ``STOAT_DATABASE_READERS``).
+    service passes ``STOAT_DATABASE_READERS``); ``deep_readers`` how many of those may be
+    deep reads (:data:`~.access.DEEP_OFFSET`; by default :func:`default_deep_readers`).
     First takes the library's lock (:mod:`.lock`), so nothing is migrated or marked
     while another process has the library; holds it until the block ends. Raises a
     :class:`~.errors.LibraryOpenError` with a one-line reason when the data directory
@@ -665,7 +683,14 @@ async def open_library(path: Path, *, readers: int = 4) -> AsyncIterator[Library
             raise
 
     conns = await trio.to_thread.run_sync(open_all)
-    library = Library(conns.writer, conns.readers, conns.checker, path=path, opened=conns.opened)
+    library = Library(
+        conns.writer,
+        conns.readers,
+        conns.checker,
+        path=path,
+        opened=conns.opened,
+        deep_readers=deep_readers,
+    )
     try:
         yield library
     finally:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import AsyncIterator, Callable
 from fractions import Fraction
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 import trio
 import trio.testing
 
-from stoat_ferret.library.store import Library, ProbedFile, open_library
+from stoat_ferret.library.access import DEEP_OFFSET
+from stoat_ferret.library.store import Library, ProbedFile, default_deep_readers, open_library
 from stoat_ferret.probe.parse import ProbeResult
 
 
@@ -226,3 +230,52 @@ async def test_closing_waits_for_a_check_its_caller_gave_up_on(tmp_path: Path) -
             nursery.start_soon(let_go)
         order.append("closed")
     assert order == ["released", "closed"]
+
+
+DEEP_PAGES: dict[str, Callable[[Library, int], Any]] = {
+    "list": lambda lib, offset: lib.list_videos(limit=10, offset=offset),
+    "search": lambda lib, offset: lib.search_videos("a", limit=10, offset=offset),
+    "duplicates": lambda lib, offset: lib.duplicates(limit=10, offset=offset),
+}
+
+
+async def _answers_while_held(lib: Library, page: Callable[[], Any]) -> bool:
+    """Whether ``page`` answers while a deep read is held in its thread (it always answers
+    once the read is let go)."""
+    gate = Gate()
+    answered = trio.Event()
+
+    async def ask() -> None:
+        await page()
+        answered.set()
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(partial(lib._read, gate.held(), deep=True))
+        await gate.wait_entered(1)
+        nursery.start_soon(ask)
+        with trio.move_on_after(0.5):
+            await answered.wait()
+        while_held = answered.is_set()
+        gate.open()
+    assert answered.is_set()
+    return while_held
+
+
+@pytest.mark.parametrize("kind", sorted(DEEP_PAGES))
+async def test_deep_pages_run_beside_no_more_deep_reads_than_allowed(
+    tmp_path: Path, kind: str
+) -> None:
+    """With one deep read allowed and one held, a page by an offset of DEEP_OFFSET waits for
+    it, while a page by a smaller offset answers on another reader; with two allowed, the
+    deep page answers too."""
+    page = DEEP_PAGES[kind]
+    async with open_library(tmp_path / "one.db", readers=3, deep_readers=1) as lib:
+        assert not await _answers_while_held(lib, partial(page, lib, DEEP_OFFSET))
+        assert await _answers_while_held(lib, partial(page, lib, DEEP_OFFSET - 1))
+    async with open_library(tmp_path / "two.db", readers=3, deep_readers=2) as lib:
+        assert await _answers_while_held(lib, partial(page, lib, DEEP_OFFSET))
+
+
+def test_deep_reads_leave_the_event_loop_a_cpu() -> None:
+    cpus = os.cpu_count() or 1
+    assert default_deep_readers() == max(1, cpus - 1)

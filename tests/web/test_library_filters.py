@@ -128,6 +128,16 @@ def test_filters_live_in_the_address_and_take_a_search_too(
         "1 match for \N{LEFT DOUBLE QUOTATION MARK}h264\N{RIGHT DOUBLE QUOTATION MARK}"
     )
     expect(page.locator("#video-grid .card .open")).to_have_text(["h264_vorbis.mkv"])
+    # A search orders its matches itself: the sort control is greyed out and says how.
+    expect(page.locator("#sort")).to_be_disabled()
+    expect(page.locator("#sort")).to_have_attribute(
+        "title", "A search lists the best matches first"
+    )
+    page.get_by_label("Search", exact=True).fill("h264 mk")
+    expect(page).to_have_url(re.compile(r"/library\?q=h264\+mk&"))
+    expect(page.locator("#sort")).to_have_attribute(
+        "title", "A search with a word of one or two letters lists the newest matches first"
+    )
 
     # A deep link shows the same view, its panel open on the filters it sets.
     page.goto("/library?max_duration=0.7&missing=false")

@@ -19,6 +19,20 @@ const SORT_LABELS = {
 const ORDER_LABELS = { ASC: "Ascending", DESC: "Descending" };
 const HDR_LABELS = { TRUE: "Any HDR", FALSE: "No HDR (SDR)" };
 
+/** Words as the server splits a search into them (letters, digits and ``_``). */
+const WORD = /[\p{L}\p{N}_]+/gu;
+/** A search ranks its matches only when every word has at least this many letters. */
+const RANKED_WORD_LENGTH = 3;
+
+/** How a search for ``q`` orders its matches (the sort control's title meanwhile). */
+export function searchOrder(q) {
+  const words = q.match(WORD) ?? [];
+  const ranked = words.every((word) => [...word].length >= RANKED_WORD_LENGTH);
+  return ranked
+    ? "A search lists the best matches first"
+    : "A search with a word of one or two letters lists the newest matches first";
+}
+
 function option(value, label) {
   return new Option(label, value);
 }
@@ -88,7 +102,7 @@ export class FilterControls {
     const searching = Boolean(state.q);
     this.sort.disabled = searching;
     this.order.disabled = searching;
-    this.sort.title = searching ? "A search lists the best matches first" : "";
+    this.sort.title = searching ? searchOrder(state.q) : "";
     for (const filter of FILTERS) {
       const field = this.field(filter.key);
       const value = state.filters[filter.key] ?? "";
