@@ -13,5 +13,9 @@ echo "== mypy"
 .venv/bin/mypy
 echo "== import-linter (the layer contracts in pyproject.toml)"
 .venv/bin/lint-imports --no-cache
-echo "== pytest"
-.venv/bin/pytest "$@"
+# One pytest process per CPU, at most four (each runs its own browser and servers);
+# STOAT_TEST_WORKERS sets another number, 0 runs the suite in this one process.
+cpus=$(nproc)
+workers=${STOAT_TEST_WORKERS:-$(( cpus < 4 ? cpus : 4 ))}
+echo "== pytest ($workers worker processes)"
+.venv/bin/pytest -n "$workers" "$@"
