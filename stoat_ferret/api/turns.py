@@ -30,9 +30,11 @@ from quart import current_app
 
 TURNS_KEY = "stoat_ferret.page_turns"
 #: Seconds a page keeps its turn while it waits for the database. Most reads of a page
-#: take less (1 to 2 ms at a million videos), and handing the turn on and back costs two
-#: rounds of the loop; a longer read gives it up so the next page can go meanwhile.
-GRACE = 0.002
+#: take less (1 to 3 ms at a million videos). On a machine the pages keep busy, handing
+#: the turn on during such a read only sets more threads to share the same CPUs: sixteen
+#: clients waited longer with 2 ms than with 8 (docs/performance.md). A longer read, a
+#: deep page for one, gives the turn up so the next page can go meanwhile.
+GRACE = 0.008
 
 #: What holds the turn for the request being served here (the handler may run in a task
 #: of its own; the context goes with it).

@@ -6,6 +6,8 @@ import sqlite3
 from collections.abc import Callable
 from typing import TypeVar
 
+from .ranking import PhraseCounts
+
 T = TypeVar("T")
 
 #: A read that skips this many rows or more (a page by ``offset``) is a deep read: its time
@@ -20,7 +22,10 @@ def is_deep(offset: int) -> bool:
 
 
 class StoreAccess:
-    """The base of :class:`~.store.Library`'s parts; ``Library`` supplies both methods."""
+    """The base of :class:`~.store.Library`'s parts; ``Library`` supplies both methods,
+    and the counts its searches keep (:class:`~.ranking.PhraseCounts`)."""
+
+    _phrase_counts: PhraseCounts
 
     async def _read(self, fn: Callable[[sqlite3.Connection], T], *, deep: bool = False) -> T:
         """Run ``fn`` on a reader connection; ``deep`` for a read that skips

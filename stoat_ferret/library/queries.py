@@ -428,6 +428,65 @@ def search_candidates(
     )
 
 
+#: What ``highlight()`` puts around each match in :func:`search_marked`'s text.
+MATCH_OPEN, MATCH_CLOSE = "\x01", "\x02"
+#: Rows of FTS5's ``videos_fts_data``: the averages record (rows, and the words in each
+#: column) and the structure record (rewritten at every change of the index).
+FTS_AVERAGES_ID, FTS_STRUCTURE_ID = 1, 10
+
+
+def search_marked(match: str, terms: Sequence[Term], *, limit: int) -> Query:
+    """The ``limit`` newest matches the terms keep: ``seq``, the file name and path with
+    their matches marked (:data:`MATCH_OPEN` … :data:`MATCH_CLOSE`), as they are, and the
+    row's FTS5 size record (its words in each column)."""
+    marked = (
+        "videos_fts.rowid AS seq, "
+        "highlight(videos_fts, 0, char(1), char(2)) AS marked_filename, "
+        "highlight(videos_fts, 1, char(1), char(2)) AS marked_path, "
+        "videos_fts.filename AS filename, videos_fts.path AS path"
+    )
+    params: dict[str, Any] = {"match": match, "limit": limit}
+    if terms:
+        where, term_params = _where(terms)
+        params.update(term_params)
+        source = (
+            "FROM videos_fts JOIN videos ON videos.seq = videos_fts.rowid "
+            f"WHERE videos_fts MATCH :match AND {where}"
+        )
+    else:
+        source = "FROM videos_fts WHERE videos_fts MATCH :match"
+    return Query(
+        "SELECT c.seq, c.marked_filename, c.marked_path, c.filename, c.path, d.sz "
+        f"FROM (SELECT {marked} {source} ORDER BY videos_fts.rowid DESC LIMIT :limit) AS c "
+        "JOIN videos_fts_docsize AS d ON d.id = c.seq",
+        params,
+    )
+
+
+def phrase_count(phrase: str) -> Query:
+    """How many videos match one phrase of a search (all of them: BM25 needs the number)."""
+    return Query(
+        "SELECT count(*) FROM videos_fts WHERE videos_fts MATCH :phrase", {"phrase": phrase}
+    )
+
+
+def fts_state() -> Query:
+    """FTS5's averages and structure records, as ``(id, block)`` rows."""
+    return Query(
+        "SELECT id, block FROM videos_fts_data WHERE id IN (:averages, :structure)",
+        {"averages": FTS_AVERAGES_ID, "structure": FTS_STRUCTURE_ID},
+    )
+
+
+def videos_by_seq(columns: str, seqs: Sequence[int]) -> Query:
+    """The videos with these ``seq`` (in no order)."""
+    marks = ", ".join(f":s{i}" for i in range(len(seqs)))
+    return Query(
+        f"SELECT {columns}, videos.seq AS seq FROM videos WHERE seq IN ({marks})",
+        {f"s{i}": seq for i, seq in enumerate(seqs)},
+    )
+
+
 def search_ranked(
     columns: str, match: str, terms: Sequence[Term], *, limit: int, offset: int
 ) -> Query:
@@ -482,10 +541,15 @@ def fts_query(text: str) -> str | None:
     Every word becomes a quoted prefix term and all must match, so ``beach 20``
     finds ``/media/Beach_2019.mp4``. ``None`` when the text holds no word at all.
     """
-    words = _WORD.findall(text)
+    words = search_words(text)
     if not words:
         return None
     return " ".join(f'"{word}"*' for word in words)
+
+
+def search_words(text: str) -> list[str]:
+    """The words of a search, each of which becomes a phrase of its FTS5 query."""
+    return _WORD.findall(text)
 
 
 # -- folders and duplicates ------------------------------------------------------------------

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 import attrs
 import trio
 
-from . import queries, rows
+from . import queries, ranking, rows
 from .access import StoreAccess, is_deep
 from .models import DuplicateGroup, Folder, LibraryCounts, Video
 from .queries import Cursor, Ordering, Term, VideoFilters
 
 #: What a page holds for each video: the model, or its wire form (:func:`.rows.video_wire`).
 V = TypeVar("V")
+T = TypeVar("T")
 #: The wire form of a video, as the API sends it.
 WireVideo = dict[str, Any]
 
@@ -130,6 +132,40 @@ def read_page(
     if more:
         following = Cursor.after_row(ordering, found[-1]["sort_value"], found[-1]["path"])
     return VideoPage(videos=videos, total=total, total_exact=exact, next=following)
+
+
+def _in_snapshot(run: Callable[[sqlite3.Connection], T], conn: sqlite3.Connection) -> T:
+    """``run(conn)`` in one read transaction: its statements all see the same library."""
+    conn.execute("BEGIN")
+    try:
+        return run(conn)
+    finally:
+        conn.execute("ROLLBACK")
+
+
+def _ranked_page(
+    conn: sqlite3.Connection,
+    match: str,
+    words: Sequence[str],
+    terms: Sequence[Term],
+    counts: ranking.PhraseCounts,
+    *,
+    limit: int,
+    offset: int,
+) -> list[sqlite3.Row]:
+    """Rows ``offset`` to ``offset + limit`` of the ranked candidates of a search: ranked by
+    :mod:`.ranking` when it can, else by FTS5's own ``rank`` (the same order)."""
+    columns = rows.VIDEO_COLUMNS_QUALIFIED
+    order = ranking.ranked_seqs(conn, match, words, terms, counts)
+    if order is None:
+        return _fetch(
+            conn, queries.search_ranked(columns, match, terms, limit=limit, offset=offset)
+        )
+    page = order[offset : offset + limit]
+    if not page:
+        return []
+    by_seq = {row["seq"]: row for row in _fetch(conn, queries.videos_by_seq(columns, page))}
+    return [by_seq[seq] for seq in page]
 
 
 #: Ids looked up in one statement (well below SQLite's limit on bound parameters).
@@ -323,15 +359,20 @@ class VideoReads(StoreAccess):
         terms = queries.filter_terms(filters)
         ranked = queries.SEARCH_CANDIDATES if queries.worth_ranking(text) else 0
 
+        words = queries.search_words(text)
+
         def run(conn: sqlite3.Connection) -> VideoPage[V]:
             found: list[sqlite3.Row] = []
             columns = rows.VIDEO_COLUMNS_QUALIFIED
             if offset < ranked:
-                found += _fetch(
+                found += _ranked_page(
                     conn,
-                    queries.search_ranked(
-                        columns, match, terms, limit=min(limit, ranked - offset), offset=offset
-                    ),
+                    match,
+                    words,
+                    terms,
+                    self._phrase_counts,
+                    limit=min(limit, ranked - offset),
+                    offset=offset,
                 )
             if offset + limit > ranked:
                 start = max(offset, ranked)
@@ -350,7 +391,7 @@ class VideoReads(StoreAccess):
                 total_exact=total < queries.SEARCH_COUNT_BUDGET,
             )
 
-        return await self._read(run, deep=is_deep(offset))
+        return await self._read(partial(_in_snapshot, run), deep=is_deep(offset))
 
     async def count_videos(self) -> int:
         def run(conn: sqlite3.Connection) -> int:

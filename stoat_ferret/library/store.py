@@ -41,6 +41,7 @@ from .health import FileId, LibraryProblem, classify, file_id, identity_problem,
 from .jobstore import JobRecords
 from .models import TECHNICAL_VERSION, KnownFile, SavedFiles, Video, VideoMove, WatchRecord
 from .queries import fts_query
+from .ranking import PhraseCounts
 from .reads import VideoPage, VideoReads
 from .schema import SchemaTooNew, migrate
 
@@ -277,6 +278,7 @@ class Library(VideoReads, JobRecords):
             deep_readers if deep_readers is not None else default_deep_readers()
         )
         self._check_limiter = trio.CapacityLimiter(1)
+        self._phrase_counts = PhraseCounts()
         #: Why the latest write failed, until one succeeds.
         self._write_problem: LibraryProblem | None = None
 
