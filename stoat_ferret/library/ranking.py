@@ -15,14 +15,17 @@ score, to the last bit, from what is cheap to read:
 A search of one word (letters and digits of any script) counts each row's marks as they
 are: every mark is a match of that word. A search of several words must tell whose match
 each mark is, so it takes only words, and matched words, of plain ASCII letters and digits
-(where the tokenizer folds nothing but case). For any other search :func:`ranked_seqs`
-answers None and the caller ranks with FTS5's own ``rank``. ``tests/library/
-test_ranking.py`` holds the two to the same order.
+(where the tokenizer folds nothing but case). Words that match fewer than
+:data:`WORTH_RANKING_HERE` videos in all are cheaper for FTS5 to count than the candidates
+are to rank here. For any of those searches :func:`ranked_seqs` answers None and the caller
+ranks with FTS5's own ``rank``. ``tests/library/test_ranking.py`` holds the two to the same
+order.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -37,6 +40,12 @@ B = 0.75
 IDF_FLOOR = 1e-6
 #: Words whose counts are kept; the oldest half goes when it is full.
 COUNTS_KEPT = 4096
+#: Below this many matches of its words in all, FTS5's count costs less than ranking here
+#: (about 1.7 ms of FTS5 per 100,000 matches; ranking 200 candidates here costs 0.5 ms).
+WORTH_RANKING_HERE = 30_000
+_MARKS = (queries.MATCH_OPEN, queries.MATCH_CLOSE)
+#: One marked match in a column's ``highlight()``.
+_SPAN = re.compile(f"{queries.MATCH_OPEN}([^{queries.MATCH_CLOSE}]*){queries.MATCH_CLOSE}")
 
 
 def fts_varints(data: bytes) -> list[int]:
@@ -67,7 +76,9 @@ class PhraseCounts:
     threads (a lock guards the table; a count is made outside it).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, worth_ranking_here: int = WORTH_RANKING_HERE) -> None:
+        #: Fewer matches of a search's words than this: the search is left to FTS5.
+        self.worth_ranking_here = worth_ranking_here
         self._lock = threading.Lock()
         self._counts: dict[str, tuple[bytes, int]] = {}
         #: Counts made (not found kept): for tests and figures.
@@ -97,18 +108,6 @@ def rankable(words: Sequence[str]) -> bool:
     return bool(words) and all(word.isascii() and word.isalnum() for word in words)
 
 
-def _marked(text: str) -> list[str] | None:
-    """The marked spans of one column's ``highlight()``, lower-cased; None when one is not
-    a plain ASCII word (then the tokenizer's folding would matter)."""
-    spans = []
-    for piece in text.split(queries.MATCH_OPEN)[1:]:
-        span, _, _ = piece.partition(queries.MATCH_CLOSE)
-        if not (span.isascii() and span.isalnum()):
-            return None
-        spans.append(span.lower())
-    return spans
-
-
 def ranked_seqs(
     conn: sqlite3.Connection,
     match: str,
@@ -136,18 +135,23 @@ def candidate_scores(
     counts: PhraseCounts,
 ) -> list[tuple[float, str, int]] | None:
     """``(rank, path, seq)`` of each of :func:`ranked_seqs`' candidates, newest first; each
-    rank is the value of FTS5's ``rank`` for the row."""
+    rank is the value of FTS5's ``rank`` for the row. None for a search this module does not
+    rank, or whose words match too few videos for it to be worth it (FTS5 counts them
+    faster than the candidates are ranked here)."""
     if not rankable(words):
         return None
     state_query = queries.fts_state()
     records = dict(conn.execute(state_query.sql, state_query.params).fetchall())
     state = bytes(records[queries.FTS_STRUCTURE_ID]) + bytes(records[queries.FTS_AVERAGES_ID])
     averages = fts_varints(records[queries.FTS_AVERAGES_ID])
+    matching = [counts.count(conn, f'"{word}"*', state) for word in words]
+    if sum(matching) < counts.worth_ranking_here:
+        return None
     found = queries.search_marked(match, terms, limit=queries.SEARCH_CANDIDATES)
     rows = conn.execute(found.sql, found.params).fetchall()
     if not rows:
         return []
-    idf = [_idf(averages[0], counts.count(conn, f'"{word}"*', state)) for word in words]
+    idf = [_idf(averages[0], n) for n in matching]
     folded = [word.lower() for word in words]
     average_length = float(sum(averages[1:])) / float(averages[0])
     scored = []
@@ -175,23 +179,24 @@ def _score(
     average_length: float,
 ) -> float | None:
     """A row's ``rank`` (negated BM25), computed as fts5_aux.c does, operation for operation."""
-    for text in (name, path):
-        if queries.MATCH_OPEN in text or queries.MATCH_CLOSE in text:
-            return None
+    if any(mark in text for text in (name, path) for mark in _MARKS):
+        return None  # a mark of the text's own would be counted as a match
     if len(words) == 1:
         frequency = [float(marked_name.count(queries.MATCH_OPEN))]
         frequency[0] += float(marked_path.count(queries.MATCH_OPEN))
     else:
+        spans = _SPAN.findall(marked_name) + _SPAN.findall(marked_path)
+        every = "".join(spans)
+        if not (every.isascii() and every.isalnum()):
+            return None  # a match the tokenizer folded beyond case, or of several tokens
         frequency = [0.0] * len(words)
-        for marked in (marked_name, marked_path):
-            spans = _marked(marked)
-            if spans is None:
-                return None
-            for span in spans:
-                for i, word in enumerate(words):
-                    if span.startswith(word):
-                        frequency[i] += 1.0
-    length = float(sum(fts_varints(size)))
+        for span in spans:
+            span = span.lower()
+            for i, word in enumerate(words):
+                if span.startswith(word):
+                    frequency[i] += 1.0
+    # Each column's size is a varint, one byte below 128 words.
+    length = float(sum(size) if size.isascii() else sum(fts_varints(size)))
     score = 0.0
     for i, f in enumerate(frequency):
         score += idf[i] * ((f * (K1 + 1.0)) / (f + K1 * (1 - B + B * length / average_length)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import sqlite3
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -61,6 +62,8 @@ async def library(tmp_path: Path) -> AsyncIterator[Library]:
         long_name = "_".join(["take", "clip"] * 70)
         paths = [*generated_paths(7), "/media/zzspecial/Béach_2019.mp4", f"/media/{long_name}.mp4"]
         await lib.save_probed([probed(path) for path in paths])
+        # So few videos match few enough for FTS5 to rank every search: rank them here.
+        lib._phrase_counts.worth_ranking_here = 0
         yield lib
 
 
@@ -94,7 +97,7 @@ async def test_the_ranking_is_fts5s_rank_for_every_search_it_takes(library: Libr
     """For every word, prefix and combination of the generated names, with and without a
     filter, the order is FTS5's; searches with a word the tokenizer would fold beyond case
     (accents, ligatures, ``_``) are left to FTS5 (None)."""
-    counts = ranking.PhraseCounts()
+    counts = ranking.PhraseCounts(worth_ranking_here=0)
     filtered = queries.filter_terms(VideoFilters(folder="/media/beach"))
 
     def compare(conn: sqlite3.Connection) -> tuple[int, int, list[str]]:
@@ -120,7 +123,7 @@ async def test_the_ranking_is_fts5s_rank_for_every_search_it_takes(library: Libr
 async def test_which_searches_are_ranked_here_and_which_by_fts5(library: Library) -> None:
     """One word of any letters is ranked here (each mark is its match); several words only
     when they, and the words they matched, are plain ASCII."""
-    counts = ranking.PhraseCounts()
+    counts = ranking.PhraseCounts(worth_ranking_here=0)
     texts = ["holiday", "Clip 2019", "beach", "béach", "caf", "holiday_beach"]
     texts += ["café beach", "zzspecial beach", "zzspecial 2019"]
 
@@ -143,7 +146,7 @@ async def test_which_searches_are_ranked_here_and_which_by_fts5(library: Library
 
 async def test_each_rank_is_fts5s_to_the_bit(library: Library) -> None:
     """Not only the order: each candidate's score equals FTS5's ``rank`` for the row."""
-    counts = ranking.PhraseCounts()
+    counts = ranking.PhraseCounts(worth_ranking_here=0)
 
     def compare(conn: sqlite3.Connection) -> int:
         compared = 0
@@ -164,7 +167,7 @@ async def test_each_rank_is_fts5s_to_the_bit(library: Library) -> None:
 async def test_a_word_is_counted_once_until_the_index_changes(library: Library) -> None:
     """The count a rank needs is kept while the full-text index is unchanged; a new video
     changes it, and the ranking, still FTS5's order, uses the new count."""
-    counts = ranking.PhraseCounts()
+    counts = ranking.PhraseCounts(worth_ranking_here=0)
 
     def order(conn: sqlite3.Connection) -> tuple[list[int] | None, list[int]]:
         return both_orders(conn, "holiday", [], counts)
@@ -208,6 +211,28 @@ async def test_the_library_pages_through_ranked_and_newest_matches_as_fts5_would
         page = await library.search_videos(text, limit=45, offset=offset)
         got += [video.path for video in page.videos]
     assert got == want
+
+
+async def test_words_with_few_matches_are_left_to_fts5(library: Library) -> None:
+    """Below the threshold of matches FTS5 ranks the search (its count is then cheaper); the
+    library's answer is the same either way."""
+
+    def orders(conn: sqlite3.Connection, threshold: int) -> tuple[list[int] | None, list[int]]:
+        return both_orders(
+            conn, "Clip 2019", [], ranking.PhraseCounts(worth_ranking_here=threshold)
+        )
+
+    ours, theirs = await library._read(partial(orders, threshold=0))
+    assert ours == theirs
+    assert ours
+    ours, _ = await library._read(partial(orders, threshold=10**9))
+    assert ours is None
+    library._phrase_counts.worth_ranking_here = 10**9
+    by_fts5 = [v.path for v in (await library.search_videos("Clip 2019", limit=100)).videos]
+    library._phrase_counts.worth_ranking_here = 0
+    ranked_here = [v.path for v in (await library.search_videos("Clip 2019", limit=100)).videos]
+    assert ranked_here == by_fts5
+    assert len(by_fts5) > 50
 
 
 def test_fts_varints_read_sqlites_format() -> None:
