@@ -117,7 +117,7 @@ def ranked_seqs(
 ) -> list[int] | None:
     """The ``seq`` of the :data:`~.queries.SEARCH_CANDIDATES` newest matches, best first
     (by BM25, then by path), as ``ORDER BY rank, path`` gives them; None when the search
-    or a matched word is one this module does not rank (see the module's note).
+    is one this module leaves to FTS5 (see the module's note).
 
     Run it inside a read transaction, so the candidates, sizes and counts agree.
     """
@@ -142,8 +142,14 @@ def candidate_scores(
         return None
     state_query = queries.fts_state()
     records = dict(conn.execute(state_query.sql, state_query.params).fetchall())
-    state = bytes(records[queries.FTS_STRUCTURE_ID]) + bytes(records[queries.FTS_AVERAGES_ID])
-    averages = fts_varints(records[queries.FTS_AVERAGES_ID])
+    structure = records.get(queries.FTS_STRUCTURE_ID)
+    averages_record = records.get(queries.FTS_AVERAGES_ID)
+    if structure is None or averages_record is None:
+        return None
+    averages = fts_varints(averages_record)
+    if not averages or averages[0] == 0:
+        return []  # an index that holds no video: nothing matches
+    state = bytes(structure) + bytes(averages_record)
     matching = [counts.count(conn, f'"{word}"*', state) for word in words]
     if sum(matching) < counts.worth_ranking_here:
         return None

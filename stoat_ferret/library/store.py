@@ -627,7 +627,7 @@ class Library(VideoReads, JobRecords):
 
 
 def default_deep_readers() -> int:
-    """One fewer than the CPUs this process may run on, and at least one."""
+    """One fewer than the machine's CPUs, and at least one."""
     return max(1, (os.cpu_count() or 1) - 1)
 
 

@@ -235,6 +235,23 @@ async def test_words_with_few_matches_are_left_to_fts5(library: Library) -> None
     assert len(by_fts5) > 50
 
 
+async def test_an_empty_library_ranks_nothing(tmp_path: Path) -> None:
+    """Before any video and after the last is gone, a search ranks nothing and answers."""
+    async with open_library(tmp_path / "empty.db", readers=1) as lib:
+        counts = ranking.PhraseCounts(worth_ranking_here=0)
+
+        def order(conn: sqlite3.Connection) -> tuple[list[int] | None, list[int]]:
+            return both_orders(conn, "holiday", [], counts)
+
+        assert await lib._read(order) == ([], [])
+        await lib.save_probed([probed("/media/holiday.mp4")])
+        assert (await lib._read(order))[0]
+        await lib._write(lambda conn: conn.execute("DELETE FROM videos"))
+        assert await lib._read(order) == ([], [])
+        lib._phrase_counts.worth_ranking_here = 0
+        assert (await lib.search_videos("holiday", limit=10)).videos == []
+
+
 def test_fts_varints_read_sqlites_format() -> None:
     assert ranking.fts_varints(bytes([0x00, 0x7F])) == [0, 127]
     assert ranking.fts_varints(bytes([0x81, 0x00, 0x83, 0xE8, 0x00])) == [128, 62464]
