@@ -22,10 +22,11 @@ import collections
 import os
 import sys
 import threading
-import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
+from time import perf_counter
 
 import attrs
 import trio
@@ -54,10 +55,12 @@ class SlowStep:
 
 
 class _RunQueueClock:
-    """Nanoseconds the calling thread has spent runnable but waiting for a CPU.
+    """How long the calling thread has spent runnable but waiting for a CPU.
 
-    Reads the second field of ``/proc/<pid>/task/<tid>/schedstat`` for the thread that
-    made it. Where there is no such file, always 0: every step counts in full.
+    Reads ``/proc/<pid>/task/<tid>/schedstat`` for the thread that made it. Every task
+    step takes a :attr:`mark`, so taking one is kept to a single ``pread`` (the record is
+    parsed only for the few steps :meth:`waited_since` is asked about). Where there is no
+    such file, nothing is ever waited: every step counts in full.
     """
 
     def __init__(self) -> None:
@@ -67,19 +70,29 @@ class _RunQueueClock:
             )
         except OSError:
             self._fd = None
+        #: The thread's raw ``schedstat`` record now (``b""`` where there is none).
+        self.mark: Callable[[], bytes] = (
+            bytes if self._fd is None else partial(os.pread, self._fd, 64, 0)
+        )
 
-    def read(self) -> int:
-        if self._fd is None:
-            return 0
+    def waited_since(self, mark: bytes) -> float:
+        """Seconds spent waiting for a CPU since ``mark`` was taken."""
         try:
-            return int(os.pread(self._fd, 64, 0).split()[1])
-        except (OSError, IndexError, ValueError):
-            return 0
+            return max(0, _queued_ns(self.mark()) - _queued_ns(mark)) / 1e9
+        except OSError:
+            return 0.0
 
     def close(self) -> None:
         if self._fd is not None:
+            self.mark = bytes
             os.close(self._fd)
             self._fd = None
+
+
+def _queued_ns(record: bytes) -> int:
+    """The run-queue nanoseconds of a ``schedstat`` record (its second field), or 0."""
+    fields = record.split()
+    return int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else 0
 
 
 class LoopWatch(trio.abc.Instrument):
@@ -97,36 +110,42 @@ class LoopWatch(trio.abc.Instrument):
         self._loop_thread = threading.get_ident()
         #: Made on the loop thread, so it reads the loop thread's run-queue time.
         self._run_queue = _RunQueueClock()
-        # (step number, start time, run-queue ns) of the step running now, or None between
-        # steps. Written on the loop thread, read by the watchdog: a tuple is swapped whole,
-        # so no lock is needed (and none is paid for on every step).
-        self._current: tuple[int, float, int] | None = None
-        self._steps = 0
-        self._caught: tuple[int, str] | None = None
+        #: Steps this long or shorter are not worth a second look: min(longest, threshold).
+        self._notable = 0.0
+        # (start time, run-queue mark) of the step running now, or None between steps.
+        # Written on the loop thread, read by the watchdog: a tuple is swapped whole, so no
+        # lock is needed (and none is paid for on every step), and the tuple itself tells
+        # one step from the next.
+        self._current: tuple[float, bytes] | None = None
+        self._caught: tuple[tuple[float, bytes], str] | None = None
 
     # -- trio.abc.Instrument ----------------------------------------------------------------
 
+    # Both run around every task step in the process, and a request served takes many: they
+    # are kept to a clock read and a pread before, and a comparison after.
     def before_task_step(self, task: trio.lowlevel.Task) -> None:
-        self._steps += 1
-        self._current = (self._steps, time.perf_counter(), self._run_queue.read())
+        self._current = (perf_counter(), self._run_queue.mark())
 
     def after_task_step(self, task: trio.lowlevel.Task) -> None:
-        current, self._current = self._current, None
-        if current is None:
-            return
-        step, started, queued = current
-        elapsed = time.perf_counter() - started
-        waited = 0.0
-        if elapsed > self.longest or elapsed > self.threshold:
-            # Only a step that may count is worth the second read.
-            waited = min(elapsed, max(0, self._run_queue.read() - queued) / 1e9)
-            elapsed -= waited
+        current = self._current
+        self._current = None
+        if current is not None and perf_counter() - current[0] > self._notable:
+            self._weigh(task, current)
+
+    def _weigh(self, task: trio.lowlevel.Task, current: tuple[float, bytes]) -> None:
+        """A step longer than the longest yet or the threshold: its time less what it
+        waited for a CPU, kept as the longest and recorded as slow where it is."""
+        started, mark = current
+        elapsed = perf_counter() - started
+        waited = min(elapsed, self._run_queue.waited_since(mark))
+        elapsed -= waited
         if elapsed > self.longest:
             self.longest = elapsed
             self.longest_task = task.name
+            self._notable = min(self.longest, self.threshold)
         if elapsed > self.threshold:
             caught = self._caught
-            stack = caught[1] if caught is not None and caught[0] == step else ""
+            stack = caught[1] if caught is not None and caught[0] is current else ""
             slow = SlowStep(task.name, elapsed, stack, waited)
             self.slow_count += 1
             self.slow_steps.append(slow)
@@ -144,15 +163,14 @@ class LoopWatch(trio.abc.Instrument):
         current = self._current
         if current is None:
             return
-        step, started, _ = current
         caught = self._caught
-        if (caught is not None and caught[0] == step) or (
-            time.perf_counter() - started <= self.threshold
+        if (caught is not None and caught[0] is current) or (
+            perf_counter() - current[0] <= self.threshold
         ):
             return
         frame = sys._current_frames().get(self._loop_thread)
         if frame is not None:
-            self._caught = (step, "".join(traceback.format_stack(frame)))
+            self._caught = (current, "".join(traceback.format_stack(frame)))
 
 
 @contextmanager

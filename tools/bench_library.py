@@ -98,10 +98,12 @@ async def measure_size(size: int, database: Path, work: Path, args: Any) -> list
                 continue
             url = template.format(**url_values)
             log(f"{size:>9,} {name}: {args.requests} requests from one client")
+            load.quiet_collector()
             single = await load.one_client(client, url, args.requests)
             many = None
             if args.clients:
                 log(f"{size:>9,} {name}: {args.clients} clients x {args.requests_each}")
+                load.quiet_collector()
                 many, ready = await under_load(client, url, args)
                 ready_under_load += ready.ms
             targets.append(judge(size, name, what, single, many, args.clients))

@@ -436,14 +436,16 @@ FTS_AVERAGES_ID, FTS_STRUCTURE_ID = 1, 10
 
 
 def search_marked(match: str, terms: Sequence[Term], *, limit: int) -> Query:
-    """The ``limit`` newest matches the terms keep: ``seq``, the file name and path with
-    their matches marked (:data:`MATCH_OPEN` … :data:`MATCH_CLOSE`), as they are, and the
-    row's FTS5 size record (its words in each column)."""
+    """The ``limit`` newest matches the terms keep: ``seq``, the path with its matches
+    marked (:data:`MATCH_OPEN` … :data:`MATCH_CLOSE`), the path as it is, and the row's
+    FTS5 size record (its words in each column).
+
+    The file name is the path's last part (``/`` is no part of a word), so its matches are
+    the marks after the path's last ``/``: one ``highlight()`` serves both columns."""
     marked = (
         "videos_fts.rowid AS seq, "
-        "highlight(videos_fts, 0, char(1), char(2)) AS marked_filename, "
         "highlight(videos_fts, 1, char(1), char(2)) AS marked_path, "
-        "videos_fts.filename AS filename, videos_fts.path AS path"
+        "videos_fts.path AS path"
     )
     params: dict[str, Any] = {"match": match, "limit": limit}
     if terms:
@@ -456,7 +458,7 @@ def search_marked(match: str, terms: Sequence[Term], *, limit: int) -> Query:
     else:
         source = "FROM videos_fts WHERE videos_fts MATCH :match"
     return Query(
-        "SELECT c.seq, c.marked_filename, c.marked_path, c.filename, c.path, d.sz "
+        "SELECT c.seq, c.marked_path, c.path, d.sz "
         f"FROM (SELECT {marked} {source} ORDER BY videos_fts.rowid DESC LIMIT :limit) AS c "
         "JOIN videos_fts_docsize AS d ON d.id = c.seq",
         params,

@@ -5,8 +5,9 @@ and FTS5 finds that by reading every match of the word, once per query, however 
 are ranked: 2 to 4 ms of a search at a million videos. This module computes the same
 score, to the last bit, from what is cheap to read:
 
-- each candidate's matches of each word, counted from ``highlight()`` (which marks them in
-  the text FTS5 already reads for the row);
+- each candidate's matches of each word, counted from ``highlight()`` of its path (which
+  marks them in the text FTS5 already reads for the row; the file name is the path's last
+  part, so its matches are the marks there);
 - each candidate's length in words, from FTS5's ``docsize`` record;
 - the library's number of rows and total length, from FTS5's averages record;
 - each word's number of matching videos, counted once and then kept until the full-text
@@ -43,9 +44,9 @@ COUNTS_KEPT = 4096
 #: Below this many matches of its words in all, FTS5's count costs less than ranking here
 #: (about 1.7 ms of FTS5 per 100,000 matches; ranking 200 candidates here costs 0.5 ms).
 WORTH_RANKING_HERE = 30_000
-_MARKS = (queries.MATCH_OPEN, queries.MATCH_CLOSE)
+_OPEN, _CLOSE = queries.MATCH_OPEN, queries.MATCH_CLOSE
 #: One marked match in a column's ``highlight()``.
-_SPAN = re.compile(f"{queries.MATCH_OPEN}([^{queries.MATCH_CLOSE}]*){queries.MATCH_CLOSE}")
+_SPAN = re.compile(f"{_OPEN}([^{_CLOSE}]*){_CLOSE}")
 
 
 def fts_varints(data: bytes) -> list[int]:
@@ -154,15 +155,17 @@ def candidate_scores(
     if sum(matching) < counts.worth_ranking_here:
         return None
     found = queries.search_marked(match, terms, limit=queries.SEARCH_CANDIDATES)
-    rows = conn.execute(found.sql, found.params).fetchall()
+    cursor = conn.cursor()
+    cursor.row_factory = None  # plain tuples: 200 rows, unpacked at once
+    rows = cursor.execute(found.sql, found.params).fetchall()
     if not rows:
         return []
     idf = [_idf(averages[0], n) for n in matching]
     folded = [word.lower() for word in words]
     average_length = float(sum(averages[1:])) / float(averages[0])
     scored = []
-    for seq, marked_name, marked_path, name, path, size in rows:
-        score = _score(folded, idf, marked_name, marked_path, name, path, size, average_length)
+    for seq, marked, path, size in rows:
+        score = _score(folded, idf, marked, path, size, average_length)
         if score is None:
             return None
         scored.append((score, path, seq))
@@ -177,21 +180,31 @@ def _idf(rows: int, matching: int) -> float:
 def _score(
     words: Sequence[str],
     idf: Sequence[float],
-    marked_name: str,
-    marked_path: str,
-    name: str,
+    marked: str,
     path: str,
     size: bytes,
     average_length: float,
 ) -> float | None:
-    """A row's ``rank`` (negated BM25), computed as fts5_aux.c does, operation for operation."""
-    if any(mark in text for text in (name, path) for mark in _MARKS):
-        return None  # a mark of the text's own would be counted as a match
+    """A row's ``rank`` (negated BM25), computed as fts5_aux.c does, operation for operation.
+
+    ``marked`` is the path with its matches marked; a match after its last ``/`` is in the
+    file name too, so it counts twice: once in each column.
+    """
+    if _OPEN in path or _CLOSE in path:
+        return None  # a mark of the path's own (or the name's: it ends the path) would count
+    name_at = marked.rfind("/") + 1
     if len(words) == 1:
-        frequency = [float(marked_name.count(queries.MATCH_OPEN))]
-        frequency[0] += float(marked_path.count(queries.MATCH_OPEN))
+        frequency = [float(marked.count(_OPEN) + marked.count(_OPEN, name_at))]
+    elif marked.isascii():
+        # In ASCII text every token is a run of letters and digits, and each word's phrase
+        # is one token, so each mark opens one token: a match of each word it begins with.
+        folded = marked.lower()
+        frequency = [
+            float(folded.count(_OPEN + word) + folded.count(_OPEN + word, name_at))
+            for word in words
+        ]
     else:
-        spans = _SPAN.findall(marked_name) + _SPAN.findall(marked_path)
+        spans = _SPAN.findall(marked) + _SPAN.findall(marked, name_at)
         every = "".join(spans)
         if not (every.isascii() and every.isalnum()):
             return None  # a match the tokenizer folded beyond case, or of several tokens

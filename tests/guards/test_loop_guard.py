@@ -52,6 +52,31 @@ async def test_watch_lets_awaiting_and_threads_pass() -> None:
     assert watch.longest < 0.1
 
 
+@pytest.mark.blocks_loop
+async def test_the_longest_step_is_kept_below_the_threshold_too() -> None:
+    """Each step longer than the longest so far becomes the longest, whether or not it is
+    slow; a shorter one after it changes nothing."""
+
+    async def blocks_for(seconds: float) -> None:
+        await trio.lowlevel.checkpoint()
+        wait_in_a_library(seconds)
+        await trio.lowlevel.checkpoint()
+
+    with watch_loop(1.0) as watch:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(blocks_for, 0.03, name="thirty")
+        first = watch.longest
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(blocks_for, 0.08, name="eighty")
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(blocks_for, 0.04, name="forty")
+
+    assert 0.03 <= first < 0.08
+    assert 0.08 <= watch.longest < 1.0
+    assert watch.longest_task == "eighty"
+    assert watch.slow_count == 0
+
+
 def test_plugin_fails_the_test_that_blocks_and_only_that_one(tmp_path: Path) -> None:
     """Run by pytest, an async test that blocks fails; one that awaits passes."""
     (tmp_path / "test_planted.py").write_text(

@@ -144,6 +144,33 @@ async def test_which_searches_are_ranked_here_and_which_by_fts5(library: Library
         assert found[text] is None, text
 
 
+async def test_a_name_holding_the_marks_itself_is_left_to_fts5(library: Library) -> None:
+    """A file name may hold the very characters ``highlight()`` marks matches with: counted
+    as marks, they would add matches the row has not. A search among whose candidates
+    such a name is goes to FTS5, in one folder or in several; the rest are still ranked
+    here."""
+    counts = ranking.PhraseCounts(worth_ranking_here=0)
+    odd = [
+        f"/media/zzmarks/holiday{queries.MATCH_OPEN}holiday.mp4",
+        f"/media/zzmarks/{queries.MATCH_OPEN}holiday{queries.MATCH_CLOSE} take2.mp4",
+        f"/media/zz{queries.MATCH_CLOSE}marks/holiday_take2.mp4",
+    ]
+    await library.save_probed([probed(path) for path in odd])
+
+    def orders(conn: sqlite3.Connection) -> dict[str, list[int] | None]:
+        found = {}
+        for text in ("holiday", "holiday take2", "take2 holiday", "zzmarks", "interview"):
+            ours, theirs = both_orders(conn, text, [], counts)
+            assert ours is None or ours == theirs, text
+            found[text] = ours
+        return found
+
+    found = await library._read(orders)
+    for text in ("holiday", "holiday take2", "take2 holiday", "zzmarks"):
+        assert found[text] is None, text
+    assert found["interview"]
+
+
 async def test_each_rank_is_fts5s_to_the_bit(library: Library) -> None:
     """Not only the order: each candidate's score equals FTS5's ``rank`` for the row."""
     counts = ranking.PhraseCounts(worth_ranking_here=0)

@@ -279,3 +279,38 @@ async def test_deep_pages_run_beside_no_more_deep_reads_than_allowed(
 def test_deep_reads_leave_the_event_loop_a_cpu() -> None:
     cpus = os.cpu_count() or 1
     assert default_deep_readers() == max(1, cpus - 1)
+
+
+def _read_syscalls() -> int:
+    """Read system calls the calling thread has made (``syscr`` of its ``/proc`` io)."""
+    with open("/proc/thread-self/io", encoding="ascii") as io:
+        fields = dict(line.split(": ") for line in io.read().splitlines())
+    return int(fields["syscr"])
+
+
+@pytest.mark.skipif(not Path("/proc/thread-self/io").exists(), reason="no per-thread io counts")
+async def test_a_reader_reads_a_table_of_some_megabytes_once_from_the_os(tmp_path: Path) -> None:
+    """A reader's page cache holds a few megabytes of the library: reading the same rows
+    again reads nothing from the OS. With SQLite's default cache (2 MiB) every page of the
+    second pass is read again."""
+    async with open_library(tmp_path / "library.db", readers=1) as lib:
+        folder = "/media/" + "/".join(f"{'f' * 60}{i}" for i in range(14))  # 860 characters
+        await lib.save_probed([probed(f"{folder}/{i:05}.mp4") for i in range(3000)])
+
+        def second_pass(conn: sqlite3.Connection) -> tuple[int, int]:
+            scan = "SELECT sum(length(path)), sum(file_size) FROM videos"
+            conn.execute(scan).fetchone()
+            before = _read_syscalls()
+            conn.execute(scan).fetchone()
+            return _read_syscalls() - before, int(conn.execute("PRAGMA page_count").fetchone()[0])
+
+        read_again, pages = await lib._read(second_pass)
+        assert pages * 4096 > 4 * 2**20, "the library is too small to tell the caches apart"
+        assert read_again < 20
+
+        def default_cache(conn: sqlite3.Connection) -> None:
+            conn.execute("PRAGMA cache_size = -2000")
+
+        await lib._read(default_cache)
+        read_again, _ = await lib._read(second_pass)
+        assert read_again > 500
