@@ -18,6 +18,7 @@ much longer than the rest. ``docs/performance.md`` has the figures.
 from __future__ import annotations
 
 import collections
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -58,12 +59,24 @@ class PageTurns:
 
     A page that gave its turn up while it read the database has it back before any page
     that has not had a turn yet: it has waited its turn once already.
+
+    Only the page holding the turn waits with it, so one wait at a time is timed against
+    :data:`GRACE`: by a deadline on one long-lived task of the run's own, which hands the
+    turn on when the deadline passes. A page's wait then costs two changes of that
+    deadline, rather than a task started and cancelled (a page waits twice: for its read,
+    and for its answer to go out).
     """
 
     def __init__(self) -> None:
         self._owner: object | None = None
         self._new: collections.deque[_Waiter] = collections.deque()
         self._returning: collections.deque[_Waiter] = collections.deque()
+        #: The holder whose wait is timed now, and when its grace ends.
+        self._timed: object | None = None
+        self._deadline = math.inf
+        #: The timekeeper's sleep (None until it has started), and the run it belongs to.
+        self._sleep: trio.CancelScope | None = None
+        self._run: trio.lowlevel.Task | None = None
 
     @asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
@@ -98,23 +111,38 @@ class PageTurns:
         holder = _holder.get()
         if holder is None or self._owner is not holder:
             return await wait()
-        given_up = False
-
-        async def give_up_after_grace() -> None:
-            nonlocal given_up
-            await trio.sleep(GRACE)
-            if self._owner is holder:
-                given_up = True
-                self._pass_on()
-
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(give_up_after_grace)
-            # Captured, so that what it raises comes out as itself, not in a group.
+        self._time(holder)
+        try:
+            # Captured, so that what it raises comes out as itself, after the turn is back.
             result = await outcome.acapture(wait)
-            nursery.cancel_scope.cancel()
-        if given_up and come_back:
+        finally:
+            if self._timed is holder:
+                self._time(None)
+        if self._owner is not holder and come_back:  # the timekeeper handed it on
             await self._acquire(holder, queue=self._returning)
         return result.unwrap()
+
+    def _time(self, holder: object | None) -> None:
+        """Time ``holder``'s wait from now (None: time nothing)."""
+        self._timed = holder
+        self._deadline = math.inf if holder is None else trio.current_time() + GRACE
+        root = trio.lowlevel.current_root_task()
+        if self._run is not root:
+            self._run, self._sleep = root, None
+            trio.lowlevel.spawn_system_task(self._keep_time, name="page turns' timekeeper")
+        elif self._sleep is not None:
+            self._sleep.deadline = self._deadline
+
+    async def _keep_time(self) -> None:
+        """Hand the turn on from a wait that outlasts its grace (runs as long as the run)."""
+        while True:
+            with trio.CancelScope(deadline=self._deadline) as self._sleep:
+                await trio.sleep_forever()
+            holder = self._timed
+            if holder is not None and trio.current_time() >= self._deadline:
+                self._timed, self._deadline = None, math.inf
+                if self._owner is holder:
+                    self._pass_on()
 
     async def _acquire(self, holder: object, *, queue: collections.deque[_Waiter]) -> None:
         await trio.lowlevel.checkpoint_if_cancelled()

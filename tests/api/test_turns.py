@@ -109,6 +109,47 @@ async def test_a_slow_read_lets_the_next_page_go_and_comes_back_first(
     ]
 
 
+class _Spawns(trio.abc.Instrument):
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def task_spawned(self, task: trio.lowlevel.Task) -> None:
+        self.names.append(task.name)
+
+
+async def test_timing_the_reads_starts_one_task_a_run_not_one_a_read(
+    autojump_clock: trio.testing.MockClock,
+) -> None:
+    """A page waits twice (its read, its answer going out): the grace is a deadline on one
+    task of the run's, not a task started and cancelled for each wait. Slow reads still
+    hand the turn on through it, each time."""
+    turns = PageTurns()
+    spawns = _Spawns()
+    trio.lowlevel.add_instrument(spawns)
+    try:
+        async with turns.turn():
+            for _ in range(50):
+                await turns.read(trio.lowlevel.checkpoint)
+        log: Log = []
+
+        async def slow_reader(name: str) -> None:
+            async with turns.turn():
+                log.append(f"{name} starts")
+                await turns.read(partial(trio.sleep, GRACE * 10))
+                log.append(f"{name} ends")
+
+        async with trio.open_nursery() as nursery:
+            await arrive_in_order(
+                nursery, *(lambda n=n: slow_reader(n) for n in "ab"), lambda: page(turns, "c", log)
+            )
+    finally:
+        trio.lowlevel.remove_instrument(spawns)
+    assert spawns.names.count("page turns' timekeeper") == 1
+    assert len(spawns.names) == 1 + 3  # the timekeeper and the three pages
+    # a gave its turn to b during its read, and b to c: each slow read handed it on.
+    assert log[:3] == ["a starts", "b starts", "c starts"]
+
+
 async def test_what_a_read_raises_comes_out_as_itself() -> None:
     turns = PageTurns()
 
