@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
+import trio
 from quart import Response
 from quart.json.provider import DefaultJSONProvider, JSONProvider
 from quart_schema import QuartSchema, document_response
@@ -15,10 +16,10 @@ from ..metrics import CONTENT_TYPE
 from ..service import Service
 from . import docs
 from .access import AccessPolicy
-from .bodies import BadRequestBody, load_json
+from .bodies import INLINE_JSON_BYTES, BadRequestBody, load_json
 from .context import SERVICE_KEY, current_service
 from .errors import InvalidJson, install_error_handlers
-from .guard import RequestGuard
+from .guard import MAX_BODY, RequestGuard
 from .http_metrics import install_http_metrics
 from .openapi import OpenAPIGenerator, PlainText, serve_document_once
 from .routes import folders, health, info, jobs, library, stream, videos, watches, web, ws
@@ -66,8 +67,8 @@ def create_app(service: Service, *, guard: bool = True) -> QuartTrio:
     app = QuartTrio("stoat_ferret", static_folder=None)
     app.extensions[SERVICE_KEY] = service
     turns = app.extensions[TURNS_KEY] = PageTurns()
-    # Scan requests are tiny; anything large is not a scan request.
-    app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
+    # Room for 10,000 video ids (guard.MAX_BODY); anything larger is no request of ours.
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     # "/a//b" is not found, rather than redirected to a URL built from the Host header.
     app.url_map.merge_slashes = False
 
@@ -75,14 +76,21 @@ def create_app(service: Service, *, guard: bool = True) -> QuartTrio:
         async def get_json(
             self, force: bool = False, silent: bool = False, cache: bool = True
         ) -> Any:
-            """Quart's, reading the body through :func:`~.bodies.load_json`."""
+            """Quart's, reading the body through :func:`~.bodies.load_json`.
+
+            A body of more than :data:`~.bodies.INLINE_JSON_BYTES` (a long list of ids)
+            is parsed and checked in a worker thread, off the event loop.
+            """
             if cache and self._cached_json[silent] is not Ellipsis:
                 return self._cached_json[silent]
             if not (force or self.is_json):
                 return None
             raw = await self.get_data(cache=cache, as_text=False)
             try:
-                result = load_json(raw)
+                if len(raw) > INLINE_JSON_BYTES:
+                    result = await trio.to_thread.run_sync(load_json, raw)
+                else:
+                    result = load_json(raw)
             except BadRequestBody:
                 raise
             except ValueError as error:

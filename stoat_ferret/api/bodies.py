@@ -17,6 +17,10 @@ from typing import Any, ClassVar
 from ..errors import ServiceError
 from ..protocol import ErrorCode
 
+#: Bodies up to this many bytes are parsed on the event loop (well under a millisecond);
+#: larger ones, up to the guard's 512 KiB, in a worker thread.
+INLINE_JSON_BYTES = 16 * 1024
+
 #: Deepest nesting of arrays and objects a request body may have.
 MAX_JSON_DEPTH = 32
 

@@ -16,6 +16,7 @@ import trio
 import trio.testing
 
 from stoat_ferret.api import create_app
+from stoat_ferret.api.guard import MAX_BODY
 from stoat_ferret.server import serve_service
 from stoat_ferret.service import open_service
 from stoat_ferret.settings import Settings
@@ -469,8 +470,8 @@ async def _read_response(stream: trio.SocketStream) -> bytes:
 
 @pytest.mark.parametrize("chunked", [False, True])
 async def test_a_body_over_the_limit_is_413(live_server: LiveServer, chunked: bool) -> None:
-    """A body over 64 KiB is 413 PAYLOAD_TOO_LARGE, declared or sent in chunks."""
-    body = b"[" + b"0," * 40_000 + b"0]"
+    """A body over 512 KiB is 413 PAYLOAD_TOO_LARGE, declared or sent in chunks."""
+    body = b"[" + b"0," * (MAX_BODY // 2) + b"0]"
     headers = [("Host", authority(live_server.url)), ("Content-Type", "application/json")]
     if chunked:
         headers.append(("Transfer-Encoding", "chunked"))

@@ -8,7 +8,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from stoat_ferret.api.bodies import MAX_JSON_DEPTH, BadRequestBody, load_json, nesting_depth
+from stoat_ferret.api.bodies import (
+    INLINE_JSON_BYTES,
+    MAX_JSON_DEPTH,
+    BadRequestBody,
+    load_json,
+    nesting_depth,
+)
 
 from ..conftest import LiveServer
 
@@ -29,10 +35,19 @@ JSON = {"Content-Type": "application/json"}
     ],
 )
 @pytest.mark.parametrize("path", ["/api/v1/videos/scan", "/api/v1/videos/thumbnails"])
+# Trailing white space past INLINE_JSON_BYTES sends the body to the worker-thread parse.
+@pytest.mark.parametrize("padding", [0, INLINE_JSON_BYTES], ids=["inline", "in-a-thread"])
 async def test_unusable_bodies_are_400(
-    live_server: LiveServer, client: httpx.AsyncClient, path: str, body: bytes, message: str
+    live_server: LiveServer,
+    client: httpx.AsyncClient,
+    path: str,
+    body: bytes,
+    message: str,
+    padding: int,
 ) -> None:
-    """Deep nesting, bytes that are not UTF-8 and lone surrogates are 400 BAD_REQUEST."""
+    """Deep nesting, bytes that are not UTF-8 and lone surrogates are 400 BAD_REQUEST,
+    in a small body and in a large one alike."""
+    body += b" " * padding
     response = await client.post(path, content=body, headers=JSON)
     assert response.status_code == 400, response.text
     detail = response.json()["detail"]
@@ -47,6 +62,17 @@ async def test_nesting_up_to_the_limit_reaches_validation(client: httpx.AsyncCli
     response = await client.post("/api/v1/videos/scan", content=body, headers=JSON)
     assert response.status_code == 422
     assert response.json()["detail"]["code"] == "VALIDATION_ERROR"
+
+
+@pytest.mark.parametrize("padding", [0, INLINE_JSON_BYTES], ids=["inline", "in-a-thread"])
+async def test_a_body_that_is_not_json_is_400(client: httpx.AsyncClient, padding: int) -> None:
+    """Text that is not JSON is 422 INVALID_JSON saying so, small or large."""
+    body = b'{"video_ids": ["a", ' + b" " * padding + b"}"
+    response = await client.post("/api/v1/videos/thumbnails", content=body, headers=JSON)
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"]
+    assert detail["code"] == "INVALID_JSON"
+    assert detail["message"].startswith("the request body is not valid JSON")
 
 
 async def test_brackets_inside_strings_do_not_count(client: httpx.AsyncClient) -> None:

@@ -12,6 +12,7 @@ import httpx
 import pytest
 import trio
 
+from stoat_ferret.api.guard import MAX_BODY
 from stoat_ferret.settings import Settings
 from stoat_ferret.timestamps import format_timestamp, utc_now
 
@@ -534,8 +535,8 @@ async def test_scan_rejects_malformed_bodies(
 
 
 async def test_oversized_scan_body_is_refused(client: httpx.AsyncClient, media_root: Path) -> None:
-    """A scan body over 64 KiB is 413 PAYLOAD_TOO_LARGE, not read."""
-    body = json.dumps({"path": str(media_root) + "/" + "a" * 70_000})
+    """A scan body over 512 KiB is 413 PAYLOAD_TOO_LARGE, not read."""
+    body = json.dumps({"path": str(media_root) + "/" + "a" * MAX_BODY})
     response = await client.post(
         "/api/v1/videos/scan", content=body, headers={"content-type": "application/json"}
     )
