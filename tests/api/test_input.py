@@ -65,7 +65,7 @@ async def test_nesting_up_to_the_limit_reaches_validation(client: httpx.AsyncCli
 
 
 @pytest.mark.parametrize("padding", [0, INLINE_JSON_BYTES], ids=["inline", "in-a-thread"])
-async def test_a_body_that_is_not_json_is_400(client: httpx.AsyncClient, padding: int) -> None:
+async def test_a_body_that_is_not_json_is_422(client: httpx.AsyncClient, padding: int) -> None:
     """Text that is not JSON is 422 INVALID_JSON saying so, small or large."""
     body = b'{"video_ids": ["a", ' + b" " * padding + b"}"
     response = await client.post("/api/v1/videos/thumbnails", content=body, headers=JSON)
