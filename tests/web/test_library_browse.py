@@ -216,6 +216,14 @@ def test_remake_thumbnails_of_the_selection(
     assert job["params"] == {"video_ids": [everything[0]["id"], everything[2]["id"]], "force": True}
     assert wait_for_job(server, job["job_id"])["result"]["made"] == 2
 
+    # The report's link opens Jobs showing thumbnail jobs only, this one among them.
+    page.locator("#bulk-status").get_by_role("link", name="See it in Jobs").click()
+    expect(page).to_have_url(re.compile(rf"/jobs\?kind={job['kind']}$"))
+    thumbnail_jobs = server.get("/api/v1/jobs", kind=job["kind"])["jobs"]
+    rows = page.locator("#jobs-body tr")
+    expect(rows.locator(".kind")).to_have_text([job["kind"]] * len(thumbnail_jobs))
+    expect(page.locator(f'#jobs-body tr[data-job-id="{job["job_id"]}"]')).to_have_count(1)
+
 
 @pytest.mark.prober("hang-on=stuck")
 def test_rescan_folders_of_the_selection(
@@ -249,6 +257,33 @@ def test_rescan_folders_of_the_selection(
     expect(page).to_have_url(re.compile(rf"/scan\?job={running}$"))
     page.get_by_role("button", name="Abort scan").click()
     expect(page.locator("#scan-result")).to_be_visible()
+
+
+def test_rescans_of_several_folders_link_to_the_scans_in_jobs(
+    page: Page, server: GuiServer, samples: dict[str, Path]
+) -> None:
+    """With a scan started for each of two folders, the report links to Jobs showing scans."""
+    fill_library(server, samples["h264_aac.mp4"], 1, folder="a")
+    fill_library(server, samples["h264_aac.mp4"], 1, folder="b")
+    scan(server)
+    page.goto("/library")
+    wait_until_live(page)
+    page.locator("#video-grid .card .open").first.focus()
+    page.keyboard.press("Control+a")
+    expect(page.locator("#selection-count")).to_have_text("2 videos selected")
+
+    page.get_by_role("button", name="Rescan folders").click()
+
+    status = page.locator("#bulk-status")
+    expect(status).to_contain_text("Rescanning 2 folders.")
+    status.get_by_role("link", name="See them in Jobs").click()
+    scan_kind = server.vocabulary()["job_kind_names"]["SCAN"]
+    expect(page).to_have_url(re.compile(rf"/jobs\?kind={scan_kind}$"))
+    # The first scan and the two rescans; not the thumbnails job the first scan queued.
+    assert server.get("/api/v1/jobs", kind=server.vocabulary()["job_kind_names"]["THUMBNAILS"])[
+        "jobs"
+    ]
+    expect(page.locator("#jobs-body tr .kind")).to_have_text([scan_kind] * 3)
 
 
 @pytest.mark.env(STOAT_THUMBNAILS_AFTER_SCAN="false")

@@ -4,6 +4,7 @@
 import { ApiError, NETWORK_ERROR, post, remove, segment } from "./api.js";
 import { byId, element, replaceChildren, setText, show } from "./dom.js";
 import * as format from "./format.js";
+import { jobsUrl } from "./jobs.js";
 import { confirmAction } from "./modal.js";
 
 /** Requests in flight at once when removing many entries. */
@@ -111,7 +112,7 @@ export class BulkActions {
           force: true,
         });
         const link = element("a", "See it in Jobs");
-        link.setAttribute("href", "/jobs");
+        link.setAttribute("href", jobsUrl({ kind: this.app.vocabulary.kind.THUMBNAILS }));
         link.dataset.route = "";
         const line = element("p", `Remaking ${format.count(videos.length, "thumbnail")} (job ${data.job_id}). `);
         line.append(link);
@@ -160,7 +161,7 @@ export class BulkActions {
           line.append(button);
         } else {
           const link = element("a", "See them in Jobs");
-          link.setAttribute("href", "/jobs");
+          link.setAttribute("href", jobsUrl({ kind: this.app.vocabulary.kind.SCAN }));
           link.dataset.route = "";
           line.append(link);
         }

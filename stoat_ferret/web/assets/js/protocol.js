@@ -64,8 +64,9 @@ export class Vocabulary {
     this.terminalStatuses = new Set(terminal);
     /** Statuses of jobs that are still pending or running: the ones a cancel applies to. */
     this.liveStatuses = new Set(statuses.filter((status) => !this.terminalStatuses.has(status)));
-    /** Job kinds the server runs. */
+    /** Job kinds the server runs, and their wire values by name, e.g. kind.THUMBNAILS. */
     this.kinds = Object.freeze([...(protocol.job_kinds ?? [])]);
+    this.kind = Object.freeze({ ...(protocol.job_kind_names ?? {}) });
     /** Event type wire values by name, e.g. event.JOB_PROGRESS. */
     this.event = Object.freeze(Object.fromEntries(EVENT_NAMES.map((n) => [n, eventTypes[n]])));
     /**
