@@ -18,7 +18,11 @@ response. Refusals use the error envelope.
 A request's body is read whole (up to ``max_body`` bytes; more is 413) before the
 application sees the request, so no response ever goes out while the client is still
 sending: hypercorn leaves a keep-alive connection hanging, neither served nor closed,
-when a response completes before the request body has arrived.
+when a response completes before the request body has arrived. For the same reason a
+body over the limit is read to its end and dropped before its 413 goes out (up to
+:data:`DRAIN_BYTES` and :data:`DRAIN_SECONDS`): a client cut off while still sending
+sees a broken pipe or a reset, not the answer. Only a body declared larger than that is
+refused at once.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import attrs
+import trio
 
 from ..protocol import ErrorCode
 from .access import AccessPolicy, split_host
@@ -43,6 +48,10 @@ Message = dict[str, Any]
 #: list of 10,000 video ids (an export or a thumbnails job): 10,000 of the library's
 #: 36-character ids come to about 400 kB of JSON.
 MAX_BODY = 512 * 1024
+
+#: How much of a body over the limit is still read, and for how long, before its 413.
+DRAIN_BYTES = 16 * MAX_BODY
+DRAIN_SECONDS = 5.0
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[..., Awaitable[None]]
@@ -127,6 +136,8 @@ class RequestGuard:
         if scope["type"] == "http":
             declared = _one(headers, "content-length")
             if declared is not None and declared.isdigit() and int(declared) > self.max_body:
+                if int(declared) <= DRAIN_BYTES:
+                    await _drain(receive, 0)
                 await _refuse(scope, send, _too_large(self.max_body))
                 return
             body = await _read_body(receive, self.max_body)
@@ -250,10 +261,24 @@ async def _read_body(receive: Receive, limit: int) -> Message | None:
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
+            if message.get("more_body", False):
+                await _drain(receive, size)
             return None
         chunks.append(chunk)
         if not message.get("more_body", False):
             return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+
+
+async def _drain(receive: Receive, size: int) -> None:
+    """Read and drop the rest of a body (``size`` bytes read so far), within the limits."""
+    with trio.move_on_after(DRAIN_SECONDS):
+        while True:
+            message = await receive()
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                return
+            size += len(message.get("body", b""))
+            if size > DRAIN_BYTES:
+                return
 
 
 def _replay(first: Message, receive: Receive) -> Receive:

@@ -16,7 +16,7 @@ import trio
 import trio.testing
 
 from stoat_ferret.api import create_app
-from stoat_ferret.api.guard import MAX_BODY
+from stoat_ferret.api.guard import DRAIN_BYTES, DRAIN_SECONDS, MAX_BODY
 from stoat_ferret.server import serve_service
 from stoat_ferret.service import open_service
 from stoat_ferret.settings import Settings
@@ -468,23 +468,59 @@ async def _read_response(stream: trio.SocketStream) -> bytes:
     return data
 
 
-@pytest.mark.parametrize("chunked", [False, True])
-async def test_a_body_over_the_limit_is_413(live_server: LiveServer, chunked: bool) -> None:
-    """A body over 512 KiB is 413 PAYLOAD_TOO_LARGE, declared or sent in chunks."""
-    body = b"[" + b"0," * (MAX_BODY // 2) + b"0]"
-    headers = [("Host", authority(live_server.url)), ("Content-Type", "application/json")]
+@pytest.mark.parametrize("chunked", [False, True], ids=["declared", "chunked"])
+async def test_a_body_over_the_limit_is_read_then_413_on_a_usable_connection(
+    live_server: LiveServer, chunked: bool
+) -> None:
+    """A body over 512 KiB is 413 PAYLOAD_TOO_LARGE, its length declared or not.
+
+    It is read to its end first (4 MiB here, more than the sockets between client and
+    server hold), so a client that sends all of it before reading gets the answer, not a
+    broken pipe, and the connection serves the next request.
+    """
+    body = b"[" + b"0," * (DRAIN_BYTES // 4) + b"0]"
+    assert MAX_BODY < len(body) < DRAIN_BYTES
+    host = authority(live_server.url)
+    head = f"POST /api/v1/videos/scan HTTP/1.1\r\nHost: {host}\r\n"
+    head += "Content-Type: application/json\r\n"
     if chunked:
-        headers.append(("Transfer-Encoding", "chunked"))
-        chunks = b"".join(
-            f"{len(body[i : i + 8192]):x}\r\n".encode() + body[i : i + 8192] + b"\r\n"
-            for i in range(0, len(body), 8192)
+        head += "Transfer-Encoding: chunked\r\n\r\n"
+        step = 65536
+        payload = b"".join(
+            f"{len(body[i : i + step]):x}\r\n".encode() + body[i : i + step] + b"\r\n"
+            for i in range(0, len(body), step)
         )
-        request = request_bytes("POST", "/api/v1/videos/scan", headers) + chunks + b"0\r\n\r\n"
+        payload += b"0\r\n\r\n"
     else:
-        request = request_bytes("POST", "/api/v1/videos/scan", headers, body)
-    response = await exchange(live_server.url, request)
-    assert response.status == 413
-    assert b'"PAYLOAD_TOO_LARGE"' in response.body
+        head += f"Content-Length: {len(body)}\r\n\r\n"
+        payload = body
+    stream = await trio.open_tcp_stream(*_address(live_server.url))
+    async with stream:
+        with trio.fail_after(30):
+            await stream.send_all(head.encode() + payload)
+            first = await _read_response(stream)
+            await stream.send_all(f"GET /health/live HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+            second = await _read_response(stream)
+    assert first.startswith(b"HTTP/1.1 413 ")
+    assert b'"PAYLOAD_TOO_LARGE"' in first
+    assert second.startswith(b"HTTP/1.1 200 ")
+
+
+async def test_a_body_declared_past_what_is_read_is_refused_before_it_comes(
+    live_server: LiveServer,
+) -> None:
+    """A Content-Length over DRAIN_BYTES is 413 at once, without waiting for the body."""
+    head = (
+        f"POST /api/v1/videos/scan HTTP/1.1\r\nHost: {authority(live_server.url)}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {DRAIN_BYTES + 1}\r\n\r\n"
+    )
+    stream = await trio.open_tcp_stream(*_address(live_server.url))
+    async with stream:
+        # Waiting for the body would take DRAIN_SECONDS.
+        with trio.fail_after(DRAIN_SECONDS / 2):
+            await stream.send_all(head.encode())
+            response = await _read_response(stream)
+    assert response.startswith(b"HTTP/1.1 413 ")
 
 
 async def test_a_trailing_slash_redirect_names_no_host(settings: Settings) -> None:
