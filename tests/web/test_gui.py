@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -225,6 +226,11 @@ def test_a_thumbnail_made_while_the_list_loads_is_not_lost(
     page.goto("/library")
     wait_until_live(page)
     page.wait_for_function("() => document.getElementById('view-library').ariaBusy === 'true'")
+    # The page marks itself busy as it sends the request; the handler holding the answer
+    # runs only while this thread is inside a Playwright call, and fetches first.
+    deadline = time.monotonic() + 15
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(20)
     assert len(held) == 1
 
     remade = server.post("/api/v1/videos/thumbnails", {"video_ids": [video["id"]], "force": True})
