@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[..., Awaitable[None]]
 
 #: The largest request body taken, in bytes. The largest request the API defines is a
 #: list of 10,000 video ids (an export or a thumbnails job): 10,000 of the library's
@@ -52,9 +55,6 @@ MAX_BODY = 512 * 1024
 #: How much of a body over the limit is still read, and for how long, before its 413.
 DRAIN_BYTES = 16 * MAX_BODY
 DRAIN_SECONDS = 5.0
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[..., Awaitable[None]]
 
 #: Methods that change nothing; every other method is checked for cross-site origins.
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -135,8 +135,9 @@ class RequestGuard:
             return
         if scope["type"] == "http":
             declared = _one(headers, "content-length")
-            if declared is not None and declared.isdigit() and int(declared) > self.max_body:
-                if int(declared) <= DRAIN_BYTES:
+            length = int(declared) if declared is not None and declared.isdigit() else None
+            if length is not None and length > self.max_body:
+                if length <= DRAIN_BYTES:
                     await _drain(receive, 0)
                 await _refuse(scope, send, _too_large(self.max_body))
                 return

@@ -225,19 +225,24 @@ def test_remake_thumbnails_of_the_selection(
     expect(page.locator(f'#jobs-body tr[data-job-id="{job["job_id"]}"]')).to_have_count(1)
 
 
-@pytest.mark.prober("hang-on=stuck")
-def test_rescan_folders_of_the_selection(
-    page: Page, server: GuiServer, samples: dict[str, Path]
-) -> None:
-    """One scan per distinct folder, not recursive; a folder already being scanned says so."""
-    fill_library(server, samples["h264_aac.mp4"], 2, folder="a")
-    fill_library(server, samples["h264_aac.mp4"], 2, folder="b")
+def select_two_scanned_folders(page: Page, server: GuiServer, clip: Path, *, each: int) -> None:
+    """``each`` copies of ``clip`` in folders ``a`` and ``b``, scanned, all selected on the page."""
+    fill_library(server, clip, each, folder="a")
+    fill_library(server, clip, each, folder="b")
     scan(server)
     page.goto("/library")
     wait_until_live(page)
     page.locator("#video-grid .card .open").first.focus()
     page.keyboard.press("Control+a")
-    expect(page.locator("#selection-count")).to_have_text("4 videos selected")
+    expect(page.locator("#selection-count")).to_have_text(f"{2 * each} videos selected")
+
+
+@pytest.mark.prober("hang-on=stuck")
+def test_rescan_folders_of_the_selection(
+    page: Page, server: GuiServer, samples: dict[str, Path]
+) -> None:
+    """One scan per distinct folder, not recursive; a folder already being scanned says so."""
+    select_two_scanned_folders(page, server, samples["h264_aac.mp4"], each=2)
     copy_as(samples["h264_aac.mp4"], server.media_root / "b" / "stuck.mp4")
     running = server.post(
         "/api/v1/videos/scan", {"path": str(server.media_root / "b"), "recursive": False}
@@ -263,14 +268,7 @@ def test_rescans_of_several_folders_link_to_the_scans_in_jobs(
     page: Page, server: GuiServer, samples: dict[str, Path]
 ) -> None:
     """With a scan started for each of two folders, the report links to Jobs showing scans."""
-    fill_library(server, samples["h264_aac.mp4"], 1, folder="a")
-    fill_library(server, samples["h264_aac.mp4"], 1, folder="b")
-    scan(server)
-    page.goto("/library")
-    wait_until_live(page)
-    page.locator("#video-grid .card .open").first.focus()
-    page.keyboard.press("Control+a")
-    expect(page.locator("#selection-count")).to_have_text("2 videos selected")
+    select_two_scanned_folders(page, server, samples["h264_aac.mp4"], each=1)
 
     page.get_by_role("button", name="Rescan folders").click()
 
